@@ -1,0 +1,95 @@
+//! svcc: the `.svc` contract compiler.
+//!
+//! The pipeline is `source → syntax (parse) → resolve → check → lint → model`; emitters
+//! (later stages) read only the [`model::Model`]. See `ARCHITECTURE.md` for who may import whom.
+//!
+//! ```
+//! use svcc::{compile_memory, Options};
+//! let c = compile_memory(&[("a.svc", "package demo.v1;\ntype A { x @1: string; }\n")], &Options::default());
+//! assert!(!c.has_errors());
+//! assert_eq!(c.model.packages[0].name, "demo.v1");
+//! ```
+
+pub mod check;
+pub mod config;
+pub mod diagnostics;
+pub mod fmt;
+pub mod lint;
+pub mod model;
+pub mod resolve;
+pub mod source;
+pub mod syntax;
+
+use diagnostics::{Diagnostic, Diagnostics};
+use resolve::load::{self, FileSystem, MemoryFs};
+use source::SourceMap;
+use std::path::PathBuf;
+
+/// What a compilation needs besides its inputs.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Include roots searched for imports after the importing file's directory (`-I`).
+    pub include: Vec<PathBuf>,
+    /// Lint levels (from `svcc.toml`).
+    pub lints: lint::LintConfig,
+}
+
+/// The result of compiling a set of files: the sources, the model and every diagnostic.
+#[derive(Debug)]
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub model: model::Model,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files named as inputs (the rest were reached through imports).
+    pub roots: Vec<source::FileId>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+}
+
+/// Compiles `inputs` (and everything they import) read from `fs`.
+pub fn compile_with(fs: &dyn FileSystem, inputs: &[PathBuf], options: &Options) -> Compilation {
+    let loaded = load::load(fs, inputs, &options.include);
+    let mut diags = Diagnostics::default();
+    diags.extend(loaded.diagnostics.iter().cloned());
+    let (resolved, resolve_diags) = resolve::resolve(&loaded);
+    diags.extend(resolve_diags);
+    diags.extend(check::check(&resolved.model));
+    if !diags.has_errors() {
+        diags.extend(lint::run(&resolved.model, &resolved, &options.lints));
+    }
+    let roots = loaded.roots.clone();
+    Compilation {
+        sources: loaded.sources,
+        model: resolved.model,
+        diagnostics: diags.into_sorted(),
+        roots,
+    }
+}
+
+/// Compiles files from disk.
+pub fn compile(inputs: &[PathBuf], options: &Options) -> Compilation {
+    compile_with(&load::DiskFs, inputs, options)
+}
+
+/// Compiles in-memory files; the first is the input, the others can be imported.
+pub fn compile_memory(files: &[(&str, &str)], options: &Options) -> Compilation {
+    let mut fs = MemoryFs::new();
+    for (path, text) in files {
+        fs.add(path, text.as_bytes().to_vec());
+    }
+    let inputs: Vec<PathBuf> = files.iter().take(1).map(|(p, _)| PathBuf::from(p)).collect();
+    compile_with(&fs, &inputs, options)
+}

@@ -1,0 +1,295 @@
+//! The `svcc` command line: `check`, `fmt`, `explain`.
+//!
+//! Exit codes: 0 no errors (warnings allowed unless denied), 1 errors in the input,
+//! 2 usage, I/O or internal errors. A panic never escapes: it is reported as an internal error.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use svcc::diagnostics::render::{self, Format};
+use svcc::diagnostics::{Severity, codes};
+
+#[derive(Parser, Debug)]
+#[command(name = "svcc", version, about = "Contract-first toolchain for services: check, format and explain .svc contracts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check contracts and report every problem (the IDL lint step for CI).
+    Check(CheckArgs),
+    /// Rewrite contracts in the canonical style.
+    Fmt(FmtArgs),
+    /// Print the long explanation of an error code or lint.
+    Explain {
+        /// An error code such as `E0102`, or a lint name such as `implicit_tag`.
+        code: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Files or directories (searched recursively for `*.svc`). Default: the current directory.
+    paths: Vec<PathBuf>,
+    /// An include root for imports (repeatable).
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    include: Vec<PathBuf>,
+    /// Output format of diagnostics.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Treat warnings as errors (exit 1 when there are any).
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Configuration file (default: the nearest `svcc.toml` above the first path).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct FmtArgs {
+    /// Files or directories (searched recursively for `*.svc`). Default: the current directory.
+    paths: Vec<PathBuf>,
+    /// Do not write; list the files that would change and exit 1 if there are any.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where the last panic happened, for the internal-error report.
+static PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    std::panic::set_hook(Box::new(|info| {
+        let loc = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        if let Ok(mut p) = PANIC.lock() {
+            *p = Some(format!("{msg} (at {loc})"));
+        }
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(code) => code,
+        Err(_) => {
+            let what = PANIC
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .unwrap_or_default();
+            eprintln!("error[E0999]: internal compiler error: {what}");
+            eprintln!("  = help: this is a bug in svcc; please report it with the input files");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Fmt(args) => fmt(&args),
+        Command::Explain { code } => explain(&code),
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Expands directories into their `*.svc` files (sorted; hidden folders, `target` and
+/// `node_modules` skipped). Files named explicitly are taken as they are.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("no such file or directory: `{}`", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() {
+            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+                walk(&p, out)?;
+            }
+        } else if name.ends_with(".svc") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let files = match collect(&args.paths) {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e),
+    };
+    let config_path = args.config.clone().or_else(|| {
+        let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        svcc::config::discover(&start)
+    });
+    let config = match config_path {
+        Some(p) => match svcc::config::load(&p) {
+            Ok(c) => c,
+            Err(e) => return usage_error(&e),
+        },
+        None => svcc::config::Config::default(),
+    };
+    let mut include = args.include.clone();
+    include.extend(config.include.iter().cloned());
+    let options = svcc::Options {
+        include,
+        lints: config.lints,
+    };
+    let mut comp = svcc::compile(&files, &options);
+    if args.deny_warnings {
+        for d in &mut comp.diagnostics {
+            d.severity = Severity::Error;
+        }
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let format = match args.format {
+        OutputFormat::Human => Format::Human,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Github => Format::Github,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr().lock();
+    for d in &comp.diagnostics {
+        let _ = match format {
+            Format::Human => write!(err, "{}", render::human(d, &comp.sources, color)),
+            Format::Json => writeln!(out, "{}", render::json(d, &comp.sources)),
+            Format::Github => writeln!(out, "{}", render::github(d, &comp.sources)),
+        };
+    }
+    let _ = writeln!(
+        err,
+        "{}",
+        render::summary(comp.error_count(), comp.warning_count(), comp.sources.len())
+    );
+    if comp.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn fmt(args: &FmtArgs) -> ExitCode {
+    let files = match collect(&args.paths) {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e),
+    };
+    let mut changed = Vec::new();
+    let mut failed = false;
+    for path in &files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return usage_error(&format!("cannot read `{}`: {e}", path.display())),
+        };
+        match svcc::fmt::format_file(path, bytes) {
+            Ok(formatted) => {
+                if formatted.changed {
+                    changed.push(path.clone());
+                    if !args.check
+                        && let Err(e) = std::fs::write(path, formatted.text)
+                    {
+                        return usage_error(&format!("cannot write `{}`: {e}", path.display()));
+                    }
+                }
+            }
+            Err((sources, diags)) => {
+                failed = true;
+                let color = std::io::stderr().is_terminal();
+                for d in &diags {
+                    eprint!("{}", render::human(d, &sources, color));
+                }
+            }
+        }
+    }
+    for p in &changed {
+        if args.check {
+            println!("{}", p.display());
+        } else {
+            eprintln!("formatted {}", p.display());
+        }
+    }
+    if failed || (args.check && !changed.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn explain(code: &str) -> ExitCode {
+    if let Some(c) = codes::lookup(code) {
+        print!("{}", codes::explain(c));
+        return ExitCode::SUCCESS;
+    }
+    if let Some(l) = svcc::lint::LINTS.iter().find(|l| l.name == code) {
+        print!("{}", svcc::lint::explain(l));
+        return ExitCode::SUCCESS;
+    }
+    let all = codes::CODES
+        .iter()
+        .map(|c| c.code)
+        .chain(svcc::lint::LINTS.iter().map(|l| l.name));
+    let hint = svcc::diagnostics::suggest(code, all)
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    usage_error(&format!("no such error code or lint `{code}`{hint}"))
+}
