@@ -1,7 +1,15 @@
+//! Developer aid: formats a file twice and shows both results.
 fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let (tree, errs) = svcc::syntax::parse_file(svcc::source::FileId(0), &text);
-    println!("tree: {}", tree.is_some());
-    for e in errs { println!("{} {} @{}..{} label={:?} help={:?}", e.code, e.message, e.primary.start, e.primary.end, e.primary_label, e.help); }
+    let Some(path) = std::env::args().nth(1) else { return };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    match svcc::fmt::format_source(&text) {
+        Ok(once) => {
+            println!("----- once\n{once}");
+            match svcc::fmt::format_source(&once) {
+                Ok(twice) => println!("----- twice\n{twice}\n----- idempotent: {}", once == twice),
+                Err(e) => println!("second parse failed: {e:?}"),
+            }
+        }
+        Err(e) => println!("parse failed: {:?}", e.iter().map(|d| &d.message).collect::<Vec<_>>()),
+    }
 }

@@ -32,7 +32,9 @@ pub fn format_file(path: &Path, bytes: Vec<u8>) -> Result<Formatted, (SourceMap,
     let mut sources = SourceMap::new();
     let id = sources.add(path.to_path_buf(), text);
     if let Some(at) = bad {
-        let d = crate::diagnostics::parse::invalid_utf8(Span::new(id, at, at + 1));
+        let text = &sources.get(id).text;
+        let len = text[at..].chars().next().map_or(0, char::len_utf8);
+        let d = crate::diagnostics::parse::invalid_utf8(Span::new(id, at, at + len));
         return Err((sources, vec![d]));
     }
     let original = sources.get(id).text.clone();
@@ -136,7 +138,8 @@ impl Printer<'_> {
     fn trailing(&mut self, end: u32) {
         while let Some(c) = self.comments.get(self.next) {
             let gap = self.src.get(end as usize..c.span.start as usize).unwrap_or("\n");
-            if gap.contains('\n') || c.span.start < end || c.text.contains('\n') {
+            let only_space = gap.chars().all(|ch| ch == ' ' || ch == '\t');
+            if !only_space || c.span.start < end || c.text.contains('\n') {
                 break;
             }
             let text = c.text.clone();

@@ -191,8 +191,10 @@ fn read_one(fs: &dyn FileSystem, l: &mut Loaded, path: PathBuf, from: Option<Spa
     let (text, utf8_error) = decode(bytes);
     let id = l.sources.add(path, text);
     if let Some(offset) = utf8_error {
+        let text = &l.sources.get(id).text;
+        let len = text[offset..].chars().next().map_or(0, char::len_utf8);
         l.diagnostics
-            .push(pdiag::invalid_utf8(Span::new(id, offset, offset + 1)));
+            .push(pdiag::invalid_utf8(Span::new(id, offset, offset + len)));
         l.trees.push(None);
         return id;
     }

@@ -94,6 +94,11 @@ fn describe(file: FileId, text: &str, pos: usize, phrases: BTreeSet<String>) -> 
         (Some(prev), None) => Span::new(file, prev.end, prev.end),
         (None, None) => Span::new(file, 0, 0),
     };
+    let mut expected = expected;
+    if ctx.is_some() && expected.len() > 1 {
+        let generic = ["a field", "a parameter", "an enum value", "a declaration"];
+        expected.retain(|p| !generic.contains(&p.as_str()));
+    }
     let exp = if expected.is_empty() {
         "something else".to_string()
     } else {
@@ -232,9 +237,9 @@ fn context(text: &str, before: &[Tok]) -> Option<String> {
     let mut start = 0;
     for (i, t) in before.iter().enumerate().rev() {
         match s(t) {
-            ")" | "]" | ">" => depth += 1,
-            "(" | "[" | "<" | "{" if depth > 0 => depth -= 1,
-            "(" | "[" | "<" | "{" | "}" => {
+            ")" | "]" => depth += 1,
+            "(" | "[" | "{" if depth > 0 => depth -= 1,
+            "(" | "[" | "{" | "}" => {
                 start = i + 1;
                 break;
             }
@@ -250,9 +255,9 @@ fn context(text: &str, before: &[Tok]) -> Option<String> {
     let mut enclosing = None;
     for (i, t) in before[..start].iter().enumerate().rev() {
         match s(t) {
-            ")" | "]" | ">" | "}" => depth += 1,
-            "(" | "[" | "<" | "{" if depth > 0 => depth -= 1,
-            "(" | "[" | "<" | "{" => {
+            ")" | "]" | "}" => depth += 1,
+            "(" | "[" | "{" if depth > 0 => depth -= 1,
+            "(" | "[" | "{" => {
                 enclosing = Some(i);
                 break;
             }

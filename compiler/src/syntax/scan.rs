@@ -82,7 +82,15 @@ pub fn prescan(file: FileId, text: &str) -> Scan {
                             )));
                             return out;
                         }
-                        Some(b'\\') => j += 2,
+                        Some(b'\\') => {
+                            // An escape covers the next character, never a line break.
+                            j += 1;
+                            if let Some(c) = text[j..].chars().next()
+                                && c != '\n'
+                            {
+                                j += c.len_utf8();
+                            }
+                        }
                         Some(b'"') => break,
                         Some(0) => {
                             out.errors.push(diag::nul_byte(Span::new(file, j, j + 1)));
