@@ -1,6 +1,8 @@
 //! Developer aid: formats a file twice and shows both results.
 fn main() {
-    let Some(path) = std::env::args().nth(1) else { return };
+    let Some(path) = std::env::args().nth(1) else {
+        return;
+    };
     let text = std::fs::read_to_string(path).unwrap_or_default();
     match svcc::fmt::format_source(&text) {
         Ok(once) => {
@@ -10,6 +12,9 @@ fn main() {
                 Err(e) => println!("second parse failed: {e:?}"),
             }
         }
-        Err(e) => println!("parse failed: {:?}", e.iter().map(|d| &d.message).collect::<Vec<_>>()),
+        Err(e) => println!(
+            "parse failed: {:?}",
+            e.iter().map(|d| &d.message).collect::<Vec<_>>()
+        ),
     }
 }

@@ -137,7 +137,10 @@ impl Printer<'_> {
     /// appended to the line just printed.
     fn trailing(&mut self, end: u32) {
         while let Some(c) = self.comments.get(self.next) {
-            let gap = self.src.get(end as usize..c.span.start as usize).unwrap_or("\n");
+            let gap = self
+                .src
+                .get(end as usize..c.span.start as usize)
+                .unwrap_or("\n");
             let only_space = gap.chars().all(|ch| ch == ' ' || ch == '\t');
             if !only_space || c.span.start < end || c.text.contains('\n') {
                 break;
@@ -317,14 +320,21 @@ impl Printer<'_> {
     fn enum_value(&mut self, v: &EnumValue) {
         self.head(&v.docs, &v.annotations, true);
         self.flush_before(v.name.span.start);
-        let tag = v.tag.as_ref().map(|t| format!(" @{}", t.value)).unwrap_or_default();
+        let tag = v
+            .tag
+            .as_ref()
+            .map(|t| format!(" @{}", t.value))
+            .unwrap_or_default();
         self.line(&format!("{}{tag};", v.name.name));
         self.trailing(v.span.end);
     }
 
     fn method(&mut self, m: &Method) {
         self.head(&m.docs, &m.annotations, false);
-        let first = m.params.first().map_or(m.params_span.start, |p| p.span.start);
+        let first = m
+            .params
+            .first()
+            .map_or(m.params_span.start, |p| p.span.start);
         self.flush_before(first.min(m.name.span.start));
         let tail = method_tail(m);
         let single = format!(

@@ -90,6 +90,10 @@ pub fn compile_memory(files: &[(&str, &str)], options: &Options) -> Compilation 
     for (path, text) in files {
         fs.add(path, text.as_bytes().to_vec());
     }
-    let inputs: Vec<PathBuf> = files.iter().take(1).map(|(p, _)| PathBuf::from(p)).collect();
+    let inputs: Vec<PathBuf> = files
+        .iter()
+        .take(1)
+        .map(|(p, _)| PathBuf::from(p))
+        .collect();
     compile_with(&fs, &inputs, options)
 }

@@ -153,7 +153,13 @@ impl Linter<'_> {
         let mut found = Vec::new();
         let mut upper = |name: &str, span: Span, what: &str| {
             if !is_upper_camel(name) {
-                found.push(diag::naming(span, what, name, &to_upper_camel(name), "UpperCamelCase"));
+                found.push(diag::naming(
+                    span,
+                    what,
+                    name,
+                    &to_upper_camel(name),
+                    "UpperCamelCase",
+                ));
             }
         };
         for t in &pkg.types {
@@ -175,7 +181,13 @@ impl Linter<'_> {
         }
         let mut snake = |f: &Field, what: &str| {
             if !is_snake(&f.name) {
-                found.push(diag::naming(f.spans.name, what, &f.name, &to_snake(&f.name), "snake_case"));
+                found.push(diag::naming(
+                    f.spans.name,
+                    what,
+                    &f.name,
+                    &to_snake(&f.name),
+                    "snake_case",
+                ));
             }
         };
         for t in &pkg.types {
@@ -195,7 +207,13 @@ impl Linter<'_> {
         for s in &pkg.services {
             for m in &s.methods {
                 if !is_snake(&m.name) {
-                    methods.push(diag::naming(m.name_span, "method", &m.name, &to_snake(&m.name), "snake_case"));
+                    methods.push(diag::naming(
+                        m.name_span,
+                        "method",
+                        &m.name,
+                        &to_snake(&m.name),
+                        "snake_case",
+                    ));
                 }
                 m.params.iter().for_each(|f| snake(f, "parameter"));
                 if let MethodResult::Named(r) = &m.result {
@@ -322,12 +340,18 @@ impl Linter<'_> {
         let mut spans = HashSet::new();
         for (pkg, f) in wire {
             if !f.tag_explicit && spans.insert(f.spans.name) {
-                found.push((pkg, diag::implicit_tag(f.spans.name, "field", &f.name, f.tag)));
+                found.push((
+                    pkg,
+                    diag::implicit_tag(f.spans.name, "field", &f.name, f.tag),
+                ));
             }
         }
         for (pkg, v, _) in enums {
             if !v.number_explicit && spans.insert(v.span) {
-                found.push((pkg, diag::implicit_tag(v.span, "enum value", &v.name, v.number)));
+                found.push((
+                    pkg,
+                    diag::implicit_tag(v.span, "enum value", &v.name, v.number),
+                ));
             }
         }
         for (pkg, d) in found {
@@ -342,9 +366,13 @@ impl Linter<'_> {
             found.push((pkg, diag::unused_import(*span)));
         }
         for (i, sym) in self.resolved.symbols.iter().enumerate() {
-            let is_type_or_error = matches!(sym.kind, "record" | "alias" | "enum" | "union" | "error");
+            let is_type_or_error =
+                matches!(sym.kind, "record" | "alias" | "enum" | "union" | "error");
             if is_type_or_error && self.resolved.references[i].is_empty() {
-                found.push((sym.package.clone(), diag::unused_declaration(sym.span, sym.kind, &sym.name)));
+                found.push((
+                    sym.package.clone(),
+                    diag::unused_declaration(sym.span, sym.kind, &sym.name),
+                ));
             }
         }
         for (pkg, d) in found {

@@ -12,7 +12,11 @@ use svcc::diagnostics::render::{self, Format};
 use svcc::diagnostics::{Severity, codes};
 
 #[derive(Parser, Debug)]
-#[command(name = "svcc", version, about = "Contract-first toolchain for services: check, format and explain .svc contracts")]
+#[command(
+    name = "svcc",
+    version,
+    about = "Contract-first toolchain for services: check, format and explain .svc contracts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -137,7 +141,11 @@ fn usage_error(msg: &str) -> ExitCode {
 /// `node_modules` skipped). Files named explicitly are taken as they are.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -175,7 +183,11 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let config_path = args.config.clone().or_else(|| {
-        let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let start = args
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
         svcc::config::discover(&start)
     });
     let config = match config_path {
@@ -200,7 +212,9 @@ fn check(args: &CheckArgs) -> ExitCode {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     let format = match args.format {
         OutputFormat::Human => Format::Human,

@@ -215,6 +215,7 @@ impl std::fmt::Display for TypeRef {
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // built once per compilation; boxing would only add noise for emitters
 pub enum TypeDef {
     Record(Record),
     Alias(Alias),
@@ -477,10 +478,7 @@ impl ErrorKind {
     ];
 
     pub fn from_name(name: &str) -> Option<ErrorKind> {
-        Self::TABLE
-            .iter()
-            .find(|r| r.0 == name)
-            .map(|r| r.1)
+        Self::TABLE.iter().find(|r| r.0 == name).map(|r| r.1)
     }
 
     fn row(self) -> (&'static str, ErrorKind, u8, u16) {

@@ -22,7 +22,7 @@ fn ok_corpus_has_no_errors() {
     let files = files_in("tests/corpus/ok");
     assert!(files.len() >= 5);
     for f in files {
-        let c = svcc::compile(&[f.clone()], &svcc::Options::default());
+        let c = svcc::compile(std::slice::from_ref(&f), &svcc::Options::default());
         let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.is_error()).collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
         assert_eq!(c.model.packages.len(), 1, "{}", f.display());
@@ -34,20 +34,29 @@ fn err_corpus_reports_errors_with_locations() {
     let files = files_in("tests/corpus/err");
     assert!(files.len() >= 5);
     for f in files {
-        let c = svcc::compile(&[f.clone()], &svcc::Options::default());
+        let c = svcc::compile(std::slice::from_ref(&f), &svcc::Options::default());
         assert!(c.has_errors(), "{} should not compile", f.display());
         for d in &c.diagnostics {
             let text = &c.sources.get(d.primary.file).text;
-            assert!(d.primary.end as usize <= text.len(), "{}: span out of range", f.display());
+            assert!(
+                d.primary.end as usize <= text.len(),
+                "{}: span out of range",
+                f.display()
+            );
         }
     }
 }
 
 #[test]
 fn contextual_keywords_are_names_in_the_model() {
-    let c = svcc::compile(&[common::root().join("tests/corpus/ok/contextual_keywords.svc")], &svcc::Options::default());
+    let c = svcc::compile(
+        &[common::root().join("tests/corpus/ok/contextual_keywords.svc")],
+        &svcc::Options::default(),
+    );
     let pkg = &c.model.packages[0];
-    let svcc::model::TypeDef::Record(thing) = &pkg.types[0] else { panic!("expected a record") };
+    let svcc::model::TypeDef::Record(thing) = &pkg.types[0] else {
+        panic!("expected a record")
+    };
     let names: Vec<&str> = thing.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(&names[..3], ["type", "error", "package"]);
     assert_eq!(pkg.services[0].methods[0].name, "type");
@@ -56,10 +65,22 @@ fn contextual_keywords_are_names_in_the_model() {
 #[test]
 fn bom_and_crlf_are_accepted() {
     for name in ["bom.svc", "crlf.svc"] {
-        let c = svcc::compile(&[common::root().join("tests/corpus/ok").join(name)], &svcc::Options::default());
+        let c = svcc::compile(
+            &[common::root().join("tests/corpus/ok").join(name)],
+            &svcc::Options::default(),
+        );
         assert!(!c.has_errors(), "{name}: {:#?}", c.diagnostics);
-        let svcc::model::TypeDef::Record(a) = &c.model.packages[0].types[0] else { panic!() };
-        assert_eq!(a.docs, if name == "bom.svc" { "A UTF-8 byte-order mark." } else { "CRLF line endings." });
+        let svcc::model::TypeDef::Record(a) = &c.model.packages[0].types[0] else {
+            panic!()
+        };
+        assert_eq!(
+            a.docs,
+            if name == "bom.svc" {
+                "A UTF-8 byte-order mark."
+            } else {
+                "CRLF line endings."
+            }
+        );
     }
 }
 
@@ -85,9 +106,16 @@ fn fmt_is_idempotent_and_keeps_comments_for_every_svc_file() {
         if bad.is_some() {
             continue;
         }
-        let Ok(once) = svcc::fmt::format_source(&text) else { continue };
+        let Ok(once) = svcc::fmt::format_source(&text) else {
+            continue;
+        };
         formatted_count += 1;
-        let twice = svcc::fmt::format_source(&once).unwrap_or_else(|e| panic!("{}: formatted output does not parse: {e:#?}\n{once}", f.display()));
+        let twice = svcc::fmt::format_source(&once).unwrap_or_else(|e| {
+            panic!(
+                "{}: formatted output does not parse: {e:#?}\n{once}",
+                f.display()
+            )
+        });
         assert_eq!(once, twice, "{}: fmt is not idempotent", f.display());
         comments_kept(&text, &once).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
@@ -102,7 +130,10 @@ fn model_json(all: &[(PathBuf, Vec<u8>)], inputs: &[PathBuf]) -> (String, bool) 
         fs.add(p, b.clone());
     }
     let c = svcc::compile_with(&fs, inputs, &svcc::Options::default());
-    (serde_json::to_string_pretty(&c.model).unwrap(), c.has_errors())
+    (
+        serde_json::to_string_pretty(&c.model).unwrap(),
+        c.has_errors(),
+    )
 }
 
 #[test]
@@ -111,7 +142,12 @@ fn fmt_never_changes_meaning() {
     let files = common::all_svc_files();
     let original: Vec<(PathBuf, Vec<u8>)> = files
         .iter()
-        .map(|f| (f.strip_prefix(&root).unwrap().to_path_buf(), std::fs::read(f).unwrap()))
+        .map(|f| {
+            (
+                f.strip_prefix(&root).unwrap().to_path_buf(),
+                std::fs::read(f).unwrap(),
+            )
+        })
         .collect();
     let formatted: Vec<(PathBuf, Vec<u8>)> = original
         .iter()
@@ -131,7 +167,12 @@ fn fmt_never_changes_meaning() {
             continue;
         }
         let (after, _) = model_json(&formatted, &inputs);
-        assert_eq!(before, after, "{}: the model changed under fmt", p.display());
+        assert_eq!(
+            before,
+            after,
+            "{}: the model changed under fmt",
+            p.display()
+        );
         compared += 1;
     }
     assert!(compared >= 10, "compared {compared} models");
@@ -141,13 +182,24 @@ fn fmt_never_changes_meaning() {
         .map(|(p, _)| p.clone())
         .filter(|p| p.starts_with(Path::new("examples/messenger")))
         .collect();
-    assert_eq!(model_json(&original, &messenger).0, model_json(&formatted, &messenger).0);
+    assert_eq!(
+        model_json(&original, &messenger).0,
+        model_json(&formatted, &messenger).0
+    );
 }
 
 #[test]
 fn fmt_output_of_the_examples_is_already_canonical() {
-    for f in common::all_svc_files().iter().filter(|f| f.starts_with(common::root().join("examples"))) {
+    for f in common::all_svc_files()
+        .iter()
+        .filter(|f| f.starts_with(common::root().join("examples")))
+    {
         let text = std::fs::read_to_string(f).unwrap();
-        assert_eq!(svcc::fmt::format_source(&text).unwrap(), text, "{} is not formatted: run `svcc fmt`", f.display());
+        assert_eq!(
+            svcc::fmt::format_source(&text).unwrap(),
+            text,
+            "{} is not formatted: run `svcc fmt`",
+            f.display()
+        );
     }
 }

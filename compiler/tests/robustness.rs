@@ -11,13 +11,67 @@ use std::path::PathBuf;
 use svcc::resolve::load::MemoryFs;
 
 const PIECES: &[&str] = &[
-    "{", "}", "(", ")", "<", ">", "[", "]", ";", ":", ",", "?", "=", "->", "@", "@1", "@0",
-    "@99999999999999999999", "\"", "\"\\u{110000}\"", "\"\\q\"", "/*", "*/", "//", "///", "//!",
-    "\0", "\u{FEFF}", "\r\n", "\n", " ", "type", "enum", "union", "error", "service", "rpc",
-    "event", "throws", "import \"x.svc\";", "import \"../../../etc/passwd\";", "package a.b;",
-    "list<", "map<", "string", "int32", "User", "x.y.Z", "@length(min = 5, max = 1)",
-    "@pattern(\"(\")", "@http(method = GET, path = \"/{x}\")", "@key(nope)", "@range(min = 1e400)",
-    "-", "1.5", "99999999999999999999999999", "é", "🎉", "\u{202E}", "true", "[1, [2, [3]]]",
+    "{",
+    "}",
+    "(",
+    ")",
+    "<",
+    ">",
+    "[",
+    "]",
+    ";",
+    ":",
+    ",",
+    "?",
+    "=",
+    "->",
+    "@",
+    "@1",
+    "@0",
+    "@99999999999999999999",
+    "\"",
+    "\"\\u{110000}\"",
+    "\"\\q\"",
+    "/*",
+    "*/",
+    "//",
+    "///",
+    "//!",
+    "\0",
+    "\u{FEFF}",
+    "\r\n",
+    "\n",
+    " ",
+    "type",
+    "enum",
+    "union",
+    "error",
+    "service",
+    "rpc",
+    "event",
+    "throws",
+    "import \"x.svc\";",
+    "import \"../../../etc/passwd\";",
+    "package a.b;",
+    "list<",
+    "map<",
+    "string",
+    "int32",
+    "User",
+    "x.y.Z",
+    "@length(min = 5, max = 1)",
+    "@pattern(\"(\")",
+    "@http(method = GET, path = \"/{x}\")",
+    "@key(nope)",
+    "@range(min = 1e400)",
+    "-",
+    "1.5",
+    "99999999999999999999999999",
+    "é",
+    "🎉",
+    "\u{202E}",
+    "true",
+    "[1, [2, [3]]]",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
@@ -68,8 +122,15 @@ fn exercise(files: &[(PathBuf, Vec<u8>)], target: usize) -> Result<(), String> {
         for d in &c.diagnostics {
             let text = &c.sources.get(d.primary.file).text;
             let (s, e) = (d.primary.start as usize, d.primary.end as usize);
-            assert!(s <= e && e <= text.len(), "span {s}..{e} outside a {}-byte file", text.len());
-            assert!(text.is_char_boundary(s) && text.is_char_boundary(e), "span {s}..{e} splits a character");
+            assert!(
+                s <= e && e <= text.len(),
+                "span {s}..{e} outside a {}-byte file",
+                text.len()
+            );
+            assert!(
+                text.is_char_boundary(s) && text.is_char_boundary(e),
+                "span {s}..{e} splits a character"
+            );
             assert!(!d.message.is_empty());
             let _ = svcc::diagnostics::render::human(d, &c.sources, false);
             let _ = svcc::diagnostics::render::json(d, &c.sources);
@@ -88,7 +149,10 @@ fn exercise(files: &[(PathBuf, Vec<u8>)], target: usize) -> Result<(), String> {
             .cloned()
             .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string()))
             .unwrap_or_default();
-        format!("{msg}\ninput: {:?}", String::from_utf8_lossy(&files[target].1))
+        format!(
+            "{msg}\ninput: {:?}",
+            String::from_utf8_lossy(&files[target].1)
+        )
     })
 }
 
@@ -97,11 +161,19 @@ fn thousands_of_mutated_inputs_never_panic() {
     let root = common::root();
     let seeds: Vec<(PathBuf, Vec<u8>)> = common::all_svc_files()
         .iter()
-        .map(|f| (f.strip_prefix(&root).unwrap().to_path_buf(), std::fs::read(f).unwrap()))
+        .map(|f| {
+            (
+                f.strip_prefix(&root).unwrap().to_path_buf(),
+                std::fs::read(f).unwrap(),
+            )
+        })
         .collect();
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
     // SVCC_MUTATIONS=100000 for a longer hunt; the default keeps the suite quick.
-    let iterations: usize = std::env::var("SVCC_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let iterations: usize = std::env::var("SVCC_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     for i in 0..iterations {
         let target = rng.below(seeds.len());
         let mut files = seeds.clone();
@@ -137,16 +209,42 @@ fn random_bytes_never_panic() {
 #[test]
 fn absurd_inputs_get_errors_not_crashes() {
     let cases: Vec<(String, &str)> = vec![
-        (format!("package a;\ntype T = {}string{};", "list<".repeat(100_000), ">".repeat(100_000)), "E0006"),
-        (format!("package a;\ntype T {{ x @1: int32 = {}; }}", "9".repeat(10_000)), "E0007"),
-        (format!("package a;\n@x({})\ntype T = string;", "[".repeat(50_000)), "E0006"),
-        (format!("package a;\ntype T {{ x @{}: string; }}", "1".repeat(400)), "E0007"),
-        ("package a;\ntype T = string;\n\"never closed".to_string(), "E0004"),
+        (
+            format!(
+                "package a;\ntype T = {}string{};",
+                "list<".repeat(100_000),
+                ">".repeat(100_000)
+            ),
+            "E0006",
+        ),
+        (
+            format!(
+                "package a;\ntype T {{ x @1: int32 = {}; }}",
+                "9".repeat(10_000)
+            ),
+            "E0007",
+        ),
+        (
+            format!("package a;\n@x({})\ntype T = string;", "[".repeat(50_000)),
+            "E0006",
+        ),
+        (
+            format!("package a;\ntype T {{ x @{}: string; }}", "1".repeat(400)),
+            "E0007",
+        ),
+        (
+            "package a;\ntype T = string;\n\"never closed".to_string(),
+            "E0004",
+        ),
     ];
     for (text, code) in cases {
         let files = vec![(PathBuf::from("a.svc"), text.clone().into_bytes())];
         exercise(&files, 0).unwrap();
         let c = svcc::compile_memory(&[("a.svc", &text)], &svcc::Options::default());
-        assert!(c.diagnostics.iter().any(|d| d.code == code), "expected {code}, got {:?}", c.diagnostics.iter().map(|d| &d.code).collect::<Vec<_>>());
+        assert!(
+            c.diagnostics.iter().any(|d| d.code == code),
+            "expected {code}, got {:?}",
+            c.diagnostics.iter().map(|d| &d.code).collect::<Vec<_>>()
+        );
     }
 }

@@ -22,15 +22,24 @@ struct Case {
 fn cases() -> Vec<Case> {
     let dir = common::root().join("tests/ui");
     let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         let name = p.file_stem().unwrap().to_str().unwrap().to_string();
         if p.is_dir() {
             let mut files = Vec::new();
-            let mut inner: Vec<PathBuf> = std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()).collect();
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
             inner.sort();
-            for f in inner.iter().filter(|f| f.extension().is_some_and(|e| e == "svc")) {
+            for f in inner
+                .iter()
+                .filter(|f| f.extension().is_some_and(|e| e == "svc"))
+            {
                 let rel = Path::new(&name).join(f.file_name().unwrap());
                 files.push((rel, std::fs::read(f).unwrap()));
             }
@@ -43,7 +52,10 @@ fn cases() -> Vec<Case> {
         } else if p.extension().is_some_and(|e| e == "svc") {
             out.push(Case {
                 input: PathBuf::from(p.file_name().unwrap()),
-                files: vec![(PathBuf::from(p.file_name().unwrap()), std::fs::read(&p).unwrap())],
+                files: vec![(
+                    PathBuf::from(p.file_name().unwrap()),
+                    std::fs::read(&p).unwrap(),
+                )],
                 expect_base: dir.join(&name),
                 name,
             });
@@ -92,13 +104,21 @@ fn check_expect(path: &Path, actual: &str, failures: &mut Vec<String>) {
 fn ui_cases_match_markers_and_renderings() {
     let mut failures = Vec::new();
     let all = cases();
-    assert!(all.len() > 50, "expected the UI corpus, found {} cases", all.len());
+    assert!(
+        all.len() > 50,
+        "expected the UI corpus, found {} cases",
+        all.len()
+    );
     for case in &all {
         let mut fs = MemoryFs::new();
         for (p, b) in &case.files {
             fs.add(p, b.clone());
         }
-        let comp = svcc::compile_with(&fs, &[case.input.clone()], &svcc::Options::default());
+        let comp = svcc::compile_with(
+            &fs,
+            std::slice::from_ref(&case.input),
+            &svcc::Options::default(),
+        );
         let found: BTreeSet<(String, usize, String)> = comp
             .diagnostics
             .iter()
@@ -111,7 +131,10 @@ fn ui_cases_match_markers_and_renderings() {
         if found != expected {
             let missing: Vec<_> = expected.difference(&found).collect();
             let extra: Vec<_> = found.difference(&expected).collect();
-            failures.push(format!("{}: markers missing {missing:?}; unmarked diagnostics {extra:?}", case.name));
+            failures.push(format!(
+                "{}: markers missing {missing:?}; unmarked diagnostics {extra:?}",
+                case.name
+            ));
         }
         let mut human = String::new();
         let mut json = String::new();
@@ -120,28 +143,59 @@ fn ui_cases_match_markers_and_renderings() {
             json.push_str(&render::json(d, &comp.sources));
             json.push('\n');
         }
-        human.push_str(&render::summary(comp.error_count(), comp.warning_count(), comp.sources.len()));
+        human.push_str(&render::summary(
+            comp.error_count(),
+            comp.warning_count(),
+            comp.sources.len(),
+        ));
         human.push('\n');
-        check_expect(&case.expect_base.with_extension("stderr"), &human, &mut failures);
-        check_expect(&case.expect_base.with_extension("jsonl"), &json, &mut failures);
+        check_expect(
+            &case.expect_base.with_extension("stderr"),
+            &human,
+            &mut failures,
+        );
+        check_expect(
+            &case.expect_base.with_extension("jsonl"),
+            &json,
+            &mut failures,
+        );
     }
-    assert!(failures.is_empty(), "{} UI failures:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} UI failures:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn every_error_code_has_a_ui_case_and_an_explanation() {
     let all = cases();
-    let marked: BTreeSet<String> = all.iter().flat_map(|c| markers(c).into_iter().map(|m| m.2)).collect();
+    let marked: BTreeSet<String> = all
+        .iter()
+        .flat_map(|c| markers(c).into_iter().map(|m| m.2))
+        .collect();
     // E0108 (unreadable file) is covered in tests/cli.rs; E0999 is an internal error.
     let exempt = ["E0108", "E0999"];
     for c in CODES {
-        assert!(!c.explanation.is_empty() && !c.title.is_empty(), "{} lacks an explanation", c.code);
+        assert!(
+            !c.explanation.is_empty() && !c.title.is_empty(),
+            "{} lacks an explanation",
+            c.code
+        );
         if !exempt.contains(&c.code) {
-            assert!(!c.wrong.is_empty() && !c.fixed.is_empty(), "{} lacks examples", c.code);
+            assert!(
+                !c.wrong.is_empty() && !c.fixed.is_empty(),
+                "{} lacks examples",
+                c.code
+            );
             assert!(marked.contains(c.code), "{} has no UI case", c.code);
         }
     }
-    for l in svcc::lint::LINTS.iter().filter(|l| l.name != "missing_docs") {
+    for l in svcc::lint::LINTS
+        .iter()
+        .filter(|l| l.name != "missing_docs")
+    {
         assert!(marked.contains(l.name), "lint {} has no UI case", l.name);
     }
 }
@@ -167,8 +221,15 @@ fn every_code_in_the_source_is_documented() {
             }
         }
     }
-    assert!(used.len() > 40, "found only {} codes in the source", used.len());
+    assert!(
+        used.len() > 40,
+        "found only {} codes in the source",
+        used.len()
+    );
     for code in &used {
-        assert!(CODES.iter().any(|c| c.code == code), "{code} is emitted but has no `svcc explain` entry");
+        assert!(
+            CODES.iter().any(|c| c.code == code),
+            "{code} is emitted but has no `svcc explain` entry"
+        );
     }
 }

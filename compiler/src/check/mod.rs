@@ -45,7 +45,13 @@ impl Checker<'_> {
                     self.alias_cycle(pkg, a);
                     self.type_ref(&a.target, a.spans.ty);
                     self.constraints_fit(&a.target, &a.constraints, &a.spans);
-                    self.literals(&a.target, &a.constraints, None, a.example.as_ref(), &a.spans);
+                    self.literals(
+                        &a.target,
+                        &a.constraints,
+                        None,
+                        a.example.as_ref(),
+                        &a.spans,
+                    );
                 }
             }
         }
@@ -60,8 +66,12 @@ impl Checker<'_> {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for m in &s.methods {
                 if let Some(first) = seen.get(m.name.as_str()) {
-                    self.out
-                        .push(diag::duplicate_member("method", &m.name, m.name_span, *first));
+                    self.out.push(diag::duplicate_member(
+                        "method",
+                        &m.name,
+                        m.name_span,
+                        *first,
+                    ));
                 } else {
                     seen.insert(&m.name, m.name_span);
                 }
@@ -100,17 +110,19 @@ impl Checker<'_> {
         let mut tags: HashMap<u32, Span> = HashMap::new();
         for f in fields {
             if let Some(first) = names.get(f.name.as_str()) {
-                self.out
-                    .push(diag::duplicate_member(member, &f.name, f.spans.name, *first));
+                self.out.push(diag::duplicate_member(
+                    member,
+                    &f.name,
+                    f.spans.name,
+                    *first,
+                ));
                 continue;
             }
             names.insert(&f.name, f.spans.name);
-            if f.wire_name != f.name || wire.contains_key(f.wire_name.as_str()) {
-                if let Some(first) = wire.get(f.wire_name.as_str()) {
-                    let span = f.spans.name;
-                    self.out
-                        .push(diag::duplicate_wire_name(span, &f.wire_name, *first));
-                }
+            if let Some(first) = wire.get(f.wire_name.as_str()) {
+                let span = f.spans.name;
+                self.out
+                    .push(diag::duplicate_wire_name(span, &f.wire_name, *first));
             }
             wire.entry(&f.wire_name).or_insert(f.spans.name);
             if tagged {
@@ -140,7 +152,8 @@ impl Checker<'_> {
         }
         let t = u32::try_from(tag).unwrap_or(u32::MAX);
         if let Some(first) = seen.get(&t) {
-            self.out.push(diag::duplicate_tag(t, span, *first, !explicit));
+            self.out
+                .push(diag::duplicate_tag(t, span, *first, !explicit));
         } else {
             seen.insert(t, span);
         }
@@ -151,8 +164,12 @@ impl Checker<'_> {
         let mut nums: HashMap<u32, Span> = HashMap::new();
         for v in &e.values {
             if let Some(first) = names.get(v.name.as_str()) {
-                self.out
-                    .push(diag::duplicate_member("enum value", &v.name, v.span, *first));
+                self.out.push(diag::duplicate_member(
+                    "enum value",
+                    &v.name,
+                    v.span,
+                    *first,
+                ));
                 continue;
             }
             names.insert(&v.name, v.span);
@@ -222,10 +239,9 @@ impl Checker<'_> {
                             .fields
                             .iter()
                             .all(|f| f.optional || self.type_finite(&f.ty, &finite)),
-                        TypeDef::Union(u) => u
-                            .variants
-                            .iter()
-                            .any(|f| self.type_finite(&f.ty, &finite)),
+                        TypeDef::Union(u) => {
+                            u.variants.iter().any(|f| self.type_finite(&f.ty, &finite))
+                        }
                         TypeDef::Alias(a) => self.type_finite(&a.target, &finite),
                         TypeDef::Enum(_) => true,
                     };
@@ -295,20 +311,36 @@ impl Checker<'_> {
             ));
         }
         if (c.minimum.is_some() || c.maximum.is_some()) && !is_number {
-            self.out
-                .push(diag::constraint_type(span("range"), "range", &shown, "a number"));
+            self.out.push(diag::constraint_type(
+                span("range"),
+                "range",
+                &shown,
+                "a number",
+            ));
         }
         if c.pattern.is_some() && !is_string {
-            self.out
-                .push(diag::constraint_type(span("pattern"), "pattern", &shown, "a string"));
+            self.out.push(diag::constraint_type(
+                span("pattern"),
+                "pattern",
+                &shown,
+                "a string",
+            ));
         }
         if c.format.is_some() && !is_string {
-            self.out
-                .push(diag::constraint_type(span("format"), "format", &shown, "a string"));
+            self.out.push(diag::constraint_type(
+                span("format"),
+                "format",
+                &shown,
+                "a string",
+            ));
         }
         if c.unique && !matches!(base, TypeRef::List(_)) {
-            self.out
-                .push(diag::constraint_type(span("unique"), "unique", &shown, "a list"));
+            self.out.push(diag::constraint_type(
+                span("unique"),
+                "unique",
+                &shown,
+                "a list",
+            ));
         }
         if let (Some(min), Some(max)) = (c.min_length, c.max_length)
             && min > max
@@ -337,9 +369,8 @@ impl Checker<'_> {
         {
             let (lo, hi) = p.int_bounds().unwrap_or((0, 0));
             #[allow(clippy::cast_precision_loss)] // bounds compared in f64 on purpose
-            let out_of_type = |b: Option<Bound>| {
-                b.is_some_and(|b| b.value < lo as f64 || b.value > hi as f64)
-            };
+            let out_of_type =
+                |b: Option<Bound>| b.is_some_and(|b| b.value < lo as f64 || b.value > hi as f64);
             if out_of_type(c.minimum) || out_of_type(c.maximum) {
                 self.out.push(diag::invalid_value(
                     span("range"),
@@ -352,7 +383,12 @@ impl Checker<'_> {
             && let Err(e) = regex::Regex::new(p)
         {
             let msg = e.to_string();
-            let last = msg.lines().last().unwrap_or("invalid regex").trim().to_string();
+            let last = msg
+                .lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .to_string();
             self.out.push(diag::bad_regex(span("pattern"), &last));
         }
     }
@@ -382,7 +418,8 @@ impl Checker<'_> {
                     let all = values::effective_constraints(self.model, ty, c);
                     if let Some((rule, name)) = values::violation(&all, lit) {
                         let cspan = spans.constraints.get(name).copied().unwrap_or(spans.ty);
-                        self.out.push(diag::literal_violates(span, what, &rule, cspan));
+                        self.out
+                            .push(diag::literal_violates(span, what, &rule, cspan));
                     }
                 }
             }
@@ -441,8 +478,9 @@ impl Checker<'_> {
                         } else {
                             "cookie"
                         };
-                        self.out
-                            .push(diag::bad_binding_type(span, &f.name, place, &ty, "a scalar"));
+                        self.out.push(diag::bad_binding_type(
+                            span, &f.name, place, &ty, "a scalar",
+                        ));
                     }
                 }
                 Location::Body => {}
@@ -473,7 +511,8 @@ impl Checker<'_> {
                         // A duplicate method name is reported once, as E0204.
                         let dup_method = s.methods.iter().filter(|o| o.name == m.name).count() > 1;
                         if !dup_method {
-                            self.out.push(diag::duplicate_jsonrpc_name(span, name, *first));
+                            self.out
+                                .push(diag::duplicate_jsonrpc_name(span, name, *first));
                         }
                     } else {
                         seen.insert(name, span);

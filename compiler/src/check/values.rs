@@ -140,13 +140,21 @@ pub fn violation(c: &Constraints, lit: &Literal) -> Option<(String, &'static str
     };
     if let Some(v) = num {
         if let Some(b) = c.minimum {
-            let bad = if b.exclusive { v <= b.value } else { v < b.value };
+            let bad = if b.exclusive {
+                v <= b.value
+            } else {
+                v < b.value
+            };
             if bad {
                 return Some((format!("{v} is below the minimum {}", b.value), "range"));
             }
         }
         if let Some(b) = c.maximum {
-            let bad = if b.exclusive { v >= b.value } else { v > b.value };
+            let bad = if b.exclusive {
+                v >= b.value
+            } else {
+                v > b.value
+            };
             if bad {
                 return Some((format!("{v} is above the maximum {}", b.value), "range"));
             }
@@ -278,13 +286,16 @@ pub fn is_date_time(s: &str) -> bool {
     let [h, m, sec] = hms_parts.as_slice() else {
         return false;
     };
-    let ok_num = |x: &str, max: u32| x.len() == 2 && digits(x) && x.parse::<u32>().is_ok_and(|v| v <= max);
+    let ok_num =
+        |x: &str, max: u32| x.len() == 2 && digits(x) && x.parse::<u32>().is_ok_and(|v| v <= max);
     if !(ok_num(h, 23) && ok_num(m, 59) && ok_num(sec, 60)) {
         return false;
     }
     let zone = match zone.strip_prefix('.') {
         Some(rest) => {
-            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if end == 0 {
                 return false;
             }

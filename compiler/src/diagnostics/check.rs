@@ -8,8 +8,12 @@ use crate::syntax::ast::{Annotation, Ident, Value};
 // ---- annotations (E03xx) ----
 
 pub fn unknown_annotation(a: &Annotation, suggestion: Option<String>) -> Diagnostic {
-    let d = Diagnostic::error("E0300", format!("unknown annotation `@{}`", a.name.name), a.name.span)
-        .with_primary_label("unknown annotation");
+    let d = Diagnostic::error(
+        "E0300",
+        format!("unknown annotation `@{}`", a.name.name),
+        a.name.span,
+    )
+    .with_primary_label("unknown annotation");
     match suggestion {
         Some(s) => d.with_help(format!("did you mean `@{s}`?")),
         None => d.with_help("see `svcc explain E0300` for the list of annotations"),
@@ -24,7 +28,11 @@ pub fn misplaced_annotation(a: &Annotation, place: &str, allowed: &[Place]) -> D
         a.span,
     )
     .with_primary_label("not allowed here")
-    .with_help(format!("`@{}` may stand on: {}", a.name.name, places.join(", ")))
+    .with_help(format!(
+        "`@{}` may stand on: {}",
+        a.name.name,
+        places.join(", ")
+    ))
 }
 
 pub fn unknown_argument(
@@ -48,7 +56,11 @@ pub fn unknown_argument(
 }
 
 pub fn unexpected_positional(a: &Annotation, span: Span, spec: &Spec) -> Diagnostic {
-    let args: Vec<String> = spec.named.iter().map(|n| format!("`{} = …`", n.name)).collect();
+    let args: Vec<String> = spec
+        .named
+        .iter()
+        .map(|n| format!("`{} = …`", n.name))
+        .collect();
     let d = Diagnostic::error(
         "E0302",
         format!("`@{}` takes no positional argument", a.name.name),
@@ -74,7 +86,10 @@ pub fn too_many_arguments(a: &Annotation, span: Span) -> Diagnostic {
 pub fn duplicate_argument(a: &Annotation, name: &Ident) -> Diagnostic {
     Diagnostic::error(
         "E0302",
-        format!("argument `{}` of `@{}` is given twice", name.name, a.name.name),
+        format!(
+            "argument `{}` of `@{}` is given twice",
+            name.name, a.name.name
+        ),
         name.span,
     )
     .with_primary_label("given again here")
@@ -136,7 +151,10 @@ pub fn invalid_choice(
     )
     .with_primary_label("invalid value");
     match suggestion {
-        Some(s) => d.with_help(format!("did you mean `{s}`? the values are {}", one_of(&opts))),
+        Some(s) => d.with_help(format!(
+            "did you mean `{s}`? the values are {}",
+            one_of(&opts)
+        )),
         None => d.with_help(format!("the values are {}", one_of(&opts))),
     }
 }
@@ -144,7 +162,10 @@ pub fn invalid_choice(
 pub fn invalid_duration(a: &Annotation, arg: &str, span: Span, found: &str) -> Diagnostic {
     Diagnostic::error(
         "E0306",
-        format!("`{found}` is not a valid duration for `{arg}` of `@{}`", a.name.name),
+        format!(
+            "`{found}` is not a valid duration for `{arg}` of `@{}`",
+            a.name.name
+        ),
         span,
     )
     .with_primary_label("invalid duration")
@@ -200,9 +221,13 @@ pub fn tag_out_of_range(tag: u64, span: Span) -> Diagnostic {
 }
 
 pub fn tag_reserved(tag: u64, span: Span) -> Diagnostic {
-    Diagnostic::error("E0203", format!("tag `@{tag}` is reserved by protobuf"), span)
-        .with_primary_label("19,000–19,999 are reserved")
-        .with_help("choose a tag outside 19,000–19,999")
+    Diagnostic::error(
+        "E0203",
+        format!("tag `@{tag}` is reserved by protobuf"),
+        span,
+    )
+    .with_primary_label("19,000–19,999 are reserved")
+    .with_help("choose a tag outside 19,000–19,999")
 }
 
 pub fn alias_cycle(span: Span, cycle: &[String]) -> Diagnostic {
@@ -277,9 +302,13 @@ pub fn literal_type(span: Span, what: &str, ty: &str, found: &str) -> Diagnostic
 }
 
 pub fn literal_violates(span: Span, what: &str, rule: &str, constraint: Span) -> Diagnostic {
-    Diagnostic::error("E0405", format!("{what} breaks its own constraint: {rule}"), span)
-        .with_primary_label("does not satisfy the constraint")
-        .with_label(constraint, "constraint declared here")
+    Diagnostic::error(
+        "E0405",
+        format!("{what} breaks its own constraint: {rule}"),
+        span,
+    )
+    .with_primary_label("does not satisfy the constraint")
+    .with_label(constraint, "constraint declared here")
 }
 
 pub fn unbound_path_param(span: Span, name: &str, params: &[String]) -> Diagnostic {
@@ -296,13 +325,9 @@ pub fn unbound_path_param(span: Span, name: &str, params: &[String]) -> Diagnost
 }
 
 pub fn path_param_not_scalar(span: Span, name: &str, ty: &str, why: &str) -> Diagnostic {
-    Diagnostic::error(
-        "E0407",
-        format!("path parameter `{name}` {why}"),
-        span,
-    )
-    .with_primary_label(format!("`{name}: {ty}`"))
-    .with_help("path parameters are required scalars: strings, numbers, booleans, uuids, enums")
+    Diagnostic::error("E0407", format!("path parameter `{name}` {why}"), span)
+        .with_primary_label(format!("`{name}: {ty}`"))
+        .with_help("path parameters are required scalars: strings, numbers, booleans, uuids, enums")
 }
 
 pub fn duplicate_route(span: Span, route: &str, first: Span, first_method: &str) -> Diagnostic {
@@ -323,10 +348,14 @@ pub fn conflicting_location(span: Span, name: &str, a: &str, b: &str) -> Diagnos
 }
 
 pub fn duplicate_jsonrpc_name(span: Span, name: &str, first: Span) -> Diagnostic {
-    Diagnostic::error("E0410", format!("JSON-RPC method name `{name}` is used twice"), span)
-        .with_primary_label("used again here")
-        .with_label(first, "first used here")
-        .with_help("set a distinct name with `@jsonrpc(name = \"…\")`")
+    Diagnostic::error(
+        "E0410",
+        format!("JSON-RPC method name `{name}` is used twice"),
+        span,
+    )
+    .with_primary_label("used again here")
+    .with_label(first, "first used here")
+    .with_help("set a distinct name with `@jsonrpc(name = \"…\")`")
 }
 
 pub fn bad_event_key(span: Span, key: &str, event: &str, fields: &[String]) -> Diagnostic {
@@ -343,8 +372,12 @@ pub fn bad_event_key(span: Span, key: &str, event: &str, fields: &[String]) -> D
 }
 
 pub fn bad_status(span: Span, status: i128, expected: &str) -> Diagnostic {
-    Diagnostic::error("E0412", format!("HTTP status {status} is not valid here"), span)
-        .with_primary_label(format!("expected {expected}"))
+    Diagnostic::error(
+        "E0412",
+        format!("HTTP status {status} is not valid here"),
+        span,
+    )
+    .with_primary_label(format!("expected {expected}"))
 }
 
 pub fn bad_path(span: Span, path: &str, why: &str) -> Diagnostic {
@@ -354,10 +387,14 @@ pub fn bad_path(span: Span, path: &str, why: &str) -> Diagnostic {
 }
 
 pub fn duplicate_wire_name(span: Span, name: &str, first: Span) -> Diagnostic {
-    Diagnostic::error("E0415", format!("JSON name `{name}` is used by two fields"), span)
-        .with_primary_label("used again here")
-        .with_label(first, "first used here")
-        .with_help("give each field its own `@json` name")
+    Diagnostic::error(
+        "E0415",
+        format!("JSON name `{name}` is used by two fields"),
+        span,
+    )
+    .with_primary_label("used again here")
+    .with_label(first, "first used here")
+    .with_help("give each field its own `@json` name")
 }
 
 pub fn bad_log_skip(span: Span, name: &str, names: &[String]) -> Diagnostic {
@@ -375,20 +412,32 @@ pub fn bad_log_skip(span: Span, name: &str, names: &[String]) -> Diagnostic {
     }
 }
 
-pub fn bad_binding_type(span: Span, name: &str, place: &str, ty: &str, allowed: &str) -> Diagnostic {
+pub fn bad_binding_type(
+    span: Span,
+    name: &str,
+    place: &str,
+    ty: &str,
+    allowed: &str,
+) -> Diagnostic {
     Diagnostic::error(
         "E0419",
         format!("{place} `{name}` has type `{ty}`, which cannot travel there"),
         span,
     )
     .with_primary_label(format!("`{ty}` is not {allowed}"))
-    .with_help(format!("{place}s carry {allowed}; move the value to the JSON body"))
+    .with_help(format!(
+        "{place}s carry {allowed}; move the value to the JSON body"
+    ))
 }
 
 pub fn bad_jsonrpc_name(span: Span, name: &str) -> Diagnostic {
-    Diagnostic::error("E0416", format!("`{name}` is not a valid JSON-RPC method name"), span)
-        .with_primary_label("invalid name")
-        .with_help("JSON-RPC method names are non-empty and must not start with `rpc.`")
+    Diagnostic::error(
+        "E0416",
+        format!("`{name}` is not a valid JSON-RPC method name"),
+        span,
+    )
+    .with_primary_label("invalid name")
+    .with_help("JSON-RPC method names are non-empty and must not start with `rpc.`")
 }
 
 pub fn unknown_lint(span: Span, name: &str, suggestion: Option<String>) -> Diagnostic {

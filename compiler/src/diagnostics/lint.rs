@@ -42,9 +42,13 @@ pub fn unused_declaration(span: Span, kind: &str, name: &str) -> Diagnostic {
 }
 
 pub fn empty_service(span: Span, name: &str) -> Diagnostic {
-    Diagnostic::warning("empty_service", format!("service `{name}` has no methods"), span)
-        .with_primary_label("empty service")
-        .with_help("add an `rpc`, or remove the service")
+    Diagnostic::warning(
+        "empty_service",
+        format!("service `{name}` has no methods"),
+        span,
+    )
+    .with_primary_label("empty service")
+    .with_help("add an `rpc`, or remove the service")
 }
 
 pub fn deprecated_use(span: Span, name: &str, reason: &str, decl: Span) -> Diagnostic {
@@ -59,7 +63,11 @@ pub fn deprecated_use(span: Span, name: &str, reason: &str, decl: Span) -> Diagn
 }
 
 pub fn missing_docs(span: Span, what: &str, name: &str) -> Diagnostic {
-    Diagnostic::warning("missing_docs", format!("{what} `{name}` has no documentation"), span)
-        .with_primary_label("undocumented")
-        .with_help("add a `///` doc comment")
+    Diagnostic::warning(
+        "missing_docs",
+        format!("{what} `{name}` has no documentation"),
+        span,
+    )
+    .with_primary_label("undocumented")
+    .with_help("add a `///` doc comment")
 }

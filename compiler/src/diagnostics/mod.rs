@@ -129,13 +129,20 @@ impl Diagnostics {
     /// In a stable order: by file, position, then code; exact duplicates removed.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| {
-            (a.primary.file, a.primary.start, a.primary.end, &a.code, &a.message).cmp(&(
-                b.primary.file,
-                b.primary.start,
-                b.primary.end,
-                &b.code,
-                &b.message,
-            ))
+            (
+                a.primary.file,
+                a.primary.start,
+                a.primary.end,
+                &a.code,
+                &a.message,
+            )
+                .cmp(&(
+                    b.primary.file,
+                    b.primary.start,
+                    b.primary.end,
+                    &b.code,
+                    &b.message,
+                ))
         });
         self.items.dedup();
         self.items

@@ -3,9 +3,7 @@
 
 use super::{Diagnostic, Severity};
 use crate::source::{SourceMap, Span};
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
 use std::fmt;
 
@@ -159,7 +157,9 @@ pub fn github(d: &Diagnostic, sources: &SourceMap) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -226,7 +226,10 @@ fn named_source(span: Span, sources: &SourceMap) -> Option<NamedSource<String>> 
         return None;
     }
     let f = sources.get(span.file);
-    Some(NamedSource::new(f.path.display().to_string(), f.text.clone()))
+    Some(NamedSource::new(
+        f.path.display().to_string(),
+        f.text.clone(),
+    ))
 }
 
 fn to_source_span(s: Span) -> SourceSpan {
@@ -267,9 +270,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() {
-            return None;
-        }
+        self.source.as_ref()?;
         Some(Box::new(self.labels.iter().cloned()))
     }
 

@@ -27,8 +27,12 @@ pub fn import_cycle(span: Span, cycle: &[String], others: Vec<(Span, String)>) -
 }
 
 pub fn unresolved(span: Span, name: &str, what: &str, suggestion: Option<String>) -> Diagnostic {
-    let d = Diagnostic::error("E0102", format!("cannot find {what} `{name}` in this scope"), span)
-        .with_primary_label("not found");
+    let d = Diagnostic::error(
+        "E0102",
+        format!("cannot find {what} `{name}` in this scope"),
+        span,
+    )
+    .with_primary_label("not found");
     match suggestion {
         Some(s) => d.with_help(format!("did you mean `{s}`?")),
         None => d.with_help("declare it, or import the file that declares it"),
@@ -47,24 +51,36 @@ pub fn ambiguous(span: Span, name: &str, candidates: Vec<(Span, String)>) -> Dia
 }
 
 pub fn duplicate_declaration(span: Span, name: &str, first: Span) -> Diagnostic {
-    Diagnostic::error("E0104", format!("`{name}` is declared more than once"), span)
-        .with_primary_label("declared again here")
-        .with_label(first, "first declared here")
-        .with_help("declarations of one package share one namespace, across all its files")
+    Diagnostic::error(
+        "E0104",
+        format!("`{name}` is declared more than once"),
+        span,
+    )
+    .with_primary_label("declared again here")
+    .with_label(first, "first declared here")
+    .with_help("declarations of one package share one namespace, across all its files")
 }
 
 pub fn duplicate_import_alias(span: Span, alias: &str, first: Span) -> Diagnostic {
-    Diagnostic::error("E0105", format!("import alias `{alias}` is used twice"), span)
-        .with_primary_label("used again here")
-        .with_label(first, "first used here")
-        .with_help("give each aliased import its own name")
+    Diagnostic::error(
+        "E0105",
+        format!("import alias `{alias}` is used twice"),
+        span,
+    )
+    .with_primary_label("used again here")
+    .with_label(first, "first used here")
+    .with_help("give each aliased import its own name")
 }
 
 pub fn not_a_type(span: Span, name: &str, kind: &str, decl: Span) -> Diagnostic {
-    Diagnostic::error("E0106", format!("expected a type, found {kind} `{name}`"), span)
-        .with_primary_label("not a type")
-        .with_label(decl, format!("`{name}` is declared as {kind} here"))
-        .with_help("only records, aliases, enums, unions and built-in types can be used as types")
+    Diagnostic::error(
+        "E0106",
+        format!("expected a type, found {kind} `{name}`"),
+        span,
+    )
+    .with_primary_label("not a type")
+    .with_label(decl, format!("`{name}` is declared as {kind} here"))
+    .with_help("only records, aliases, enums, unions and built-in types can be used as types")
 }
 
 pub fn bad_package_name(span: Span, segment: &str) -> Diagnostic {
@@ -91,8 +107,12 @@ pub fn builtin_shadowed(span: Span, name: &str) -> Diagnostic {
 }
 
 pub fn import_io(span: Span, path: &str, err: &str) -> Diagnostic {
-    Diagnostic::error("E0108", format!("cannot read imported file `{path}`: {err}"), span)
-        .with_primary_label("imported here")
+    Diagnostic::error(
+        "E0108",
+        format!("cannot read imported file `{path}`: {err}"),
+        span,
+    )
+    .with_primary_label("imported here")
 }
 
 pub fn not_an_error(span: Span, name: &str, kind: &str, decl: Span) -> Diagnostic {

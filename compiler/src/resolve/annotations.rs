@@ -235,7 +235,11 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         positional: Some(arg("reason", ArgType::Str)),
-        ..spec("deprecated", ALL_PLACES, "deprecated; reaches generated code")
+        ..spec(
+            "deprecated",
+            ALL_PLACES,
+            "deprecated; reaches generated code",
+        )
     },
     Spec {
         positional: Some(req("value", ArgType::Literal)),
@@ -255,7 +259,11 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         named: &[arg("skip", ArgType::NameList)],
-        ..spec("log", &[Package, Service, Method], "per-call structured log")
+        ..spec(
+            "log",
+            &[Package, Service, Method],
+            "per-call structured log",
+        )
     },
     Spec {
         named: &[arg(
@@ -272,7 +280,11 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         positional: Some(req("duration", ArgType::Duration)),
-        ..spec("timeout", &[Service, Method], "server deadline, client timeout")
+        ..spec(
+            "timeout",
+            &[Service, Method],
+            "server deadline, client timeout",
+        )
     },
     Spec {
         named: &[
@@ -282,7 +294,11 @@ pub static SPECS: &[Spec] = &[
             arg("failure_rate", ArgType::Number),
             arg("min_requests", ArgType::Int),
         ],
-        ..spec("circuit_breaker", &[Service, Method], "client circuit breaker")
+        ..spec(
+            "circuit_breaker",
+            &[Service, Method],
+            "client circuit breaker",
+        )
     },
     Spec {
         named: &[req("ttl", ArgType::Duration)],
@@ -303,7 +319,11 @@ pub static SPECS: &[Spec] = &[
     },
     Spec {
         positional: Some(req("regex", ArgType::Str)),
-        ..spec("pattern", CONSTRAINT_PLACES, "whole-string regular expression")
+        ..spec(
+            "pattern",
+            CONSTRAINT_PLACES,
+            "whole-string regular expression",
+        )
     },
     Spec {
         positional: Some(req("format", ArgType::OneOf(FORMATS))),
@@ -442,16 +462,15 @@ pub fn parse_duration_ms(s: &str) -> Option<u64> {
 }
 
 /// Checks annotations standing at one place. Returns the good ones by name, in order.
-pub fn check_all(
-    anns: &[Annotation],
-    place: Place,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Checked> {
+pub fn check_all(anns: &[Annotation], place: Place, diags: &mut Vec<Diagnostic>) -> Vec<Checked> {
     let mut out: Vec<Checked> = Vec::new();
     for a in anns {
         let Some(spec) = spec_of(&a.name.name) else {
             let names = SPECS.iter().map(|s| s.name);
-            diags.push(diag::unknown_annotation(a, crate::diagnostics::suggest(&a.name.name, names)));
+            diags.push(diag::unknown_annotation(
+                a,
+                crate::diagnostics::suggest(&a.name.name, names),
+            ));
             continue;
         };
         if !spec.places.contains(&place) {
@@ -492,7 +511,10 @@ fn check_one(a: &Annotation, spec: &Spec, diags: &mut Vec<Diagnostic>) -> Option
                 }
                 if check_value(a, pos, &arg.value, diags) {
                     checked.positional.push(arg.value.clone());
-                    checked.args.entry(pos.name).or_insert_with(|| arg.value.clone());
+                    checked
+                        .args
+                        .entry(pos.name)
+                        .or_insert_with(|| arg.value.clone());
                 }
             }
             Some(name) => {
@@ -534,7 +556,9 @@ fn check_value(a: &Annotation, spec: ArgSpec, v: &Value, diags: &mut Vec<Diagnos
                 true
             } else {
                 let suggestion = crate::diagnostics::suggest(&text, options.iter().copied());
-                diags.push(diag::invalid_choice(a, spec.name, v.span, &text, options, suggestion));
+                diags.push(diag::invalid_choice(
+                    a, spec.name, v.span, &text, options, suggestion,
+                ));
                 return false;
             }
         }

@@ -61,10 +61,8 @@ pub fn normalize(p: &Path) -> PathBuf {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                let popped = matches!(
-                    out.components().next_back(),
-                    Some(Component::Normal(_))
-                ) && out.pop();
+                let popped =
+                    matches!(out.components().next_back(), Some(Component::Normal(_))) && out.pop();
                 if !popped {
                     out.push("..");
                 }
@@ -144,7 +142,8 @@ pub fn load(fs: &dyn FileSystem, inputs: &[PathBuf], include: &[PathBuf]) -> Loa
                     .iter()
                     .map(|c| format!("`{}`", normalize(c).display()))
                     .collect();
-                l.diagnostics.push(diag::import_not_found(span, &rel, &tried));
+                l.diagnostics
+                    .push(diag::import_not_found(span, &rel, &tried));
                 continue;
             };
             let key = normalize(&path);
@@ -178,7 +177,9 @@ fn read_one(fs: &dyn FileSystem, l: &mut Loaded, path: PathBuf, from: Option<Spa
             l.trees.push(None);
             let shown = path.display().to_string();
             match from {
-                Some(span) => l.diagnostics.push(diag::import_io(span, &shown, &e.to_string())),
+                Some(span) => l
+                    .diagnostics
+                    .push(diag::import_io(span, &shown, &e.to_string())),
                 None => l.diagnostics.push(crate::diagnostics::Diagnostic::error(
                     "E0108",
                     format!("cannot read `{shown}`: {e}"),
@@ -269,7 +270,10 @@ fn find_cycles(l: &mut Loaded) {
                                 .map(|e| {
                                     (
                                         e.span,
-                                        format!("`{}` is imported here", file_name(&l.sources, e.to)),
+                                        format!(
+                                            "`{}` is imported here",
+                                            file_name(&l.sources, e.to)
+                                        ),
                                     )
                                 })
                                 .collect();

@@ -140,7 +140,10 @@ fn lower_decl(
                 name,
                 docs,
                 fields,
-                omit_empty: find(&anns, "omitempty").map(omit_value).or(pkg_omit).unwrap_or(true),
+                omit_empty: find(&anns, "omitempty")
+                    .map(omit_value)
+                    .or(pkg_omit)
+                    .unwrap_or(true),
                 deprecated: deprecated(&anns),
                 span,
             }));
@@ -372,7 +375,12 @@ fn lower_field(
 }
 
 /// Header, cookie or query binding from annotations (path and defaults are decided later).
-fn location(anns: &[Checked], f: &ast::Field, spans: &mut FieldSpans, r: &mut Resolver<'_>) -> Location {
+fn location(
+    anns: &[Checked],
+    f: &ast::Field,
+    spans: &mut FieldSpans,
+    r: &mut Resolver<'_>,
+) -> Location {
     let mut found: Vec<(&str, Location, Span)> = Vec::new();
     for a in anns {
         let loc = match a.name.as_str() {
@@ -438,12 +446,9 @@ fn constraints(anns: &[Checked], spans: &mut FieldSpans) -> Constraints {
             }
             "pattern" => c.pattern = a.str("regex"),
             "format" => {
-                c.format = a.str("format").and_then(|f| {
-                    Format::ALL
-                        .iter()
-                        .find(|(n, _)| *n == f)
-                        .map(|(_, v)| *v)
-                });
+                c.format = a
+                    .str("format")
+                    .and_then(|f| Format::ALL.iter().find(|(n, _)| *n == f).map(|(_, v)| *v));
             }
             "unique" => c.unique = true,
             _ => continue,
@@ -556,9 +561,9 @@ fn lower_service(
         let mut settings = MethodSettings::default();
         let jsonrpc_ann = find(&anns, "jsonrpc");
         if jsonrpc || jsonrpc_ann.is_some() {
-            let name = jsonrpc_ann
-                .and_then(|a| a.str("name"))
-                .unwrap_or_else(|| format!("{}.{}", lower_camel(svc_name), lower_camel(&m.name.name)));
+            let name = jsonrpc_ann.and_then(|a| a.str("name")).unwrap_or_else(|| {
+                format!("{}.{}", lower_camel(svc_name), lower_camel(&m.name.name))
+            });
             settings.spans.jsonrpc = Some(jsonrpc_ann.map_or(m.name.span, |a| a.span_of("name")));
             if name.is_empty() || name.starts_with("rpc.") {
                 r.report(diag::bad_jsonrpc_name(
@@ -652,7 +657,10 @@ fn lower_service(
         settings.metrics = pick("metrics").is_some();
         settings.trace = pick("trace").is_some();
         settings.rate_limit = pick("rate_limit").map(|a| RateLimit {
-            limit: a.int("limit").and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
+            limit: a
+                .int("limit")
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0),
             period_ms: a.duration_ms("period").unwrap_or(1000),
         });
         settings.timeout_ms = pick("timeout").and_then(|a| a.duration_ms("duration"));
@@ -684,7 +692,7 @@ fn lower_service(
         settings.tags = tags(pick("tags"));
         settings.omit_empty = find(svc_anns, "omitempty")
             .or_else(|| find(pkg_anns, "omitempty"))
-            .map_or(true, omit_value);
+            .is_none_or(omit_value);
         methods.push(Method {
             name: m.name.name.clone(),
             docs: m.docs.text(),
@@ -752,7 +760,8 @@ fn check_path(r: &mut Resolver<'_>, path: &str, span: Span) {
             || n.starts_with(|c: char| c.is_ascii_digit())
     }) {
         Some("a `{…}` segment must hold a parameter name")
-    } else if path.contains("//") || path.contains(char::is_whitespace) || path.contains(['?', '#']) {
+    } else if path.contains("//") || path.contains(char::is_whitespace) || path.contains(['?', '#'])
+    {
         Some("it must not contain `//`, spaces, `?` or `#`")
     } else {
         None
@@ -789,9 +798,10 @@ fn bind_params(r: &mut Resolver<'_>, params: &mut [Field], binding: &HttpBinding
                     .iter()
                     .find(|a| a.name.name == "http")
                     .and_then(|a| {
-                        a.args.iter().flatten().find(|x| {
-                            x.name.as_ref().is_some_and(|n| n.name == "path")
-                        })
+                        a.args
+                            .iter()
+                            .flatten()
+                            .find(|x| x.name.as_ref().is_some_and(|n| n.name == "path"))
                     })
                     .map_or(m.name.span, |a| a.value.span);
                 r.report(diag::unbound_path_param(span, &name, &names));

@@ -48,9 +48,10 @@ impl Allows {
     pub fn allowed(&self, lint: &str, package: &str, at: Span) -> bool {
         let has = |v: &Vec<String>| v.iter().any(|l| l == lint);
         self.packages.get(package).is_some_and(has)
-            || self.items.iter().any(|(s, v)| {
-                s.file == at.file && s.start <= at.start && at.end <= s.end && has(v)
-            })
+            || self
+                .items
+                .iter()
+                .any(|(s, v)| s.file == at.file && s.start <= at.start && at.end <= s.end && has(v))
     }
 }
 
@@ -180,14 +181,18 @@ impl<'a> Resolver<'a> {
                     || d.name.name == "list"
                     || d.name.name == "map"
                 {
-                    self.diags.push(diag::builtin_shadowed(d.name.span, &d.name.name));
+                    self.diags
+                        .push(diag::builtin_shadowed(d.name.span, &d.name.name));
                     continue;
                 }
                 let fqn = format!("{package}.{}", d.name.name);
                 if let Some(&first) = self.by_fqn.get(&fqn) {
                     let first_span = self.symbols[first].span;
-                    self.diags
-                        .push(diag::duplicate_declaration(d.name.span, &d.name.name, first_span));
+                    self.diags.push(diag::duplicate_declaration(
+                        d.name.span,
+                        &d.name.name,
+                        first_span,
+                    ));
                     continue;
                 }
                 self.by_fqn.insert(fqn, self.symbols.len());
@@ -234,8 +239,11 @@ impl<'a> Resolver<'a> {
                 match &imp.alias {
                     Some(alias) => {
                         if let Some(first) = alias_spans.get(&alias.name) {
-                            self.diags
-                                .push(diag::duplicate_import_alias(alias.span, &alias.name, *first));
+                            self.diags.push(diag::duplicate_import_alias(
+                                alias.span,
+                                &alias.name,
+                                *first,
+                            ));
                             continue;
                         }
                         alias_spans.insert(alias.name.clone(), alias.span);
@@ -243,7 +251,10 @@ impl<'a> Resolver<'a> {
                     }
                     None => {
                         for &i in by_file.get(&e.to).into_iter().flatten() {
-                            let entry = scope.simple.entry(self.symbols[i].name.clone()).or_default();
+                            let entry = scope
+                                .simple
+                                .entry(self.symbols[i].name.clone())
+                                .or_default();
                             entry.push((i, Some(e.index)));
                         }
                     }
@@ -278,7 +289,12 @@ impl<'a> Resolver<'a> {
                 many => {
                     let candidates = many
                         .iter()
-                        .map(|&i| (self.symbols[i].span, self.symbols[i].qualified().to_string()))
+                        .map(|&i| {
+                            (
+                                self.symbols[i].span,
+                                self.symbols[i].qualified().to_string(),
+                            )
+                        })
                         .collect();
                     self.diags
                         .push(diag::ambiguous(name.span, simple, candidates));
@@ -333,7 +349,9 @@ impl<'a> Resolver<'a> {
     /// Resolves a type expression; unresolved parts become [`unresolved_type`].
     pub fn resolve_type(&mut self, file: FileId, t: &ast::TypeExpr) -> TypeRef {
         match &t.kind {
-            ast::TypeExprKind::List(inner) => TypeRef::List(Box::new(self.resolve_type(file, inner))),
+            ast::TypeExprKind::List(inner) => {
+                TypeRef::List(Box::new(self.resolve_type(file, inner)))
+            }
             ast::TypeExprKind::Map(k, v) => TypeRef::Map(
                 Box::new(self.resolve_type(file, k)),
                 Box::new(self.resolve_type(file, v)),
@@ -429,7 +447,9 @@ pub fn upper_snake(name: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower)
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
             {
                 out.push('_');
             }

@@ -314,11 +314,7 @@ fn context(text: &str, before: &[Tok]) -> Option<String> {
         };
     };
     let open = s(&before[e]);
-    if open == "("
-        && e >= 2
-        && s(&before[e - 2]) == "@"
-        && before[e - 1].kind == TokKind::Ident
-    {
+    if open == "(" && e >= 2 && s(&before[e - 2]) == "@" && before[e - 1].kind == TokKind::Ident {
         return Some(format!("annotation `@{}`", s(&before[e - 1])));
     }
     if word == "rpc" {

@@ -150,7 +150,9 @@ impl Builder {
         let span = self.span(&p);
         let body = p.into_inner().next();
         let raw = body.as_ref().map_or("", |b| b.as_str()).to_string();
-        let body_start = body.as_ref().map_or(span.start as usize, |b| b.as_span().start());
+        let body_start = body
+            .as_ref()
+            .map_or(span.start as usize, |b| b.as_span().start());
         let value = self.unescape(&raw, body_start);
         StringLit { value, raw, span }
     }
@@ -359,7 +361,8 @@ impl Builder {
     }
 
     fn broken_type(&mut self, span: Span) -> TypeExpr {
-        self.errors.push(errors::internal(span, "malformed type expression"));
+        self.errors
+            .push(errors::internal(span, "malformed type expression"));
         TypeExpr {
             kind: TypeExprKind::Named(QualName {
                 segments: Vec::new(),
@@ -375,11 +378,8 @@ impl Builder {
         let value = match text.parse::<u64>() {
             Ok(v) => v,
             Err(_) => {
-                self.errors.push(diag::number_out_of_range(
-                    span,
-                    "tag",
-                    "536870911",
-                ));
+                self.errors
+                    .push(diag::number_out_of_range(span, "tag", "536870911"));
                 0
             }
         };
@@ -515,7 +515,9 @@ impl Builder {
                 }
                 Rule::alias_body => {
                     let t = q.into_inner().next().map(|t| self.type_expr(t));
-                    kind = Some(DeclKind::Alias(t.unwrap_or_else(|| self.broken_type(whole))));
+                    kind = Some(DeclKind::Alias(
+                        t.unwrap_or_else(|| self.broken_type(whole)),
+                    ));
                 }
                 Rule::lbrace => open = self.span(&q),
                 Rule::rbrace => close = self.span(&q),
@@ -542,7 +544,8 @@ impl Builder {
                         self.errors.push(diag::not_a_union_field(s, "`?`"));
                     }
                     if let Some(d) = &f.default {
-                        self.errors.push(diag::not_a_union_field(d.span, "a default"));
+                        self.errors
+                            .push(diag::not_a_union_field(d.span, "a default"));
                     }
                 }
                 DeclKind::Union(Body {

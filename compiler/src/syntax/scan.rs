@@ -77,9 +77,8 @@ pub fn prescan(file: FileId, text: &str) -> Scan {
                             } else {
                                 j
                             };
-                            out.errors.push(diag::unterminated_string(Span::new(
-                                file, i, line_end,
-                            )));
+                            out.errors
+                                .push(diag::unterminated_string(Span::new(file, i, line_end)));
                             return out;
                         }
                         Some(b'\\') => {
@@ -104,8 +103,10 @@ pub fn prescan(file: FileId, text: &str) -> Scan {
             b'(' | b'[' | b'{' | b'<' => {
                 stack.push((b, i));
                 if stack.len() > MAX_NESTING {
-                    out.errors
-                        .push(diag::nesting_too_deep(Span::new(file, i, i + 1), MAX_NESTING));
+                    out.errors.push(diag::nesting_too_deep(
+                        Span::new(file, i, i + 1),
+                        MAX_NESTING,
+                    ));
                     return out;
                 }
                 i += 1;
@@ -169,7 +170,9 @@ pub fn tokens(text: &str) -> Vec<Tok> {
             continue;
         }
         if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = text[i + 2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2);
+            i = text[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |n| i + 2 + n + 2);
             continue;
         }
         let kind = if b.is_ascii_alphabetic() || b == b'_' {
