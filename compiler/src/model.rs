@@ -8,32 +8,78 @@
 
 use crate::source::Span;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Model {
     /// Sorted by name.
     pub packages: Vec<Package>,
+    /// Lookup tables, rebuilt by [`Model::reindex`] (not part of the model's content).
+    #[serde(skip)]
+    index: Index,
+}
+
+/// Per package: its position, and its types and errors by name.
+#[derive(Clone, Debug, Default)]
+struct Index {
+    packages: HashMap<String, PackageIndex>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PackageIndex {
+    position: usize,
+    types: HashMap<String, usize>,
+    errors: HashMap<String, usize>,
 }
 
 impl Model {
+    pub fn new(packages: Vec<Package>) -> Model {
+        let mut m = Model {
+            packages,
+            index: Index::default(),
+        };
+        m.reindex();
+        m
+    }
+
+    /// Rebuilds the lookup tables; call after changing `packages` by hand.
+    pub fn reindex(&mut self) {
+        let mut index = Index::default();
+        for (position, p) in self.packages.iter().enumerate() {
+            let mut pi = PackageIndex {
+                position,
+                ..PackageIndex::default()
+            };
+            for (ti, t) in p.types.iter().enumerate() {
+                pi.types.entry(t.name().to_string()).or_insert(ti);
+            }
+            for (ei, e) in p.errors.iter().enumerate() {
+                pi.errors.entry(e.name.clone()).or_insert(ei);
+            }
+            index.packages.insert(p.name.clone(), pi);
+        }
+        self.index = index;
+    }
+
     pub fn package(&self, name: &str) -> Option<&Package> {
-        self.packages.iter().find(|p| p.name == name)
+        self.packages.get(self.index.packages.get(name)?.position)
     }
 
     /// A declared type (record, alias, enum or union) by its qualified name.
     pub fn type_def(&self, name: &QualifiedName) -> Option<&TypeDef> {
-        self.package(&name.package)?
+        let pi = self.index.packages.get(&name.package)?;
+        self.packages
+            .get(pi.position)?
             .types
-            .iter()
-            .find(|t| t.name() == name.name)
+            .get(*pi.types.get(&name.name)?)
     }
 
     pub fn error(&self, name: &QualifiedName) -> Option<&ErrorDef> {
-        self.package(&name.package)?
+        let pi = self.index.packages.get(&name.package)?;
+        self.packages
+            .get(pi.position)?
             .errors
-            .iter()
-            .find(|e| e.name == name.name)
+            .get(*pi.errors.get(&name.name)?)
     }
 
     /// Follows aliases to the type they stand for.

@@ -105,9 +105,9 @@ impl Checker<'_> {
             Members::Params => ("parameter", true),
             Members::Results => ("result", true),
         };
-        let mut names: HashMap<&str, Span> = HashMap::new();
-        let mut wire: HashMap<&str, Span> = HashMap::new();
-        let mut tags: HashMap<u32, Span> = HashMap::new();
+        let mut names: Seen<&str> = Seen::with_capacity(fields.len());
+        let mut wire: Seen<&str> = Seen::with_capacity(fields.len());
+        let mut tags: Seen<u32> = Seen::with_capacity(fields.len());
         for f in fields {
             if let Some(first) = names.get(f.name.as_str()) {
                 self.out.push(diag::duplicate_member(
@@ -124,7 +124,9 @@ impl Checker<'_> {
                 self.out
                     .push(diag::duplicate_wire_name(span, &f.wire_name, *first));
             }
-            wire.entry(&f.wire_name).or_insert(f.spans.name);
+            if wire.get(f.wire_name.as_str()).is_none() {
+                wire.insert(&f.wire_name, f.spans.name);
+            }
             if tagged {
                 let span = f.spans.tag.unwrap_or(f.spans.name);
                 self.tag(u64::from(f.tag), span, f.tag_explicit, &mut tags);
@@ -141,7 +143,7 @@ impl Checker<'_> {
         }
     }
 
-    fn tag(&mut self, tag: u64, span: Span, explicit: bool, seen: &mut HashMap<u32, Span>) {
+    fn tag(&mut self, tag: u64, span: Span, explicit: bool, seen: &mut Seen<u32>) {
         if tag == 0 || tag > 536_870_911 {
             self.out.push(diag::tag_out_of_range(tag, span));
             return;
@@ -151,7 +153,7 @@ impl Checker<'_> {
             return;
         }
         let t = u32::try_from(tag).unwrap_or(u32::MAX);
-        if let Some(first) = seen.get(&t) {
+        if let Some(first) = seen.get(t) {
             self.out
                 .push(diag::duplicate_tag(t, span, *first, !explicit));
         } else {
@@ -160,8 +162,8 @@ impl Checker<'_> {
     }
 
     fn enum_values(&mut self, e: &Enum) {
-        let mut names: HashMap<&str, Span> = HashMap::new();
-        let mut nums: HashMap<u32, Span> = HashMap::new();
+        let mut names: Seen<&str> = Seen::with_capacity(e.values.len());
+        let mut nums: Seen<u32> = Seen::with_capacity(e.values.len());
         for v in &e.values {
             if let Some(first) = names.get(v.name.as_str()) {
                 self.out.push(diag::duplicate_member(
@@ -520,6 +522,43 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+/// Keys seen so far with where; a linear list while small (records rarely have more than a
+/// few dozen fields, where this beats hashing), a hash map beyond that.
+struct Seen<K> {
+    small: Vec<(K, Span)>,
+    large: HashMap<K, Span>,
+}
+
+impl<K: Eq + std::hash::Hash + Copy> Seen<K> {
+    const LINEAR: usize = 32;
+
+    fn with_capacity(n: usize) -> Seen<K> {
+        Seen {
+            small: Vec::with_capacity(n.min(Self::LINEAR)),
+            large: HashMap::new(),
+        }
+    }
+
+    fn get(&self, k: K) -> Option<&Span> {
+        if self.large.is_empty() {
+            self.small.iter().find(|(x, _)| *x == k).map(|(_, s)| s)
+        } else {
+            self.large.get(&k)
+        }
+    }
+
+    fn insert(&mut self, k: K, span: Span) {
+        if self.large.is_empty() && self.small.len() < Self::LINEAR {
+            self.small.push((k, span));
+            return;
+        }
+        if self.large.is_empty() {
+            self.large.extend(self.small.drain(..));
+        }
+        self.large.insert(k, span);
     }
 }
 

@@ -111,11 +111,11 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
     let packages = r.collect_symbols();
     r.build_scopes();
     let mut allows = Allows::default();
-    let mut model = Model::default();
+    let mut lowered = Vec::with_capacity(packages.len());
     for (name, files) in &packages {
-        let pkg = lower::lower_package(&mut r, name, files, &mut allows);
-        model.packages.push(pkg);
+        lowered.push(lower::lower_package(&mut r, name, files, &mut allows));
     }
+    let model = Model::new(lowered);
     let mut unused_imports = Vec::new();
     for (id, _) in loaded.sources.files() {
         if let Some(tree) = loaded.tree(id) {
@@ -270,24 +270,24 @@ impl<'a> Resolver<'a> {
         let segs: Vec<&str> = name.segments.iter().map(|s| s.name.as_str()).collect();
         let scope = self.scopes.get(&file)?;
         let found = if let [simple] = segs.as_slice() {
-            let mut cands: Vec<(usize, Option<usize>)> =
-                scope.simple.get(*simple).cloned().unwrap_or_default();
-            let mut distinct: Vec<usize> = cands.iter().map(|c| c.0).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            match distinct.as_slice() {
-                [] => None,
-                [one] => {
-                    cands.retain(|c| c.0 == *one);
-                    for (_, imp) in cands {
-                        if let Some(imp) = imp {
-                            self.used_imports.insert((file, imp));
-                        }
+            let cands: &[(usize, Option<usize>)] =
+                scope.simple.get(*simple).map_or(&[], Vec::as_slice);
+            let first = cands.first().map(|c| c.0);
+            let unique = cands.iter().all(|c| Some(c.0) == first);
+            match first {
+                None => None,
+                Some(one) if unique => {
+                    let imports: Vec<usize> = cands.iter().filter_map(|c| c.1).collect();
+                    for imp in imports {
+                        self.used_imports.insert((file, imp));
                     }
-                    Some(*one)
+                    Some(one)
                 }
-                many => {
-                    let candidates = many
+                Some(_) => {
+                    let mut distinct: Vec<usize> = cands.iter().map(|c| c.0).collect();
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                    let candidates = distinct
                         .iter()
                         .map(|&i| {
                             (

@@ -146,7 +146,8 @@ fn order_phrases(phrases: BTreeSet<String>) -> Vec<String> {
 
 fn token_phrase(tok: &str) -> Option<String> {
     match tok {
-        "///" | "//!" | "\u{FEFF}" | " " | "\t" | "\r" | "\n" | "//" | "/*" => None,
+        "///" | "//!" | "\u{FEFF}" | " " | "\t" | "\r" | "\n" | "//" | "/*" | "/" | "*" | "*/"
+        | "!" => None,
         "e" | "E" | "+" | "." | "_" => None,
         "-" => Some("a value".to_string()),
         "\"" => Some("a string".to_string()),
@@ -161,18 +162,12 @@ fn token_phrase(tok: &str) -> Option<String> {
 fn rule_phrase(r: Rule) -> Option<&'static str> {
     Some(match r {
         Rule::ident | Rule::qual_name => "a name",
-        Rule::type_expr | Rule::list_type | Rule::map_type | Rule::kw_list | Rule::kw_map => {
-            "a type"
+        Rule::list_type | Rule::map_type | Rule::kw_list | Rule::kw_map => "a type",
+        Rule::string | Rule::int | Rule::float | Rule::boolean | Rule::list | Rule::str_body => {
+            "a value"
         }
-        Rule::value
-        | Rule::string
-        | Rule::int
-        | Rule::float
-        | Rule::boolean
-        | Rule::list
-        | Rule::str_body => "a value",
-        Rule::tag | Rule::tag_num => "a tag like `@1`",
-        Rule::annotation | Rule::at_name | Rule::annotations => "an annotation",
+        Rule::tag => "a tag like `@1`",
+        Rule::annotation | Rule::at_name => "an annotation",
         Rule::kw_package | Rule::package_decl => "`package`",
         Rule::kw_import | Rule::import => "`import`",
         Rule::kw_as => "`as`",
@@ -195,7 +190,7 @@ fn rule_phrase(r: Rule) -> Option<&'static str> {
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::EOI => "end of file",
-        Rule::named_arg | Rule::ann_arg => "an argument",
+        Rule::named_arg => "an argument",
         Rule::alias_body => "`=`",
         _ => return None,
     })

@@ -41,6 +41,17 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
     }
 }
 
+fn is_type(r: Rule) -> bool {
+    matches!(r, Rule::list_type | Rule::map_type | Rule::qual_name)
+}
+
+fn is_value(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::string | Rule::float | Rule::int | Rule::boolean | Rule::list | Rule::qual_name
+    )
+}
+
 struct Builder {
     file: FileId,
     errors: Vec<Diagnostic>,
@@ -61,9 +72,9 @@ impl Builder {
         let mut decls = Vec::new();
         for p in root.into_inner() {
             match p.as_rule() {
-                Rule::inner_docs => inner_docs = self.docs(p),
-                Rule::docs => package_docs = self.docs(p),
-                Rule::annotations => annotations = self.annotations(p),
+                Rule::inner_doc => self.doc_line(&mut inner_docs, &p),
+                Rule::outer_doc => self.doc_line(&mut package_docs, &p),
+                Rule::annotation => annotations.push(self.annotation(p)),
                 Rule::package_decl => {
                     let span = self.span(&p);
                     let name = p.into_inner().find(|q| q.as_rule() == Rule::qual_name);
@@ -96,17 +107,13 @@ impl Builder {
         }
     }
 
-    fn docs(&mut self, p: Pair<Rule>) -> Docs {
-        let mut docs = Docs::default();
-        for d in p.into_inner() {
-            let span = self.span(&d);
-            docs.span = Some(docs.span.map_or(span, |s| s.to(span)));
-            let text = d.into_inner().next().map_or("", |t| t.as_str());
-            let text = text.strip_suffix('\r').unwrap_or(text);
-            let text = text.strip_prefix(' ').unwrap_or(text);
-            docs.lines.push(text.trim_end().to_string());
-        }
-        docs
+    /// Adds one `///` or `//!` line to `docs`.
+    fn doc_line(&self, docs: &mut Docs, d: &Pair<Rule>) {
+        let span = self.span(d);
+        docs.span = Some(docs.span.map_or(span, |s| s.to(span)));
+        let text = d.as_str().get(3..).unwrap_or("");
+        let text = text.strip_prefix(' ').unwrap_or(text);
+        docs.lines.push(text.trim_end().to_string());
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
@@ -116,12 +123,19 @@ impl Builder {
         }
     }
 
+    /// A dotted name (an atomic rule: segments are split here, with their spans).
     fn qual_name(&self, p: Pair<Rule>) -> QualName {
         let span = self.span(&p);
-        QualName {
-            segments: p.into_inner().map(|i| self.ident(i)).collect(),
-            span,
+        let mut segments = Vec::with_capacity(1);
+        let mut start = span.start as usize;
+        for seg in p.as_str().split('.') {
+            segments.push(Ident {
+                name: seg.to_string(),
+                span: Span::new(self.file, start, start + seg.len()),
+            });
+            start += seg.len() + 1;
         }
+        QualName { segments, span }
     }
 
     fn import(&mut self, p: Pair<Rule>) -> Import {
@@ -213,10 +227,6 @@ impl Builder {
         out
     }
 
-    fn annotations(&mut self, p: Pair<Rule>) -> Vec<Annotation> {
-        p.into_inner().map(|a| self.annotation(a)).collect()
-    }
-
     fn annotation(&mut self, p: Pair<Rule>) -> Annotation {
         let span = self.span(&p);
         let mut name = None;
@@ -224,7 +234,11 @@ impl Builder {
         for q in p.into_inner() {
             match q.as_rule() {
                 Rule::at_name => {
-                    name = q.into_inner().next().map(|i| self.ident(i));
+                    let at = q.as_span();
+                    name = Some(Ident {
+                        name: q.as_str().get(1..).unwrap_or("").to_string(),
+                        span: Span::new(self.file, at.start() + 1, at.end()),
+                    });
                 }
                 Rule::ann_args => {
                     let mut list = Vec::new();
@@ -246,22 +260,23 @@ impl Builder {
         }
     }
 
+    /// An argument: `p` is a `named_arg` pair or the value's own pair.
     fn arg(&mut self, p: Pair<Rule>) -> Arg {
         let span = self.span(&p);
+        if p.as_rule() != Rule::named_arg {
+            let value = self.value(p);
+            return Arg {
+                name: None,
+                value,
+                span,
+            };
+        }
         let mut name = None;
         let mut value = None;
-        for q in p.into_inner() {
-            match q.as_rule() {
-                Rule::named_arg => {
-                    for r in q.into_inner() {
-                        match r.as_rule() {
-                            Rule::ident => name = Some(self.ident(r)),
-                            Rule::value => value = Some(self.value(r)),
-                            _ => {}
-                        }
-                    }
-                }
-                Rule::value => value = Some(self.value(q)),
+        for r in p.into_inner() {
+            match r.as_rule() {
+                Rule::ident => name = Some(self.ident(r)),
+                r2 if is_value(r2) => value = Some(self.value(r)),
                 _ => {}
             }
         }
@@ -275,14 +290,10 @@ impl Builder {
         }
     }
 
+    /// A value: `p` is the literal's own pair (string, number, boolean, list or name).
     fn value(&mut self, p: Pair<Rule>) -> Value {
         let span = self.span(&p);
-        let Some(inner) = p.into_inner().next() else {
-            return Value {
-                kind: ValueKind::List(Vec::new()),
-                span,
-            };
-        };
+        let inner = p;
         let kind = match inner.as_rule() {
             Rule::string => ValueKind::Str(self.string(inner)),
             Rule::int => {
@@ -322,22 +333,15 @@ impl Builder {
         Value { kind, span }
     }
 
+    /// A type: `p` is a `list_type`, `map_type` or `qual_name` pair.
     fn type_expr(&mut self, p: Pair<Rule>) -> TypeExpr {
         let span = self.span(&p);
-        let Some(inner) = p.into_inner().next() else {
-            return TypeExpr {
-                kind: TypeExprKind::Named(QualName {
-                    segments: Vec::new(),
-                    span,
-                }),
-                span,
-            };
-        };
+        let inner = p;
         let kind = match inner.as_rule() {
             Rule::list_type => {
                 let mut args = inner
                     .into_inner()
-                    .filter(|q| q.as_rule() == Rule::type_expr)
+                    .filter(|q| is_type(q.as_rule()))
                     .map(|q| self.type_expr(q));
                 match args.next() {
                     Some(t) => TypeExprKind::List(Box::new(t)),
@@ -347,7 +351,7 @@ impl Builder {
             Rule::map_type => {
                 let args: Vec<TypeExpr> = inner
                     .into_inner()
-                    .filter(|q| q.as_rule() == Rule::type_expr)
+                    .filter(|q| is_type(q.as_rule()))
                     .map(|q| self.type_expr(q))
                     .collect();
                 match <[TypeExpr; 2]>::try_from(args) {
@@ -374,7 +378,7 @@ impl Builder {
 
     fn tag(&mut self, p: Pair<Rule>) -> Tag {
         let span = self.span(&p);
-        let text = p.into_inner().next().map_or("", |t| t.as_str());
+        let text = p.as_str().get(1..).unwrap_or("");
         let value = match text.parse::<u64>() {
             Ok(v) => v,
             Err(_) => {
@@ -389,45 +393,42 @@ impl Builder {
     /// Fields, parameters and results share one shape.
     fn field(&mut self, p: Pair<Rule>) -> Field {
         let span = self.span(&p);
-        let mut f = Field {
-            docs: Docs::default(),
-            annotations: Vec::new(),
-            name: Ident {
-                name: String::new(),
-                span,
-            },
-            optional: None,
-            tag: None,
-            ty: TypeExpr {
-                kind: TypeExprKind::List(Box::new(TypeExpr {
-                    kind: TypeExprKind::Named(QualName {
-                        segments: Vec::new(),
-                        span,
-                    }),
-                    span,
-                })),
-                span,
-            },
-            default: None,
-            span,
-        };
+        let mut docs = Docs::default();
+        let mut annotations = Vec::new();
+        let mut name = None;
+        let mut optional = None;
+        let mut tag = None;
+        let mut ty = None;
+        let mut default = None;
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::docs => f.docs = self.docs(q),
-                Rule::annotations => f.annotations = self.annotations(q),
-                Rule::ident => f.name = self.ident(q),
-                Rule::optional => f.optional = Some(self.span(&q)),
-                Rule::tag => f.tag = Some(self.tag(q)),
-                Rule::type_expr => f.ty = self.type_expr(q),
+                Rule::outer_doc => self.doc_line(&mut docs, &q),
+                Rule::annotation => annotations.push(self.annotation(q)),
+                Rule::ident => name = Some(self.ident(q)),
+                Rule::optional => optional = Some(self.span(&q)),
+                Rule::tag => tag = Some(self.tag(q)),
                 Rule::default => {
                     if let Some(v) = q.into_inner().next() {
-                        f.default = Some(self.value(v));
+                        default = Some(self.value(v));
                     }
                 }
+                r if is_type(r) => ty = Some(self.type_expr(q)),
                 _ => {}
             }
         }
-        f
+        Field {
+            docs,
+            annotations,
+            name: name.unwrap_or(Ident {
+                name: String::new(),
+                span,
+            }),
+            optional,
+            tag,
+            ty: ty.unwrap_or_else(|| self.broken_type(span)),
+            default,
+            span,
+        }
     }
 
     fn fields_body(&mut self, p: Pair<Rule>) -> Body<Field> {
@@ -454,8 +455,8 @@ impl Builder {
         let mut out = None;
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::docs => docs = self.docs(q),
-                Rule::annotations => annotations = self.annotations(q),
+                Rule::outer_doc => self.doc_line(&mut docs, &q),
+                Rule::annotation => annotations.push(self.annotation(q)),
                 _ => out = Some(self.decl_body(q)),
             }
         }
@@ -514,7 +515,10 @@ impl Builder {
                     });
                 }
                 Rule::alias_body => {
-                    let t = q.into_inner().next().map(|t| self.type_expr(t));
+                    let t = q
+                        .into_inner()
+                        .find(|t| is_type(t.as_rule()))
+                        .map(|t| self.type_expr(t));
                     kind = Some(DeclKind::Alias(
                         t.unwrap_or_else(|| self.broken_type(whole)),
                     ));
@@ -594,8 +598,8 @@ impl Builder {
         };
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::docs => v.docs = self.docs(q),
-                Rule::annotations => v.annotations = self.annotations(q),
+                Rule::outer_doc => self.doc_line(&mut v.docs, &q),
+                Rule::annotation => v.annotations.push(self.annotation(q)),
                 Rule::ident => v.name = self.ident(q),
                 Rule::tag => v.tag = Some(self.tag(q)),
                 _ => {}
@@ -628,8 +632,8 @@ impl Builder {
         };
         for q in p.into_inner() {
             match q.as_rule() {
-                Rule::docs => m.docs = self.docs(q),
-                Rule::annotations => m.annotations = self.annotations(q),
+                Rule::outer_doc => self.doc_line(&mut m.docs, &q),
+                Rule::annotation => m.annotations.push(self.annotation(q)),
                 Rule::ident => m.name = self.ident(q),
                 Rule::params => {
                     m.params_span = self.span(&q);
