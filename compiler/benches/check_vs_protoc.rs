@@ -80,6 +80,7 @@ fn proto_package(services: usize) -> String {
 }
 
 /// Runs a command to completion; returns wall time and peak RSS in KiB.
+#[allow(clippy::zombie_processes)] // reaped by `wait4` below, which std's `wait` cannot replace
 fn run(cmd: &mut Command) -> (Duration, u64) {
     let start = Instant::now();
     let child = cmd
