@@ -15,7 +15,11 @@ fn main() {
     let (tree, _) = svcc::syntax::parse_file(svcc::source::FileId(0), &text);
     println!("parse     {:?} (tree: {})", t.elapsed(), tree.is_some());
     let t = Instant::now();
-    let loaded = svcc::resolve::load::load(&svcc::resolve::load::DiskFs, &[path.clone()], &[]);
+    let loaded = svcc::resolve::load::load(
+        &svcc::resolve::load::DiskFs,
+        std::slice::from_ref(&path),
+        &[],
+    );
     println!("load      {:?}", t.elapsed());
     let t = Instant::now();
     let (resolved, _) = svcc::resolve::resolve(&loaded);
