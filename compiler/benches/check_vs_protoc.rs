@@ -164,6 +164,25 @@ fn main() {
         std::fs::write(dir.join("bench.proto"), proto_package(n)).unwrap();
         return;
     }
+    if !args.iter().any(|a| a == "--bench") {
+        // Under `cargo test` (no `--bench`): only check that the synthetic package is valid.
+        let dir = std::env::temp_dir().join(format!("svcc-bench-smoke-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("smoke.svc");
+        std::fs::write(&path, svc_package(3)).unwrap();
+        let c = svcc::compile(&[path], &svcc::Options::default());
+        assert!(
+            c.diagnostics.is_empty(),
+            "synthetic package has problems: {:#?}",
+            c.diagnostics
+        );
+        assert_eq!(c.model.packages[0].services.len(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+        println!(
+            "bench smoke test: the synthetic package checks cleanly (run `cargo bench` to measure)"
+        );
+        return;
+    }
     let has_protoc = Command::new("protoc")
         .arg("--version")
         .output()

@@ -57,6 +57,7 @@ pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
         comments: tree.comments.clone(),
         next: 0,
         indent: 0,
+        last_end: 0,
     };
     p.file(&tree);
     Ok(p.out)
@@ -68,6 +69,8 @@ struct Printer<'a> {
     comments: Vec<Comment>,
     next: usize,
     indent: usize,
+    /// Where in the source the last printed element (code or comment) ended.
+    last_end: u32,
 }
 
 impl Printer<'_> {
@@ -112,14 +115,10 @@ impl Printer<'_> {
             }
             let c = c.clone();
             self.next += 1;
-            let prev_end = self
-                .next
-                .checked_sub(2)
-                .and_then(|i| self.comments.get(i))
-                .map_or(0, |p| p.span.end);
-            if self.next > 1 && self.blank_between(prev_end, c.span.start) {
+            if self.last_end > 0 && self.blank_between(self.last_end, c.span.start) {
                 self.blank();
             }
+            self.last_end = c.span.end;
             if c.text.starts_with("/*") && c.text.contains('\n') {
                 // Multi-line block comments are kept verbatim (their own indentation inside).
                 for _ in 0..self.indent {
@@ -136,6 +135,7 @@ impl Printer<'_> {
     /// After a line that ended at `end`: a comment that starts on the same source line is
     /// appended to the line just printed.
     fn trailing(&mut self, end: u32) {
+        self.last_end = self.last_end.max(end);
         while let Some(c) = self.comments.get(self.next) {
             let gap = self
                 .src
@@ -147,6 +147,7 @@ impl Printer<'_> {
             }
             let text = c.text.clone();
             self.next += 1;
+            self.last_end = c.span.end;
             if self.out.ends_with('\n') {
                 self.out.pop();
             }

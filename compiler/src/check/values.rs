@@ -340,3 +340,64 @@ pub fn is_base64(s: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_forms() {
+        assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!is_uuid("123e4567e89b12d3a456426614174000"));
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2024-13-01"));
+        assert!(is_date_time("2024-05-01T12:30:00Z"));
+        assert!(is_date_time("2024-05-01T12:30:00.123+02:00"));
+        assert!(!is_date_time("2024-05-01 12:30:00"));
+        assert!(is_duration("1.5s") && is_duration("-3s") && !is_duration("3m"));
+        assert!(is_decimal("-12.50") && !is_decimal("1e5"));
+        assert!(is_base64("aGVsbG8=") && !is_base64("not base64!"));
+    }
+
+    #[test]
+    fn formats() {
+        assert!(format_ok(Format::Email, "ada@example.com"));
+        assert!(!format_ok(Format::Email, "ada@localhost"));
+        assert!(format_ok(Format::Uri, "https://example.com/x"));
+        assert!(!format_ok(Format::Uri, "no scheme"));
+        assert!(format_ok(Format::Ipv6, "::1") && !format_ok(Format::Ipv4, "256.0.0.1"));
+        assert!(
+            format_ok(Format::Hostname, "api.example.com")
+                && !format_ok(Format::Hostname, "-bad.com")
+        );
+    }
+
+    #[test]
+    fn violations_name_the_rule() {
+        let c = Constraints {
+            min_length: Some(2),
+            max_length: Some(3),
+            ..Constraints::default()
+        };
+        assert_eq!(violation(&c, &Literal::String("ab".into())), None);
+        let (rule, ann) = violation(&c, &Literal::String("abcd".into())).unwrap();
+        assert_eq!(
+            (rule.as_str(), ann),
+            ("length 4 is above the maximum 3", "length")
+        );
+        let c = Constraints {
+            minimum: Some(Bound {
+                value: 0.0,
+                exclusive: true,
+            }),
+            ..Constraints::default()
+        };
+        assert!(violation(&c, &Literal::Int(0)).is_some());
+        assert!(violation(&c, &Literal::Float(0.5)).is_none());
+        // Characters, not bytes.
+        let c = Constraints {
+            max_length: Some(5),
+            ..Constraints::default()
+        };
+        assert!(violation(&c, &Literal::String("héllo".into())).is_none());
+    }
+}

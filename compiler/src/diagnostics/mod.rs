@@ -206,3 +206,31 @@ pub fn all_of(items: &[String]) -> String {
         [init @ .., last] => format!("{} and {}", init.join(", "), last),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_transpositions_as_one() {
+        assert_eq!(edit_distance("lenght", "length"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggest_picks_the_closest_within_a_third_of_the_length() {
+        let names = ["User", "UserId", "Chat"];
+        assert_eq!(suggest("Usr", names).as_deref(), Some("User"));
+        assert_eq!(suggest("Xyzzy", names), None);
+        assert_eq!(suggest("user", names).as_deref(), Some("User"));
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        let v = |s: &[&str]| s.iter().map(|x| (*x).to_string()).collect::<Vec<_>>();
+        assert_eq!(one_of(&v(&["a"])), "a");
+        assert_eq!(one_of(&v(&["a", "b", "c"])), "a, b or c");
+        assert_eq!(all_of(&v(&["a", "b"])), "a and b");
+    }
+}

@@ -466,3 +466,34 @@ pub fn is_type_decl(kind: &DeclKind) -> bool {
         DeclKind::Record(_) | DeclKind::Alias(_) | DeclKind::Enum(_) | DeclKind::Union(_)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonrpc_names_are_lower_camel() {
+        assert_eq!(lower_camel("UserService"), "userService");
+        assert_eq!(lower_camel("send_message"), "sendMessage");
+        assert_eq!(lower_camel("_private"), "private");
+    }
+
+    #[test]
+    fn error_codes_are_upper_snake() {
+        assert_eq!(upper_snake("UserNotFound"), "USER_NOT_FOUND");
+        assert_eq!(upper_snake("HTTPError"), "HTTP_ERROR");
+        assert_eq!(upper_snake("Oauth2Failed"), "OAUTH2_FAILED");
+    }
+
+    #[test]
+    fn durations_accept_units_and_combinations() {
+        use annotations::parse_duration_ms as d;
+        assert_eq!(d("250ms"), Some(250));
+        assert_eq!(d("1.5s"), Some(1500));
+        assert_eq!(d("1h30m"), Some(5_400_000));
+        assert_eq!(d("1d"), Some(86_400_000));
+        assert_eq!(d("5 seconds"), None);
+        assert_eq!(d("s"), None);
+        assert_eq!(d(""), None);
+    }
+}
