@@ -3,7 +3,7 @@
 //! Every node of the syntax tree and every declaration of the model carries a [`Span`]: a file
 //! and a byte range. Spans are for diagnostics only; nothing downstream depends on them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -35,15 +35,6 @@ impl Span {
             file: self.file,
             start: self.start.min(other.start),
             end: self.end.max(other.end),
-        }
-    }
-
-    /// An empty span at the end of this one.
-    pub fn end_point(self) -> Span {
-        Span {
-            file: self.file,
-            start: self.end,
-            end: self.end,
         }
     }
 
@@ -123,13 +114,6 @@ impl SourceMap {
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
-    }
-
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(clamp_u32(i)))
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {

@@ -178,6 +178,16 @@ pub fn invalid_value(span: Span, message: String, help: String) -> Diagnostic {
         .with_help(help)
 }
 
+pub fn http_binding_incomplete(span: Span, missing: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0303",
+        format!("`@http` on a method needs the argument `{missing}`"),
+        span,
+    )
+    .with_primary_label(format!("`{missing}` is missing"))
+    .with_help("write `@http(method = GET, path = \"/things/{id}\")`")
+}
+
 pub fn argument_not_here(span: Span, ann: &str, arg: &str, place: &str, help: &str) -> Diagnostic {
     Diagnostic::error(
         "E0307",

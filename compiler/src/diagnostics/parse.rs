@@ -59,6 +59,12 @@ pub fn invalid_escape(span: Span, esc: &str) -> Diagnostic {
         )
 }
 
+pub fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error("E0999", format!("internal compiler error: {what}"), span)
+        .with_primary_label("while reading this")
+        .with_help("this is a bug in svcc; please report it with this file")
+}
+
 pub fn not_a_union_field(span: Span, what: &str) -> Diagnostic {
     Diagnostic::error("E0009", format!("a union variant cannot have {what}"), span)
         .with_primary_label(format!("{what} not allowed here"))

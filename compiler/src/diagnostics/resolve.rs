@@ -106,6 +106,12 @@ pub fn builtin_shadowed(span: Span, name: &str) -> Diagnostic {
     .with_help("choose another name")
 }
 
+pub fn unreadable_input(span: Span, path: &str, err: &str) -> Diagnostic {
+    Diagnostic::error("E0108", format!("cannot read `{path}`: {err}"), span)
+        .with_primary_label("named here")
+        .with_help("name `.svc` files, or directories that contain them")
+}
+
 pub fn import_io(span: Span, path: &str, err: &str) -> Diagnostic {
     Diagnostic::error(
         "E0108",

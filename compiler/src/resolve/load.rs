@@ -180,10 +180,10 @@ fn read_one(fs: &dyn FileSystem, l: &mut Loaded, path: PathBuf, from: Option<Spa
                 Some(span) => l
                     .diagnostics
                     .push(diag::import_io(span, &shown, &e.to_string())),
-                None => l.diagnostics.push(crate::diagnostics::Diagnostic::error(
-                    "E0108",
-                    format!("cannot read `{shown}`: {e}"),
+                None => l.diagnostics.push(diag::unreadable_input(
                     Span::new(id, 0, 0),
+                    &shown,
+                    &e.to_string(),
                 )),
             }
             return id;

@@ -609,15 +609,7 @@ fn lower_service(
             } else {
                 "method"
             };
-            r.report(
-                crate::diagnostics::Diagnostic::error(
-                    "E0303",
-                    format!("`@http` on a method needs the argument `{missing}`"),
-                    h.span,
-                )
-                .with_primary_label(format!("`{missing}` is missing"))
-                .with_help("write `@http(method = GET, path = \"/things/{id}\")`"),
-            );
+            r.report(diag::http_binding_incomplete(h.span, missing));
         }
         if let Some(binding) = &settings.http {
             bind_params(r, &mut params, binding, m);

@@ -12,7 +12,7 @@ mod lower;
 use crate::diagnostics::{Diagnostic, resolve as diag, suggest};
 use crate::model::{Model, Primitive, QualifiedName, TypeRef};
 use crate::source::{FileId, Span};
-use crate::syntax::ast::{self, DeclKind, QualName};
+use crate::syntax::ast::{self, QualName};
 use load::Loaded;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -457,14 +457,6 @@ pub fn upper_snake(name: &str) -> String {
         out.push(c.to_ascii_uppercase());
     }
     out
-}
-
-/// Kinds of declaration that are types.
-pub fn is_type_decl(kind: &DeclKind) -> bool {
-    matches!(
-        kind,
-        DeclKind::Record(_) | DeclKind::Alias(_) | DeclKind::Enum(_) | DeclKind::Union(_)
-    )
 }
 
 #[cfg(test)]

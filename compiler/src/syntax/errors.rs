@@ -23,9 +23,7 @@ pub fn internal_no_tree(file: FileId) -> Diagnostic {
 }
 
 pub fn internal(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::error("E0999", format!("internal compiler error: {what}"), span)
-        .with_primary_label("while reading this")
-        .with_help("this is a bug in svcc; please report it with this file")
+    diag::internal(span, what)
 }
 
 pub fn syntax_error(file: FileId, text: &str) -> Diagnostic {
