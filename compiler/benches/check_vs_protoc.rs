@@ -146,6 +146,26 @@ fn measure(dir: &Path, services: usize, rounds: usize, protoc: bool) -> Row {
     }
 }
 
+/// Instructions executed by `svcc check FILE`, counted by callgrind (steady on a shared
+/// machine, unlike wall time); `None` without valgrind.
+fn instructions(file: &Path) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(env!("CARGO_BIN_EXE_svcc"))
+        .arg("check")
+        .arg(file)
+        .output()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.contains("I   refs:"))?;
+    line.rsplit(':')
+        .next()?
+        .trim()
+        .replace(',', "")
+        .parse()
+        .ok()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -230,6 +250,14 @@ fn main() {
     println!(
         "\ngrowth: {line_growth:.2}x the input took {growth:.2}x the time (goal: at most 2.2x for 2x)"
     );
+    let small = dir.join(format!("bench{}.svc", sizes[0]));
+    let large = dir.join(format!("bench{}.svc", sizes[1]));
+    if let (Some(a), Some(b)) = (instructions(&small), instructions(&large)) {
+        println!(
+            "growth in instructions (callgrind, steady): {:.3}x ({a} -> {b})",
+            b as f64 / a as f64
+        );
+    }
     if let Some(p) = rows[0].protoc {
         println!(
             "at {} lines svcc takes {:.2}x protoc's time (goal: at most 0.5x)",
