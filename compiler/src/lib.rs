@@ -10,9 +10,11 @@
 //! assert_eq!(c.model.packages[0].name, "demo.v1");
 //! ```
 
+pub mod build;
 pub mod check;
 pub mod config;
 pub mod diagnostics;
+pub mod emit;
 pub mod fmt;
 pub mod lint;
 pub mod model;
@@ -96,4 +98,43 @@ pub fn compile_memory(files: &[(&str, &str)], options: &Options) -> Compilation 
         .map(|(p, _)| PathBuf::from(p))
         .collect();
     compile_with(&fs, &inputs, options)
+}
+
+/// Expands directories into their `*.svc` files (sorted; hidden folders, `target` and
+/// `node_modules` skipped). Files named explicitly are taken as they are.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if p.is_dir() {
+                if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+                    walk(&p, out)?;
+                }
+            } else if name.ends_with(".svc") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let defaults = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("no such file or directory: `{}`", p.display()));
+        }
+    }
+    Ok(out)
 }

@@ -5,7 +5,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use svcc::diagnostics::render::{self, Format};
@@ -28,6 +28,8 @@ enum Command {
     Check(CheckArgs),
     /// Rewrite contracts in the canonical style.
     Fmt(FmtArgs),
+    /// Generate code from contracts (checks first; nothing is written on errors).
+    Build(BuildArgs),
     /// Print the long explanation of an error code or lint.
     Explain {
         /// An error code such as `E0102`, or a lint name such as `implicit_tag`.
@@ -54,6 +56,27 @@ struct CheckArgs {
     /// Configuration file (default: the nearest `svcc.toml` above the first path).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Files or directories (searched recursively for `*.svc`).
+    paths: Vec<PathBuf>,
+    /// Where to write; the root module is `DIR/svc.rs`.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Targets to generate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "rust")]
+    target: Vec<String>,
+    /// An include root for imports (repeatable).
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    include: Vec<PathBuf>,
+    /// Do not generate server glue.
+    #[arg(long)]
+    no_server: bool,
+    /// Do not generate clients.
+    #[arg(long)]
+    no_client: bool,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +151,7 @@ fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Fmt(args) => fmt(&args),
+        Command::Build(args) => build(&args),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -137,44 +161,50 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Expands directories into their `*.svc` files (sorted; hidden folders, `target` and
-/// `node_modules` skipped). Files named explicitly are taken as they are.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let defaults = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &defaults[..]
-    } else {
-        paths
-    };
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("no such file or directory: `{}`", p.display()));
-        }
-    }
-    Ok(out)
+    svcc::collect_inputs(paths)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
-                walk(&p, out)?;
-            }
-        } else if name.ends_with(".svc") {
-            out.push(p);
+fn build(args: &BuildArgs) -> ExitCode {
+    let mut targets = Vec::new();
+    for t in &args.target {
+        match t.parse::<svcc::emit::Target>() {
+            Ok(t) => targets.push(t),
+            Err(e) => return usage_error(&e),
         }
     }
-    Ok(())
+    if let Err(e) = collect(&args.paths) {
+        return usage_error(&e);
+    }
+    let mut b = svcc::build::configure()
+        .out_dir(&args.out)
+        .targets(&targets)
+        .server(!args.no_server)
+        .client(!args.no_client)
+        .cargo_directives(false);
+    for i in &args.include {
+        b = b.include(i);
+    }
+    let started = std::time::Instant::now();
+    match b.run(&args.paths) {
+        Ok(out) => {
+            for w in &out.warnings {
+                eprint!("{w}");
+            }
+            eprintln!(
+                "svcc: generated {} files ({} changed) from {} sources in {:.0?}",
+                out.files.len(),
+                out.written.len(),
+                out.sources.len(),
+                started.elapsed()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn check(args: &CheckArgs) -> ExitCode {

@@ -1,0 +1,20 @@
+//! Emitters: the resolved model → files. Each target reads only [`crate::model::Model`].
+
+pub mod rust;
+
+/// What to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Rust types, validators, service traits, servers and clients.
+    Rust,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Target, String> {
+        match s {
+            "rust" => Ok(Target::Rust),
+            other => Err(format!("unknown target `{other}` (the targets are: rust)")),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The request context handed to every handler, and the call context a client sends with.
+
+use axum::http::HeaderMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// What a handler knows about the request besides its parameters.
+///
+/// Clients accept the same type: its headers are sent with the call and its deadline bounds
+/// the call's timeout, so a handler can pass its own context on to the services it calls.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// The request id: from the configured header (default `X-Request-Id`), or a new UUID v4.
+    pub request_id: String,
+    /// The peer address, when the server knows it.
+    pub client_addr: Option<SocketAddr>,
+    /// The request headers (on a client: headers to send).
+    pub headers: HeaderMap,
+    /// When the call must be finished (`@timeout`, or a caller's deadline).
+    pub deadline: Option<Instant>,
+    /// Room for authentication claims (filled by the auth layer of a later release).
+    pub claims: Option<serde_json::Value>,
+}
+
+impl Context {
+    /// An empty context (for clients and tests).
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Adds a header to send (clients) — returns the context for chaining.
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Context {
+        if let Ok(v) = axum::http::HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Context {
+        self.deadline = Some(Instant::now() + timeout);
+        self
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A cookie's value from the `Cookie` headers.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}

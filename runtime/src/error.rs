@@ -1,0 +1,263 @@
+//! The error model shared by every transport: canonical codes with their HTTP statuses,
+//! JSON-RPC codes and gRPC codes in one table; the platform error; validation violations.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// The canonical error codes (gRPC's), which fix every transport's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    Cancelled,
+    Unknown,
+    InvalidArgument,
+    DeadlineExceeded,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Aborted,
+    OutOfRange,
+    Unimplemented,
+    Internal,
+    Unavailable,
+    DataLoss,
+    Unauthenticated,
+}
+
+/// `(code, name, gRPC code, HTTP status)`: the one table every transport uses.
+pub const TABLE: [(Code, &str, u16, u16); 16] = [
+    (Code::Cancelled, "CANCELLED", 1, 499),
+    (Code::Unknown, "UNKNOWN", 2, 500),
+    (Code::InvalidArgument, "INVALID_ARGUMENT", 3, 400),
+    (Code::DeadlineExceeded, "DEADLINE_EXCEEDED", 4, 504),
+    (Code::NotFound, "NOT_FOUND", 5, 404),
+    (Code::AlreadyExists, "ALREADY_EXISTS", 6, 409),
+    (Code::PermissionDenied, "PERMISSION_DENIED", 7, 403),
+    (Code::ResourceExhausted, "RESOURCE_EXHAUSTED", 8, 429),
+    (Code::FailedPrecondition, "FAILED_PRECONDITION", 9, 400),
+    (Code::Aborted, "ABORTED", 10, 409),
+    (Code::OutOfRange, "OUT_OF_RANGE", 11, 400),
+    (Code::Unimplemented, "UNIMPLEMENTED", 12, 501),
+    (Code::Internal, "INTERNAL", 13, 500),
+    (Code::Unavailable, "UNAVAILABLE", 14, 503),
+    (Code::DataLoss, "DATA_LOSS", 15, 500),
+    (Code::Unauthenticated, "UNAUTHENTICATED", 16, 401),
+];
+
+/// The standard JSON-RPC 2.0 codes.
+pub mod jsonrpc_codes {
+    pub const PARSE_ERROR: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL_ERROR: i64 = -32603;
+    /// Application errors: `APPLICATION_BASE + gRPC code` (1005 for `not_found`, …).
+    pub const APPLICATION_BASE: i64 = 1000;
+}
+
+impl Code {
+    fn row(self) -> (Code, &'static str, u16, u16) {
+        TABLE
+            .iter()
+            .copied()
+            .find(|r| r.0 == self)
+            .unwrap_or((Code::Unknown, "UNKNOWN", 2, 500))
+    }
+
+    /// The string code used when no declared error applies (`NOT_FOUND`, …).
+    pub fn as_str(self) -> &'static str {
+        self.row().1
+    }
+
+    pub fn grpc(self) -> u16 {
+        self.row().2
+    }
+
+    pub fn http_status(self) -> u16 {
+        self.row().3
+    }
+
+    /// The JSON-RPC `error.code` of application errors of this kind.
+    pub fn jsonrpc(self) -> i64 {
+        match self {
+            Code::InvalidArgument => jsonrpc_codes::INVALID_PARAMS,
+            Code::Internal | Code::Unknown | Code::DataLoss => jsonrpc_codes::INTERNAL_ERROR,
+            other => jsonrpc_codes::APPLICATION_BASE + i64::from(other.grpc()),
+        }
+    }
+
+    pub fn from_str_code(s: &str) -> Option<Code> {
+        TABLE.iter().find(|r| r.1 == s).map(|r| r.0)
+    }
+
+    pub fn from_http_status(status: u16) -> Code {
+        match status {
+            400 => Code::InvalidArgument,
+            401 => Code::Unauthenticated,
+            403 => Code::PermissionDenied,
+            404 => Code::NotFound,
+            409 => Code::AlreadyExists,
+            413 => Code::ResourceExhausted,
+            429 => Code::ResourceExhausted,
+            499 => Code::Cancelled,
+            501 => Code::Unimplemented,
+            503 => Code::Unavailable,
+            504 => Code::DeadlineExceeded,
+            _ => Code::Internal,
+        }
+    }
+}
+
+/// One broken rule of a request: where, which rule, and a message for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// `user.tags[2]`, `email`, …
+    pub path: String,
+    /// `length`, `range`, `pattern`, `format`, `unique`, `required`, `type`, …
+    pub rule: String,
+    pub message: String,
+}
+
+/// An error as it crosses a transport: the canonical kind, a stable string code, a message,
+/// and optional data (a declared error's payload, or the violations of a request).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    pub kind: Code,
+    /// `USER_NOT_FOUND` for declared errors; the kind's name otherwise.
+    pub code: String,
+    pub message: String,
+    pub data: Option<Value>,
+    /// Overrides the kind's HTTP status (`@http_status`).
+    pub http_status: Option<u16>,
+    /// A declared error of the contract (its JSON-RPC code is in the application range).
+    pub declared: bool,
+}
+
+impl Error {
+    pub fn new(kind: Code, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            code: kind.as_str().to_string(),
+            message: message.into(),
+            data: None,
+            http_status: None,
+            declared: false,
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::new(Code::Internal, message)
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::new(Code::InvalidArgument, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Error {
+        Error::new(Code::Unavailable, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Error {
+        Error::new(Code::Unauthenticated, message)
+    }
+
+    /// A request that broke the contract's constraints: every violation, in `data`.
+    pub fn validation(violations: Vec<Violation>) -> Error {
+        let message = match violations.as_slice() {
+            [one] => format!("invalid request: {}: {}", one.path, one.message),
+            many => format!("invalid request: {} violations", many.len()),
+        };
+        Error {
+            data: Some(serde_json::json!({ "violations": violations })),
+            ..Error::new(Code::InvalidArgument, message)
+        }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Error {
+        self.data = Some(data);
+        self
+    }
+
+    pub fn http_status(&self) -> u16 {
+        self.http_status.unwrap_or_else(|| self.kind.http_status())
+    }
+
+    /// The JSON-RPC `error.code`: `1000 + gRPC code` for declared errors; for the platform's
+    /// own errors -32602 (invalid params, validation), -32603 (internal) or `1000 + gRPC code`.
+    pub fn jsonrpc_code(&self) -> i64 {
+        if self.declared {
+            jsonrpc_codes::APPLICATION_BASE + i64::from(self.kind.grpc())
+        } else {
+            self.kind.jsonrpc()
+        }
+    }
+
+    /// The `error` object of a JSON-RPC response. Declared errors carry their string code in
+    /// `data.code` next to their payload fields.
+    pub fn to_jsonrpc(&self) -> Value {
+        let mut data = match &self.data {
+            Some(Value::Object(m)) => m.clone(),
+            Some(other) => {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), other.clone());
+                m
+            }
+            None => serde_json::Map::new(),
+        };
+        data.insert("code".into(), Value::String(self.code.clone()));
+        serde_json::json!({
+            "code": self.jsonrpc_code(),
+            "message": self.message,
+            "data": data,
+        })
+    }
+
+    /// The JSON body of a REST error response: `{code, message, data}`.
+    pub fn to_rest_body(&self) -> Value {
+        let mut body = serde_json::json!({ "code": self.code, "message": self.message });
+        if let (Some(d), Value::Object(m)) = (&self.data, &mut body) {
+            m.insert("data".into(), d.clone());
+        }
+        body
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A declared error of a contract (generated types implement it).
+pub trait ApiError: Sized {
+    /// The stable string code (`USER_NOT_FOUND`).
+    const CODE: &'static str;
+    const KIND: Code;
+    /// `@http_status`, when the contract overrides the kind's status.
+    const HTTP_STATUS: Option<u16> = None;
+
+    /// The message sent with the error.
+    fn message(&self) -> String;
+
+    /// The payload as a JSON object.
+    fn payload(&self) -> Value;
+
+    /// Rebuilds the error from a payload (clients decoding responses).
+    fn from_payload(data: &Value) -> Option<Self>;
+
+    fn to_error(&self) -> Error {
+        Error {
+            kind: Self::KIND,
+            code: Self::CODE.to_string(),
+            message: self.message(),
+            data: Some(self.payload()),
+            http_status: Self::HTTP_STATUS,
+            declared: true,
+        }
+    }
+}

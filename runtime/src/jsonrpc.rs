@@ -1,0 +1,434 @@
+//! The JSON-RPC 2.0 endpoint: requests, notifications, batches, every id form, params by name
+//! and by position, the standard error codes, application errors.
+//!
+//! The method table is built once at start-up; a request costs one parse of the envelope
+//! (params stay raw text) and one decode of the params straight into the method's type.
+
+use crate::context::Context;
+use crate::error::{Error, jsonrpc_codes};
+use crate::method::{Call, Location, MethodEntry, Params, TextKind, invoke};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Limits of the endpoint.
+#[derive(Clone, Copy, Debug)]
+pub struct RpcConfig {
+    /// Most requests in one batch (default 100); a larger batch gets one error.
+    pub batch_limit: usize,
+    /// How many calls of a batch run at once (default 10). `X-Sync-On: true` runs them in order.
+    pub batch_parallelism: usize,
+}
+
+impl Default for RpcConfig {
+    fn default() -> RpcConfig {
+        RpcConfig {
+            batch_limit: 100,
+            batch_parallelism: 10,
+        }
+    }
+}
+
+/// Which methods an endpoint URL serves.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    All,
+    /// One service (`/rpc/userService`).
+    Service(&'static str),
+    /// One method (`/rpc/userService.create`).
+    Method(&'static str),
+}
+
+/// A JSON-RPC endpoint: the method table (shared by every URL) and its scope.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    table: Arc<HashMap<&'static str, MethodEntry>>,
+    scope: Scope,
+    config: RpcConfig,
+}
+
+impl Endpoint {
+    pub fn new(
+        table: Arc<HashMap<&'static str, MethodEntry>>,
+        scope: Scope,
+        config: RpcConfig,
+    ) -> Endpoint {
+        Endpoint {
+            table,
+            scope,
+            config,
+        }
+    }
+
+    fn lookup(&self, method: &str) -> Option<&MethodEntry> {
+        let entry = self.table.get(method)?;
+        let visible = match &self.scope {
+            Scope::All => true,
+            Scope::Service(s) => entry.info.service == *s,
+            Scope::Method(m) => method == *m,
+        };
+        visible.then_some(entry)
+    }
+
+    /// Handles one HTTP request body.
+    pub async fn handle(&self, ctx: Context, body: &[u8]) -> Response {
+        let text = match std::str::from_utf8(body) {
+            Ok(t) => t,
+            Err(_) => return json_response(parse_error("the body is not valid UTF-8"), Vec::new()),
+        };
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('[') {
+            let items: Vec<&RawValue> = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => return json_response(parse_error(&e.to_string()), Vec::new()),
+            };
+            return self.batch(ctx, items).await;
+        }
+        let single: &RawValue = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return json_response(parse_error(&e.to_string()), Vec::new()),
+        };
+        let (reply, headers) = self.one(ctx, single).await;
+        match reply {
+            Some(r) => json_response(r, headers),
+            None => no_content(headers),
+        }
+    }
+
+    async fn batch(&self, ctx: Context, items: Vec<&RawValue>) -> Response {
+        if items.is_empty() {
+            return json_response(
+                error_reply("null", jsonrpc_codes::INVALID_REQUEST, "empty batch", None),
+                Vec::new(),
+            );
+        }
+        if items.len() > self.config.batch_limit {
+            let msg = format!(
+                "a batch of {} requests exceeds the limit of {}",
+                items.len(),
+                self.config.batch_limit
+            );
+            return json_response(
+                error_reply("null", jsonrpc_codes::INVALID_REQUEST, &msg, None),
+                Vec::new(),
+            );
+        }
+        let sequential = ctx
+            .header("x-sync-on")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let mut replies: Vec<Option<String>> = Vec::with_capacity(items.len());
+        let mut headers = Vec::new();
+        if sequential {
+            for item in items {
+                let (r, h) = self.one(ctx.clone(), item).await;
+                replies.push(r);
+                headers.extend(h);
+            }
+        } else {
+            use futures_util::StreamExt as _;
+            let owned: Vec<Box<RawValue>> = items.into_iter().map(ToOwned::to_owned).collect();
+            let mut handles = Vec::with_capacity(owned.len());
+            for item in owned {
+                let this = self.clone();
+                let ctx = ctx.clone();
+                handles.push(async move {
+                    tokio::spawn(async move { this.one(ctx, &item).await }).await
+                });
+            }
+            let futures = handles.into_iter();
+            let mut stream =
+                futures_util::stream::iter(futures).buffered(self.config.batch_parallelism.max(1));
+            while let Some(joined) = stream.next().await {
+                match joined {
+                    Ok((r, h)) => {
+                        replies.push(r);
+                        headers.extend(h);
+                    }
+                    Err(_) => replies.push(Some(error_reply(
+                        "null",
+                        jsonrpc_codes::INTERNAL_ERROR,
+                        "the call failed",
+                        None,
+                    ))),
+                }
+            }
+        }
+        let present: Vec<String> = replies.into_iter().flatten().collect();
+        if present.is_empty() {
+            return no_content(headers);
+        }
+        let mut out = String::with_capacity(
+            present.iter().map(String::len).sum::<usize>() + present.len() + 2,
+        );
+        out.push('[');
+        out.push_str(&present.join(","));
+        out.push(']');
+        json_response(out, headers)
+    }
+
+    /// One request object → its reply (`None` for a notification) and response headers.
+    async fn one(
+        &self,
+        ctx: Context,
+        raw: &RawValue,
+    ) -> (Option<String>, Vec<(axum::http::HeaderName, HeaderValue)>) {
+        let req = match parse_request(raw) {
+            Ok(r) => r,
+            Err((id, msg)) => {
+                let id = id.unwrap_or("null");
+                return (
+                    Some(error_reply(id, jsonrpc_codes::INVALID_REQUEST, &msg, None)),
+                    Vec::new(),
+                );
+            }
+        };
+        let id = req.id;
+        let reply_to = |text: String| id.map(|_| text);
+        let id_text = id.unwrap_or("null");
+        let Some(entry) = self.lookup(&req.method) else {
+            let msg = format!("method `{}` not found", req.method);
+            return (
+                reply_to(error_reply(
+                    id_text,
+                    jsonrpc_codes::METHOD_NOT_FOUND,
+                    &msg,
+                    None,
+                )),
+                Vec::new(),
+            );
+        };
+        let params = match build_params(entry, req.params, &ctx) {
+            Ok(p) => p,
+            Err(e) => return (reply_to(error_object_reply(id_text, &e)), Vec::new()),
+        };
+        let call = Call {
+            ctx,
+            info: entry.info,
+            params,
+        };
+        match invoke(entry, call).await {
+            Ok(out) => {
+                let result = out.body.as_deref().map_or("null", RawValue::get);
+                let text = format!("{{\"jsonrpc\":\"2.0\",\"result\":{result},\"id\":{id_text}}}");
+                (reply_to(text), out.headers)
+            }
+            Err(e) => (reply_to(error_object_reply(id_text, &e)), Vec::new()),
+        }
+    }
+}
+
+struct Request<'a> {
+    method: String,
+    params: Option<&'a RawValue>,
+    /// The id exactly as sent; `None` for a notification.
+    id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+}
+
+/// Keeps `null` as a present value (unlike `Option`'s default), so `"id": null` is not a
+/// notification.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// Validates a request object. On failure: the id if it could be read, and a message.
+fn parse_request(raw: &RawValue) -> Result<Request<'_>, (Option<&str>, String)> {
+    if !raw.get().trim_start().starts_with('{') {
+        return Err((None, "a request must be a JSON object".into()));
+    }
+    let env: Envelope<'_> = serde_json::from_str(raw.get())
+        .map_err(|e| (None, format!("invalid request object: {e}")))?;
+    let id = match env.id {
+        None => None,
+        Some(v) => {
+            let t = v.get().trim();
+            let ok = t == "null"
+                || t.starts_with('"')
+                || t.starts_with('-')
+                || t.starts_with(|c: char| c.is_ascii_digit());
+            if !ok {
+                return Err((None, "`id` must be a string, a number or null".into()));
+            }
+            Some(t)
+        }
+    };
+    if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return Err((id, "`jsonrpc` must be exactly \"2.0\"".into()));
+    }
+    let method: String = match env.method.map(|m| serde_json::from_str::<String>(m.get())) {
+        Some(Ok(m)) => m,
+        _ => return Err((id, "`method` must be a string".into())),
+    };
+    if let Some(p) = env.params {
+        let t = p.get().trim_start();
+        if !(t.starts_with('{') || t.starts_with('[')) {
+            return Err((id, "`params` must be an object or an array".into()));
+        }
+    }
+    Ok(Request {
+        method,
+        params: env.params,
+        id,
+    })
+}
+
+/// Turns the sent params into the method's params: by name (fast path), by position, plus
+/// header and cookie parameters read from the HTTP request.
+fn build_params(
+    entry: &MethodEntry,
+    params: Option<&RawValue>,
+    ctx: &Context,
+) -> Result<Params, Error> {
+    let info = entry.info;
+    let transport = info.has_transport_params();
+    let Some(p) = params else {
+        if !transport {
+            return Ok(Params::None);
+        }
+        let mut map = serde_json::Map::new();
+        add_transport_params(info, ctx, &mut map)?;
+        return Ok(Params::Value(Value::Object(map)));
+    };
+    let positional = p.get().trim_start().starts_with('[');
+    if !positional && !transport {
+        return Ok(Params::Raw(p.to_owned()));
+    }
+    let mut map = if positional {
+        let items: Vec<Value> = serde_json::from_str(p.get())
+            .map_err(|e| Error::invalid_argument(format!("invalid params: {e}")))?;
+        let names: Vec<&str> = info
+            .params
+            .iter()
+            .filter(|x| !matches!(x.location, Location::Header(_) | Location::Cookie(_)))
+            .map(|x| x.name)
+            .collect();
+        if items.len() > names.len() {
+            return Err(Error::invalid_argument(format!(
+                "invalid params: {} given, the method takes {}",
+                items.len(),
+                names.len()
+            )));
+        }
+        names
+            .into_iter()
+            .zip(items)
+            .map(|(n, v)| (n.to_string(), v))
+            .collect()
+    } else {
+        serde_json::from_str::<serde_json::Map<String, Value>>(p.get())
+            .map_err(|e| Error::invalid_argument(format!("invalid params: {e}")))?
+    };
+    add_transport_params(info, ctx, &mut map)?;
+    Ok(Params::Value(Value::Object(map)))
+}
+
+fn add_transport_params(
+    info: &crate::method::MethodInfo,
+    ctx: &Context,
+    map: &mut serde_json::Map<String, Value>,
+) -> Result<(), Error> {
+    for p in info.params {
+        let text = match p.location {
+            Location::Header(h) => ctx.header(h),
+            Location::Cookie(c) => ctx.cookie(c),
+            _ => continue,
+        };
+        if let Some(t) = text {
+            let v = text_to_json(p.kind, t)
+                .map_err(|m| Error::invalid_argument(format!("parameter `{}`: {m}", p.name)))?;
+            map.insert(p.name.to_string(), v);
+        }
+    }
+    Ok(())
+}
+
+/// Converts a parameter that arrived as text into its JSON form.
+pub fn text_to_json(kind: TextKind, text: &str) -> Result<Value, String> {
+    match kind {
+        TextKind::String => Ok(Value::String(text.to_string())),
+        TextKind::Integer => text
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.parse::<u64>().map(Value::from))
+            .map_err(|_| format!("`{text}` is not an integer")),
+        TextKind::Number => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("`{text}` is not a number")),
+        TextKind::Bool => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("`{text}` is not `true` or `false`")),
+        },
+        TextKind::Json => {
+            Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
+        }
+    }
+}
+
+fn parse_error(detail: &str) -> String {
+    error_reply(
+        "null",
+        jsonrpc_codes::PARSE_ERROR,
+        "parse error",
+        Some(Value::String(detail.to_string())),
+    )
+}
+
+fn error_reply(id: &str, code: i64, message: &str, data: Option<Value>) -> String {
+    let mut err = serde_json::json!({ "code": code, "message": message });
+    if let (Some(d), Value::Object(m)) = (data, &mut err) {
+        m.insert("data".into(), d);
+    }
+    format!("{{\"jsonrpc\":\"2.0\",\"error\":{err},\"id\":{id}}}")
+}
+
+fn error_object_reply(id: &str, e: &Error) -> String {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"error\":{},\"id\":{id}}}",
+        e.to_jsonrpc()
+    )
+}
+
+fn json_response(body: String, headers: Vec<(axum::http::HeaderName, HeaderValue)>) -> Response {
+    let mut r = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    append(r.headers_mut(), headers);
+    r
+}
+
+fn no_content(headers: Vec<(axum::http::HeaderName, HeaderValue)>) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    append(r.headers_mut(), headers);
+    r
+}
+
+fn append(map: &mut HeaderMap, headers: Vec<(axum::http::HeaderName, HeaderValue)>) {
+    for (k, v) in headers {
+        map.append(k, v);
+    }
+}

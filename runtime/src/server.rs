@@ -1,0 +1,394 @@
+//! The server: several services on one address over JSON-RPC and REST; a body limit, a
+//! request timeout, request ids, panic safety, liveness and readiness, and a graceful
+//! shutdown that stops accepting, drains in-flight requests, then runs shutdown hooks in order.
+
+use crate::context::Context;
+use crate::error::{Code, Error};
+use crate::jsonrpc::{Endpoint, RpcConfig, Scope};
+use crate::method::{MethodEntry, MethodLayer, ServiceDef};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodFilter, get, on, post};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Server settings; every field has a sensible default.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Largest request body (default 4 MiB); larger bodies get 413.
+    pub body_limit: usize,
+    /// Longest time to read a request and produce its response (default 30 s); then 408.
+    pub request_timeout: Duration,
+    /// Header carrying the request id (default `X-Request-Id`); echoed in every response.
+    pub request_id_header: HeaderName,
+    /// Where JSON-RPC is served (default `/rpc`): `/rpc`, `/rpc/<service>`, `/rpc/<method>`.
+    pub rpc_prefix: String,
+    pub rpc: RpcConfig,
+    /// How long each shutdown hook may take (default 10 s).
+    pub hook_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            body_limit: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            request_id_header: HeaderName::from_static("x-request-id"),
+            rpc_prefix: "/rpc".to_string(),
+            rpc: RpcConfig::default(),
+            hook_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+type Hook = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+/// Builds and runs a server.
+pub struct Server {
+    config: ServerConfig,
+    services: Vec<ServiceDef>,
+    layers: Vec<Arc<dyn MethodLayer>>,
+    hooks: Vec<(String, Hook)>,
+    ready: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field(
+                "services",
+                &self.services.iter().map(|s| s.name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Default for Server {
+    fn default() -> Server {
+        Server::new()
+    }
+}
+
+impl Server {
+    pub fn new() -> Server {
+        Server {
+            config: ServerConfig::default(),
+            services: Vec::new(),
+            layers: Vec::new(),
+            hooks: Vec::new(),
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    pub fn config(mut self, config: ServerConfig) -> Server {
+        self.config = config;
+        self
+    }
+
+    /// Adds a service (from generated code: `UserServiceServer::new(impl).into_service()`).
+    pub fn service(mut self, def: ServiceDef) -> Server {
+        self.services.push(def);
+        self
+    }
+
+    /// Adds a layer around every method's stack (outermost last).
+    pub fn layer(mut self, layer: impl MethodLayer) -> Server {
+        self.layers.push(Arc::new(layer));
+        self
+    }
+
+    /// Runs `hook` after the server has drained (hooks run in the order they were added).
+    pub fn on_shutdown<F, Fut>(mut self, name: &str, hook: F) -> Server
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.hooks
+            .push((name.to_string(), Box::new(move || Box::pin(hook()))));
+        self
+    }
+
+    /// The readiness flag (`/readyz` answers 503 once it is false).
+    pub fn readiness(&self) -> Arc<AtomicBool> {
+        self.ready.clone()
+    }
+
+    /// The routes, with every method's stack built once.
+    pub fn router(&self) -> Router {
+        install_panic_logger();
+        let cfg = &self.config;
+        let mut table: HashMap<&'static str, MethodEntry> = HashMap::new();
+        let mut rest: Vec<MethodEntry> = Vec::new();
+        for svc in &self.services {
+            for m in &svc.methods {
+                let mut service = m.service.clone();
+                for l in &self.layers {
+                    service = l.layer(m.info, service);
+                }
+                let entry = MethodEntry {
+                    info: m.info,
+                    service,
+                };
+                if let Some(name) = m.info.jsonrpc {
+                    table.insert(name, entry.clone());
+                }
+                if m.info.http.is_some() {
+                    rest.push(entry);
+                }
+            }
+        }
+        let table = Arc::new(table);
+        let mut router = Router::new();
+        let prefix = cfg.rpc_prefix.trim_end_matches('/').to_string();
+        if !table.is_empty() {
+            let all = Endpoint::new(table.clone(), Scope::All, cfg.rpc);
+            router = router.route(
+                if prefix.is_empty() { "/" } else { &prefix },
+                post(rpc_handler).with_state(all),
+            );
+            for svc in &self.services {
+                if svc.methods.iter().any(|m| m.info.jsonrpc.is_some()) {
+                    let ep = Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc);
+                    router = router.route(
+                        &format!("{prefix}/{}", svc.jsonrpc_name),
+                        post(rpc_handler).with_state(ep),
+                    );
+                }
+            }
+            for name in table.keys() {
+                let ep = Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc);
+                router = router.route(
+                    &format!("{prefix}/{name}"),
+                    post(rpc_handler).with_state(ep),
+                );
+            }
+        }
+        // Routes sharing a path but not a method are merged into one.
+        let mut by_path: HashMap<&'static str, Vec<MethodEntry>> = HashMap::new();
+        for e in rest {
+            if let Some(h) = e.info.http {
+                by_path.entry(h.path).or_default().push(e);
+            }
+        }
+        let mut paths: Vec<_> = by_path.into_iter().collect();
+        paths.sort_by_key(|(p, _)| *p);
+        for (path, entries) in paths {
+            let mut route: axum::routing::MethodRouter<()> = axum::routing::MethodRouter::new();
+            for e in entries {
+                let Some(h) = e.info.http else { continue };
+                let Ok(method) = Method::from_bytes(h.method.as_bytes()) else {
+                    continue;
+                };
+                let Ok(filter) = MethodFilter::try_from(method) else {
+                    continue;
+                };
+                let one: axum::routing::MethodRouter<()> =
+                    on(filter, rest_handler).with_state(Arc::new(e));
+                route = route.merge(one);
+            }
+            router = router.route(path, route);
+        }
+        let ready = self.ready.clone();
+        router
+            .route(
+                "/healthz",
+                get(|| async { (StatusCode::OK, "{\"status\":\"SERVING\"}") }),
+            )
+            .route(
+                "/readyz",
+                get(move || {
+                    let ready = ready.load(Ordering::SeqCst);
+                    async move {
+                        if ready {
+                            (StatusCode::OK, "{\"status\":\"SERVING\"}")
+                        } else {
+                            (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "{\"status\":\"NOT_SERVING\"}",
+                            )
+                        }
+                    }
+                }),
+            )
+            .fallback(|| async {
+                crate::rest::error_response(&Error::new(Code::NotFound, "no such route"))
+            })
+            .layer(DefaultBodyLimit::max(cfg.body_limit))
+            .layer(middleware::from_fn_with_state(
+                Arc::new(cfg.request_id_header.clone()),
+                request_id,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                cfg.request_timeout,
+            ))
+    }
+
+    /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes: stops accepting, drains in-flight requests, then runs
+    /// the shutdown hooks in order, each bounded by `hook_timeout`.
+    pub async fn serve_until(
+        mut self,
+        listener: tokio::net::TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = self.router();
+        let ready = self.ready.clone();
+        let signal = async move {
+            signal.await;
+            ready.store(false, Ordering::SeqCst);
+            tracing::info!("shutting down: draining in-flight requests");
+        };
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await?;
+        for (name, hook) in self.hooks.drain(..) {
+            if tokio::time::timeout(self.config.hook_timeout, hook())
+                .await
+                .is_err()
+            {
+                tracing::warn!(hook = %name, "shutdown hook timed out");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The request id of a request, stored by the middleware.
+#[derive(Clone, Debug)]
+struct RequestId(String);
+
+async fn request_id(
+    State(header): State<Arc<HeaderName>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let id = req
+        .headers()
+        .get(&*header)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert((*header).clone(), v);
+    }
+    res
+}
+
+fn context(parts: &axum::http::request::Parts) -> Context {
+    Context {
+        request_id: parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        client_addr: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+        headers: parts.headers.clone(),
+        deadline: None,
+        claims: None,
+    }
+}
+
+async fn rpc_handler(State(ep): State<Endpoint>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctx = context(&parts);
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => ep.handle(ctx, &bytes).await,
+        Err(e) => body_error(&e),
+    }
+}
+
+async fn rest_handler(State(entry): State<Arc<MethodEntry>>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    use axum::extract::FromRequestParts as _;
+    let path = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
+        Ok(Path(p)) => p,
+        Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
+    };
+    let query = match Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &()).await {
+        Ok(Query(q)) => q,
+        Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
+    };
+    let ctx = context(&parts);
+    let bytes: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return body_error(&e),
+    };
+    crate::rest::handle(&entry, ctx, path, query, &bytes).await
+}
+
+/// A body that could not be read: too large (413) or broken (400).
+fn body_error(e: &axum::Error) -> Response {
+    let too_large = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
+        .is_some()
+        || e.to_string().contains("length limit");
+    if too_large {
+        let err = Error {
+            http_status: Some(413),
+            ..Error::new(Code::ResourceExhausted, "the request body is too large")
+        };
+        crate::rest::error_response(&err)
+    } else {
+        crate::rest::error_response(&Error::invalid_argument(format!(
+            "cannot read the body: {e}"
+        )))
+    }
+}
+
+/// Logs every panic with its backtrace (the server answers the request and keeps serving).
+fn install_panic_logger() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!(panic = %info, %backtrace, "handler panicked");
+            previous(info);
+        }));
+    });
+}
