@@ -502,24 +502,35 @@ impl<'a> Package<'a> {
     fn value_checks(&mut self, ty: &TypeRef, c: &Constraints) -> String {
         let mut s = String::new();
         let (base, access) = self.base(ty);
-        let x = format!("x{access}");
         let base = base.clone();
+        // `x` is a reference to the value; through newtypes, `x.0` is the inner value.
+        let r = if access.is_empty() {
+            "x".to_string()
+        } else {
+            format!("&x{access}")
+        };
+        let val = if access.is_empty() {
+            "*x".to_string()
+        } else {
+            format!("x{access}")
+        };
         if c.min_length.is_some() || c.max_length.is_some() {
             let (min, max) = (opt_u64(c.min_length), opt_u64(c.max_length));
-            match &base {
-                TypeRef::Primitive(Primitive::String) => {
-                    let _ = write!(s, "v.str_length(&{x}, {min}, {max});");
+            let unit = match &base {
+                TypeRef::Primitive(Primitive::String) => None,
+                TypeRef::Primitive(Primitive::Bytes) => Some("bytes"),
+                TypeRef::List(_) => Some("items"),
+                TypeRef::Map(..) => Some("entries"),
+                _ => Some(""),
+            };
+            match unit {
+                None => {
+                    let _ = write!(s, "v.str_length({r}, {min}, {max});");
                 }
-                TypeRef::Primitive(Primitive::Bytes) => {
-                    let _ = write!(s, "v.length({x}.len(), {min}, {max}, \"bytes\");");
+                Some("") => {}
+                Some(u) => {
+                    let _ = write!(s, "v.length(x{access}.len(), {min}, {max}, \"{u}\");");
                 }
-                TypeRef::List(_) => {
-                    let _ = write!(s, "v.length({x}.len(), {min}, {max}, \"items\");");
-                }
-                TypeRef::Map(..) => {
-                    let _ = write!(s, "v.length({x}.len(), {min}, {max}, \"entries\");");
-                }
-                _ => {}
             }
         }
         if c.minimum.is_some() || c.maximum.is_some() {
@@ -530,24 +541,25 @@ impl<'a> Package<'a> {
                 ),
                 None => "::core::option::Option::None".to_string(),
             };
-            let _ = write!(
-                s,
-                "v.range(*{x} as f64, {}, {});",
-                b(c.minimum),
-                b(c.maximum)
-            );
+            let as_f64 = match &base {
+                TypeRef::Primitive(Primitive::Float64) => val.clone(),
+                TypeRef::Primitive(Primitive::Float32 | Primitive::Int32 | Primitive::Uint32) => {
+                    format!("f64::from({val})")
+                }
+                _ => format!("{val} as f64"),
+            };
+            let _ = write!(s, "v.range({as_f64}, {}, {});", b(c.minimum), b(c.maximum));
         }
         if let Some(p) = &c.pattern {
             let i = self.patterns.len();
             self.patterns.push(p.clone());
-            let ups = "super::".repeat(0);
-            let _ = write!(s, "v.pattern(&{x}, &{ups}PATTERN_{i});");
+            let _ = write!(s, "v.pattern({r}, &PATTERN_{i});");
         }
         if let Some(fmt) = c.format {
-            let _ = write!(s, "v.format(&{x}, {PV}::Format::{});", format_variant(fmt));
+            let _ = write!(s, "v.format({r}, {PV}::Format::{});", format_variant(fmt));
         }
         if c.unique {
-            let _ = write!(s, "v.unique_json(&{x});");
+            let _ = write!(s, "v.unique_json({r});");
         }
         if self.validates(ty) {
             let _ = write!(s, "{RT}::Validate::validate_into(x, v);");
@@ -940,7 +952,7 @@ impl<'a> Package<'a> {
             );
             let _ = writeln!(
                 arms_from,
-                "if e.code == <{path} as {RT}::ApiError>::CODE {{ if let ::core::option::Option::Some(x) = e.data.as_ref().and_then(<{path} as {RT}::ApiError>::from_payload) {{ return {base}Error::{v}(x); }} }}"
+                "if let ::core::option::Option::Some(x) = (e.code == <{path} as {RT}::ApiError>::CODE).then(|| e.data.as_ref().and_then(<{path} as {RT}::ApiError>::from_payload)).flatten() {{ return {base}Error::{v}(x); }}"
             );
             let _ = writeln!(
                 froms,
