@@ -18,6 +18,12 @@ pub use error::{ApiError, Code, Error, Violation};
 pub use server::{Server, ServerConfig};
 pub use validate::{Validate, Validator};
 
+/// Re-exported for hand-written code (custom handlers, `main`): one version for everything.
+pub use axum;
+pub use reqwest;
+pub use serde_json;
+pub use tokio;
+
 /// The façade generated code uses. Not a stable API for hand-written code.
 #[doc(hidden)]
 pub mod __private {

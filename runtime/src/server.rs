@@ -58,6 +58,7 @@ pub struct Server {
     services: Vec<ServiceDef>,
     layers: Vec<Arc<dyn MethodLayer>>,
     hooks: Vec<(String, Hook)>,
+    routes: Vec<(String, axum::routing::MethodRouter)>,
     ready: Arc<AtomicBool>,
 }
 
@@ -86,6 +87,7 @@ impl Server {
             services: Vec::new(),
             layers: Vec::new(),
             hooks: Vec::new(),
+            routes: Vec::new(),
             ready: Arc::new(AtomicBool::new(true)),
         }
     }
@@ -98,6 +100,13 @@ impl Server {
     /// Adds a service (from generated code: `UserServiceServer::new(impl).into_service()`).
     pub fn service(mut self, def: ServiceDef) -> Server {
         self.services.push(def);
+        self
+    }
+
+    /// Adds a hand-written route (for methods with `@handler`, whose transport is not
+    /// generated). It gets the same body limit, request id and timeout as generated routes.
+    pub fn route(mut self, path: &str, route: axum::routing::MethodRouter) -> Server {
+        self.routes.push((path.to_string(), route));
         self
     }
 

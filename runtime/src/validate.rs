@@ -146,7 +146,7 @@ impl Validator {
 
     /// `@length` on a string (counted in characters).
     pub fn str_length(&mut self, s: &str, min: Option<u64>, max: Option<u64>) {
-        self.length(s.chars().count(), min, max, "characters");
+        self.length(s.chars().count(), min, max, "character");
     }
 
     /// `@length` on bytes, lists and maps.

@@ -841,7 +841,7 @@ impl<'a> Package<'a> {
             t,
             "pub trait {sname}: ::core::marker::Send + ::core::marker::Sync + 'static {{"
         );
-        for method in &svc.methods {
+        for method in svc.methods.iter().filter(|m| m.settings.handler.is_none()) {
             doc(&mut t, &method.docs);
             if let Some(d) = &method.settings.deprecated {
                 let _ = writeln!(
@@ -1186,7 +1186,7 @@ impl<'a> Package<'a> {
                 pub fn transport(&self) -> &{RT}::client::{transport}Client {{ &self.inner }}
             }}\n");
             let _ = writeln!(s, "#[allow(deprecated)]\nimpl {sname} for {cname} {{");
-            for method in &svc.methods {
+            for method in svc.methods.iter().filter(|m| m.settings.handler.is_none()) {
                 let base = camel(&method.name);
                 let info = format!("{modname}::{}_INFO", upper_snake(&base));
                 let fields: Vec<String> =
@@ -1243,7 +1243,7 @@ impl<'a> Package<'a> {
                 "impl {sname}Batch {{\npub fn new() -> Self {{ {sname}Batch::default() }}\n/// Sends every collected call in one request.\npub async fn send(&mut self, client: &{sname}JsonRpcClient, ctx: &{RT}::Context) -> ::core::result::Result<(), {RT}::Error> {{ self.inner.send(&client.inner, ctx).await }}"
             );
             for method in &svc.methods {
-                if method.settings.jsonrpc.is_none() {
+                if method.settings.jsonrpc.is_none() || method.settings.handler.is_some() {
                     continue;
                 }
                 let base = camel(&method.name);

@@ -1,6 +1,30 @@
-//! The messenger example: the generated API and an in-memory implementation of its services.
+//! The messenger example: the generated API, an in-memory implementation of its services, and
+//! the server that serves them over JSON-RPC 2.0 and REST.
 
 /// Everything generated from `idl/` (types, validators, service traits, servers, clients).
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/svc.rs"));
+}
+
+pub mod avatar;
+pub mod memory;
+
+use api::messenger::auth::v1::{AuthServiceServer, SessionServiceServer};
+use api::messenger::chat::v1::ChatServiceServer;
+use api::messenger::user::v1::UserServiceServer;
+use memory::{Auth, Chats, Sessions, Store, Users};
+use std::sync::Arc;
+use svcc_runtime::Server;
+
+/// A server with every messenger service on one address, backed by `store`.
+pub fn server(store: Arc<Store>) -> Server {
+    Server::new()
+        .service(UserServiceServer::new(Users(store.clone())).into_service())
+        .service(AuthServiceServer::new(Auth(store.clone())).into_service())
+        .service(SessionServiceServer::new(Sessions(store.clone())).into_service())
+        .service(ChatServiceServer::new(Chats(store.clone())).into_service())
+        .route(
+            "/api/v1/users/{id}/avatar",
+            svcc_runtime::axum::routing::put(avatar::upload),
+        )
 }

@@ -1,0 +1,48 @@
+//! Serves the messenger example over JSON-RPC 2.0 and REST on `127.0.0.1:8080`
+//! (override with `--bind ADDR` or `BIND=ADDR`). No external service is needed.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let bind = args
+        .iter()
+        .position(|a| a == "--bind")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var("BIND").ok())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let runtime = match svcc_runtime::tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match svcc_runtime::tokio::net::TcpListener::bind(&bind).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {bind}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or(bind);
+        eprintln!("messenger: serving on http://{addr}");
+        eprintln!("  JSON-RPC 2.0: POST http://{addr}/rpc   (e.g. method \"userService.create\")");
+        eprintln!(
+            "  REST:         http://{addr}/api/v1/users, /api/v1/auth/login, /api/v1/chats …"
+        );
+        eprintln!("  health:       http://{addr}/healthz, /readyz   (Ctrl-C stops gracefully)");
+        let server = messenger::server(messenger::memory::Store::new());
+        match server.serve(listener).await {
+            Ok(()) => {
+                eprintln!("messenger: stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
