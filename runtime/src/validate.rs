@@ -149,7 +149,7 @@ impl Validator {
         self.length(s.chars().count(), min, max, "character");
     }
 
-    /// `@length` on bytes, lists and maps.
+    /// `@length` on bytes, lists and maps; `unit` is singular (`byte`, `item`, `entry`).
     pub fn length(&mut self, len: usize, min: Option<u64>, max: Option<u64>, unit: &str) {
         let len = len as u64;
         if let Some(min) = min

@@ -178,6 +178,8 @@ struct Package<'a> {
     patterns: Vec<String>,
     /// Default functions written so far (for unique names).
     defaults: usize,
+    /// Rust names of fields and enum values, unique within their list, by source span.
+    names: std::collections::HashMap<crate::source::Span, String>,
     out: String,
 }
 
@@ -194,8 +196,25 @@ impl<'a> Package<'a> {
             depth: pkg.name.split('.').count(),
             patterns: Vec::new(),
             defaults: 0,
+            names: unique_names(pkg),
             out: String::new(),
         }
+    }
+
+    /// The Rust name of a field (unique among its siblings).
+    fn fid(&self, f: &Field) -> String {
+        self.names
+            .get(&f.spans.whole)
+            .cloned()
+            .unwrap_or_else(|| field_ident(&f.name))
+    }
+
+    /// The Rust name of an enum value (UpperCamel, unique within its enum).
+    fn vid(&self, v: &EnumValue) -> String {
+        self.names
+            .get(&v.span)
+            .cloned()
+            .unwrap_or_else(|| type_ident(&camel(&v.name)))
     }
 
     fn render(mut self) -> String {
@@ -343,7 +362,7 @@ impl<'a> Package<'a> {
                 }
             );
         }
-        let name = field_ident(&f.name);
+        let name = self.fid(f);
         let mut attrs: Vec<String> = Vec::new();
         if name.trim_start_matches("r#") != f.wire_name {
             attrs.push(format!("rename = {}", lit_str(&f.wire_name)));
@@ -471,7 +490,7 @@ impl<'a> Package<'a> {
     fn validate_impl(&mut self, name: &str, fields: &[Field], extra: usize, _omit: bool) -> String {
         let mut body = String::new();
         for f in fields {
-            let access = format!("self.{}", field_ident(&f.name));
+            let access = format!("self.{}", self.fid(f));
             let checks = self.field_checks(f, extra);
             if checks.is_empty() {
                 continue;
@@ -518,9 +537,9 @@ impl<'a> Package<'a> {
             let (min, max) = (opt_u64(c.min_length), opt_u64(c.max_length));
             let unit = match &base {
                 TypeRef::Primitive(Primitive::String) => None,
-                TypeRef::Primitive(Primitive::Bytes) => Some("bytes"),
-                TypeRef::List(_) => Some("items"),
-                TypeRef::Map(..) => Some("entries"),
+                TypeRef::Primitive(Primitive::Bytes) => Some("byte"),
+                TypeRef::List(_) => Some("item"),
+                TypeRef::Map(..) => Some("entry"),
                 _ => Some(""),
             };
             match unit {
@@ -635,7 +654,7 @@ impl<'a> Package<'a> {
                     }
                 );
             }
-            let vi = type_ident(&v.name);
+            let vi = self.vid(v);
             if vi != v.name {
                 let _ = writeln!(s, "#[serde(rename = {})]", lit_str(&v.name));
             }
@@ -647,7 +666,7 @@ impl<'a> Package<'a> {
             "impl {name} {{\n/// Every value, in declaration order.\npub const ALL: &'static [{name}] = &[{}];",
             e.values
                 .iter()
-                .map(|v| format!("{name}::{}", type_ident(&v.name)))
+                .map(|v| format!("{name}::{}", self.vid(v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -656,7 +675,7 @@ impl<'a> Package<'a> {
             "/// The wire name.\npub fn as_str(self) -> &'static str {{ match self {{ {} }} }}",
             e.values
                 .iter()
-                .map(|v| format!("{name}::{} => {}", type_ident(&v.name), lit_str(&v.name)))
+                .map(|v| format!("{name}::{} => {}", self.vid(v), lit_str(&v.name)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -665,7 +684,7 @@ impl<'a> Package<'a> {
             "/// The protobuf number.\npub fn number(self) -> u32 {{ match self {{ {} }} }}\n}}",
             e.values
                 .iter()
-                .map(|v| format!("{name}::{} => {}", type_ident(&v.name), v.number))
+                .map(|v| format!("{name}::{} => {}", self.vid(v), v.number))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -875,7 +894,7 @@ impl<'a> Package<'a> {
         let mut parts = vec!["&self".to_string(), format!("ctx: {RT}::Context")];
         for p in &method.params {
             let ty = self.param_type(p, 0);
-            parts.push(format!("{}: {ty}", field_ident(&p.name)));
+            parts.push(format!("{}: {ty}", self.fid(p)));
         }
         parts.join(", ")
     }
@@ -1098,7 +1117,7 @@ impl<'a> Package<'a> {
 
     fn invoke_fn(&self, svc: &Service, method: &Method, sname: &str, modname: &str) -> String {
         let base = camel(&method.name);
-        let names: Vec<String> = method.params.iter().map(|p| field_ident(&p.name)).collect();
+        let names: Vec<String> = method.params.iter().map(|p| self.fid(p)).collect();
         let destructure = format!("{modname}::{base}Request {{ {} }}", names.join(", "));
         let args = if names.is_empty() {
             String::new()
@@ -1118,7 +1137,7 @@ impl<'a> Package<'a> {
             MethodResult::Named(results) => {
                 let mut h = String::new();
                 for r in results {
-                    let f = field_ident(&r.name);
+                    let f = self.fid(r);
                     let set = match &r.location {
                         Location::Header(name) => format!(
                             "out.header({}, &v.to_string());",
@@ -1189,8 +1208,7 @@ impl<'a> Package<'a> {
             for method in svc.methods.iter().filter(|m| m.settings.handler.is_none()) {
                 let base = camel(&method.name);
                 let info = format!("{modname}::{}_INFO", upper_snake(&base));
-                let fields: Vec<String> =
-                    method.params.iter().map(|p| field_ident(&p.name)).collect();
+                let fields: Vec<String> = method.params.iter().map(|p| self.fid(p)).collect();
                 let available = match transport {
                     "JsonRpc" => method.settings.jsonrpc.is_some(),
                     _ => method.settings.http.is_some(),
@@ -1248,15 +1266,10 @@ impl<'a> Package<'a> {
                 }
                 let base = camel(&method.name);
                 let info = format!("{modname}::{}_INFO", upper_snake(&base));
-                let fields: Vec<String> =
-                    method.params.iter().map(|p| field_ident(&p.name)).collect();
+                let fields: Vec<String> = method.params.iter().map(|p| self.fid(p)).collect();
                 let mut sig = vec!["&mut self".to_string()];
                 for p in &method.params {
-                    sig.push(format!(
-                        "{}: {}",
-                        field_ident(&p.name),
-                        self.param_type(p, 0)
-                    ));
+                    sig.push(format!("{}: {}", self.fid(p), self.param_type(p, 0)));
                 }
                 let _ = writeln!(
                     s,
@@ -1272,6 +1285,78 @@ impl<'a> Package<'a> {
         }
         self.out.push_str(&s);
     }
+}
+
+/// Makes names unique within one list: a clash gets `_2`, `_3`, ….
+fn dedup(names: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    names
+        .into_iter()
+        .map(|n| {
+            if seen.insert(n.clone()) {
+                return n;
+            }
+            let stem = n.trim_start_matches("r#").trim_end_matches('_').to_string();
+            let mut i = 2;
+            loop {
+                let candidate = format!("{stem}_{i}");
+                if seen.insert(candidate.clone()) {
+                    return candidate;
+                }
+                i += 1;
+            }
+        })
+        .collect()
+}
+
+/// Rust variant names of an enum: UpperCamel, unique.
+fn variant_names(e: &Enum) -> Vec<String> {
+    dedup(
+        e.values
+            .iter()
+            .map(|v| type_ident(&camel(&v.name)))
+            .collect(),
+    )
+}
+
+/// Rust names of every field list and enum of a package, by the source span of each item.
+fn unique_names(
+    pkg: &crate::model::Package,
+) -> std::collections::HashMap<crate::source::Span, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut add = |fields: &[Field]| {
+        let names = dedup(fields.iter().map(|f| field_ident(&f.name)).collect());
+        for (f, n) in fields.iter().zip(names) {
+            out.insert(f.spans.whole, n);
+        }
+    };
+    for t in &pkg.types {
+        if let TypeDef::Record(r) = t {
+            add(&r.fields);
+        }
+    }
+    for e in &pkg.errors {
+        add(&e.fields);
+    }
+    for e in &pkg.events {
+        add(&e.fields);
+    }
+    for s in &pkg.services {
+        for m in &s.methods {
+            add(&m.params);
+            if let MethodResult::Named(r) = &m.result {
+                add(r);
+            }
+        }
+    }
+    for t in &pkg.types {
+        if let TypeDef::Enum(e) = t {
+            for (v, n) in e.values.iter().zip(variant_names(e)) {
+                out.insert(v.span, n);
+            }
+        }
+    }
+    out
 }
 
 fn mname_of(svc: &Service) -> String {
