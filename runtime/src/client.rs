@@ -137,6 +137,27 @@ fn text_of(v: &Value) -> String {
     }
 }
 
+/// JSON-RPC params: every parameter except those sent as headers or cookies, as typed JSON.
+fn rpc_params(
+    info: &MethodInfo,
+    req: &impl serde::Serialize,
+) -> Result<(Map<String, Value>, Split), Error> {
+    let s = split(info, req)?;
+    let value = serde_json::to_value(req)
+        .map_err(|e| Error::internal(format!("cannot encode the request: {e}")))?;
+    let Value::Object(mut params) = value else {
+        return Err(Error::internal("the request is not an object"));
+    };
+    for p in info.params {
+        if matches!(p.location, Location::Header(_) | Location::Cookie(_))
+            || params.get(p.name).is_some_and(Value::is_null)
+        {
+            params.remove(p.name);
+        }
+    }
+    Ok((params, s))
+}
+
 fn split(info: &MethodInfo, req: &impl serde::Serialize) -> Result<Split, Error> {
     let value = serde_json::to_value(req)
         .map_err(|e| Error::internal(format!("cannot encode the request: {e}")))?;
@@ -392,35 +413,7 @@ impl JsonRpcClient {
         let name = info
             .jsonrpc
             .ok_or_else(|| Error::new(Code::Unimplemented, "not served over JSON-RPC"))?;
-        let s = split(info, req)?;
-        let mut params = s.body;
-        for (k, v) in s
-            .path
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v)))
-        {
-            params.insert(k, v);
-        }
-        for p in info.params {
-            if let Location::Query(q) = p.location {
-                let vals: Vec<Value> = s
-                    .query
-                    .iter()
-                    .filter(|(k, _)| k == q)
-                    .map(|(_, v)| text_to_json(p.kind, v).unwrap_or(Value::String(v.clone())))
-                    .collect();
-                if !vals.is_empty() {
-                    params.insert(
-                        p.name.to_string(),
-                        if p.list {
-                            Value::Array(vals)
-                        } else {
-                            vals.into_iter().next().unwrap_or(Value::Null)
-                        },
-                    );
-                }
-            }
-        }
+        let (params, s) = rpc_params(info, req)?;
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -578,9 +571,9 @@ impl Batch {
     ) -> Slot<T, E> {
         let outcome: Outcome = Arc::new(Mutex::new(None));
         let id = self.calls.len() + 1;
-        let request = match (info.jsonrpc, split(info, req)) {
-            (Some(name), Ok(s)) => Ok(
-                serde_json::json!({ "jsonrpc": "2.0", "method": name, "params": s.body, "id": id }),
+        let request = match (info.jsonrpc, rpc_params(info, req)) {
+            (Some(name), Ok((params, _))) => Ok(
+                serde_json::json!({ "jsonrpc": "2.0", "method": name, "params": params, "id": id }),
             ),
             (None, _) => Err(Error::new(Code::Unimplemented, "not served over JSON-RPC")),
             (_, Err(e)) => Err(e),

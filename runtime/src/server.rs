@@ -207,6 +207,9 @@ impl Server {
             }
             router = router.route(path, route);
         }
+        for (path, route) in &self.routes {
+            router = router.route(path, route.clone());
+        }
         let ready = self.ready.clone();
         router
             .route(
@@ -342,17 +345,23 @@ fn context(parts: &axum::http::request::Parts) -> Context {
     }
 }
 
-async fn rpc_handler(State(ep): State<Endpoint>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
+async fn rpc_handler(
+    State(ep): State<Endpoint>,
+    parts: axum::http::request::Parts,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let ctx = context(&parts);
-    match axum::body::to_bytes(body, usize::MAX).await {
+    match body {
         Ok(bytes) => ep.handle(ctx, &bytes).await,
         Err(e) => body_error(&e),
     }
 }
 
-async fn rest_handler(State(entry): State<Arc<MethodEntry>>, req: Request) -> Response {
-    let (mut parts, body) = req.into_parts();
+async fn rest_handler(
+    State(entry): State<Arc<MethodEntry>>,
+    mut parts: axum::http::request::Parts,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     use axum::extract::FromRequestParts as _;
     let path = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
         Ok(Path(p)) => p,
@@ -363,20 +372,15 @@ async fn rest_handler(State(entry): State<Arc<MethodEntry>>, req: Request) -> Re
         Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
     };
     let ctx = context(&parts);
-    let bytes: Bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => return body_error(&e),
-    };
-    crate::rest::handle(&entry, ctx, path, query, &bytes).await
+    match body {
+        Ok(bytes) => crate::rest::handle(&entry, ctx, path, query, &bytes).await,
+        Err(e) => body_error(&e),
+    }
 }
 
-/// A body that could not be read: too large (413) or broken (400).
-fn body_error(e: &axum::Error) -> Response {
-    let too_large = std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
-        .is_some()
-        || e.to_string().contains("length limit");
-    if too_large {
+/// A body that could not be read: too large (413, as the body limit says) or broken (400).
+fn body_error(e: &axum::extract::rejection::BytesRejection) -> Response {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         let err = Error {
             http_status: Some(413),
             ..Error::new(Code::ResourceExhausted, "the request body is too large")
@@ -384,7 +388,8 @@ fn body_error(e: &axum::Error) -> Response {
         crate::rest::error_response(&err)
     } else {
         crate::rest::error_response(&Error::invalid_argument(format!(
-            "cannot read the body: {e}"
+            "cannot read the body: {}",
+            e.body_text()
         )))
     }
 }

@@ -1,6 +1,7 @@
 //! Every example of section 7 of the JSON-RPC 2.0 specification, sent as raw HTTP to a
 //! generated server on loopback. Results and ids must match the specification exactly;
 //! errors must carry the specified code (messages are the implementation's own).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use svcc_codegen_tests::SpecImpl;
 use svcc_codegen_tests::api::spec::v1::SpecServer;
