@@ -101,6 +101,8 @@ pub struct BuildOutput {
     pub sources: Vec<PathBuf>,
     /// Rendered warnings.
     pub warnings: Vec<String>,
+    /// The `cargo:` lines for build scripts (printed when cargo directives are on).
+    pub directives: Vec<String>,
 }
 
 impl Builder {
@@ -193,16 +195,13 @@ impl Builder {
         };
         let comp = crate::compile(&files, &options);
         let sources: Vec<PathBuf> = comp.sources.files().map(|(_, f)| f.path.clone()).collect();
-        if self.cargo_directives {
-            for p in &paths {
-                if p.is_dir() {
-                    println!("cargo:rerun-if-changed={}", p.display());
-                }
-            }
-            for s in &sources {
-                println!("cargo:rerun-if-changed={}", s.display());
-            }
-        }
+        // Directories (new files appear there), every input and every resolved import.
+        let mut directives: Vec<String> = paths
+            .iter()
+            .filter(|p| p.is_dir())
+            .chain(sources.iter())
+            .map(|p| format!("cargo:rerun-if-changed={}", p.display()))
+            .collect();
         let mut warnings = Vec::new();
         let mut errors = String::new();
         for d in &comp.diagnostics {
@@ -210,12 +209,13 @@ impl Builder {
             if d.is_error() {
                 errors.push_str(&text);
             } else {
-                if self.cargo_directives {
-                    for line in text.lines() {
-                        println!("cargo:warning={line}");
-                    }
-                }
+                directives.extend(text.lines().map(|l| format!("cargo:warning={l}")));
                 warnings.push(text);
+            }
+        }
+        if self.cargo_directives {
+            for d in &directives {
+                println!("{d}");
             }
         }
         if comp.has_errors() {
@@ -230,6 +230,7 @@ impl Builder {
         let mut out = BuildOutput {
             sources,
             warnings,
+            directives,
             ..BuildOutput::default()
         };
         for target in &self.targets {

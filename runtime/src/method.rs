@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use tower::util::BoxCloneSyncService;
 
+/// Re-exported so layers can be written without a direct `tower` dependency.
+pub use tower::Service;
+
 /// Where a parameter travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Location {

@@ -65,3 +65,34 @@ impl spec::Spec for SpecImpl {
         Ok(vec![json!("hello"), json!(5)])
     }
 }
+
+use api::behaviour::v1 as behaviour;
+
+/// Sleeps and records, for the runtime's timing and ordering guarantees.
+#[derive(Debug, Clone, Default)]
+pub struct TimingImpl {
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<i32>>>,
+}
+
+impl behaviour::Timing for TimingImpl {
+    async fn slow(&self, _ctx: Context, millis: i32) -> Result<(), behaviour::timing::SlowError> {
+        let ms = u64::try_from(millis).unwrap_or(0);
+        svcc_runtime::tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        _ctx: Context,
+        n: i32,
+    ) -> Result<Vec<i32>, behaviour::timing::RecordError> {
+        // Yield between reading and writing so concurrent calls would interleave.
+        svcc_runtime::tokio::task::yield_now().await;
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.push(n);
+        Ok(log.clone())
+    }
+}
