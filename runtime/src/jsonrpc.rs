@@ -75,8 +75,8 @@ impl Endpoint {
     }
 
     /// Handles one HTTP request body.
-    pub async fn handle(&self, ctx: Context, body: &[u8]) -> Response {
-        let text = match std::str::from_utf8(body) {
+    pub async fn handle(&self, ctx: Context, body: bytes::Bytes) -> Response {
+        let text = match std::str::from_utf8(&body) {
             Ok(t) => t,
             Err(_) => return json_response(parse_error("the body is not valid UTF-8"), Vec::new()),
         };
@@ -92,7 +92,7 @@ impl Endpoint {
             Ok(v) => v,
             Err(e) => return json_response(parse_error(&e.to_string()), Vec::new()),
         };
-        let (reply, headers) = self.one(ctx, single).await;
+        let (reply, headers) = self.one(ctx, single, Some((&body, text))).await;
         match reply {
             Some(r) => json_response(r, headers),
             None => no_content(headers),
@@ -124,7 +124,7 @@ impl Endpoint {
         let mut headers = Vec::new();
         if sequential {
             for item in items {
-                let (r, h) = self.one(ctx.clone(), item).await;
+                let (r, h) = self.one(ctx.clone(), item, None).await;
                 replies.push(r);
                 headers.extend(h);
             }
@@ -136,7 +136,7 @@ impl Endpoint {
                 let this = self.clone();
                 let ctx = ctx.clone();
                 handles.push(async move {
-                    tokio::spawn(async move { this.one(ctx, &item).await }).await
+                    tokio::spawn(async move { this.one(ctx, &item, None).await }).await
                 });
             }
             let futures = handles.into_iter();
@@ -171,10 +171,13 @@ impl Endpoint {
     }
 
     /// One request object → its reply (`None` for a notification) and response headers.
+    /// `body`: the request body and its text, when `raw` lies inside it (params are then
+    /// shared, not copied).
     async fn one(
         &self,
         ctx: Context,
         raw: &RawValue,
+        body: Option<(&bytes::Bytes, &str)>,
     ) -> (Option<String>, Vec<(axum::http::HeaderName, HeaderValue)>) {
         let req = match parse_request(raw) {
             Ok(r) => r,
@@ -201,7 +204,7 @@ impl Endpoint {
                 Vec::new(),
             );
         };
-        let params = match build_params(entry, req.params, &ctx) {
+        let params = match build_params(entry, req.params, &ctx, body) {
             Ok(p) => p,
             Err(e) => return (reply_to(error_object_reply(id_text, &e)), Vec::new()),
         };
@@ -212,7 +215,7 @@ impl Endpoint {
         };
         match invoke(entry, call).await {
             Ok(out) => {
-                let result = out.body.as_deref().map_or("null", RawValue::get);
+                let result = out.body.as_deref().unwrap_or("null");
                 let text = format!("{{\"jsonrpc\":\"2.0\",\"result\":{result},\"id\":{id_text}}}");
                 (reply_to(text), out.headers)
             }
@@ -222,7 +225,7 @@ impl Endpoint {
 }
 
 struct Request<'a> {
-    method: String,
+    method: std::borrow::Cow<'a, str>,
     params: Option<&'a RawValue>,
     /// The id exactly as sent; `None` for a notification.
     id: Option<&'a str>,
@@ -270,9 +273,21 @@ fn parse_request(raw: &RawValue) -> Result<Request<'_>, (Option<&str>, String)> 
     if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
         return Err((id, "`jsonrpc` must be exactly \"2.0\"".into()));
     }
-    let method: String = match env.method.map(|m| serde_json::from_str::<String>(m.get())) {
-        Some(Ok(m)) => m,
-        _ => return Err((id, "`method` must be a string".into())),
+    let method: std::borrow::Cow<'_, str> = match env.method.map(RawValue::get) {
+        // A plain string (no escapes) is borrowed from the body.
+        Some(m)
+            if m.len() >= 2
+                && m.starts_with('"')
+                && m.ends_with('"')
+                && !m[1..m.len() - 1].contains(['\\', '"']) =>
+        {
+            std::borrow::Cow::Borrowed(&m[1..m.len() - 1])
+        }
+        Some(m) => match serde_json::from_str::<String>(m) {
+            Ok(s) => std::borrow::Cow::Owned(s),
+            Err(_) => return Err((id, "`method` must be a string".into())),
+        },
+        None => return Err((id, "`method` must be a string".into())),
     };
     if let Some(p) = env.params {
         let t = p.get().trim_start();
@@ -293,6 +308,7 @@ fn build_params(
     entry: &MethodEntry,
     params: Option<&RawValue>,
     ctx: &Context,
+    body: Option<(&bytes::Bytes, &str)>,
 ) -> Result<Params, Error> {
     let info = entry.info;
     let transport = info.has_transport_params();
@@ -306,6 +322,14 @@ fn build_params(
     };
     let positional = p.get().trim_start().starts_with('[');
     if !positional && !transport {
+        // The params' position inside the body (both borrow the same text).
+        if let Some((bytes, text)) = body {
+            let start = (p.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+            let end = start.wrapping_add(p.get().len());
+            if end <= bytes.len() && bytes.get(start..end) == Some(p.get().as_bytes()) {
+                return Ok(Params::Slice(bytes.clone(), start..end));
+            }
+        }
         return Ok(Params::Raw(p.to_owned()));
     }
     let mut map = if positional {

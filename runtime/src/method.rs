@@ -93,6 +93,8 @@ pub enum Params {
     None,
     /// A JSON object exactly as sent (the fast path: decoded once, straight into the type).
     Raw(Box<RawValue>),
+    /// A JSON object inside the request body, shared without copying: `body[range]`.
+    Slice(bytes::Bytes, std::ops::Range<usize>),
     /// An object assembled by the transport (positional params, REST, header/cookie values).
     Value(Value),
 }
@@ -103,6 +105,7 @@ impl Params {
         let result = match self {
             Params::None => serde_json::from_str("{}"),
             Params::Raw(r) => serde_json::from_str(r.get()),
+            Params::Slice(b, r) => serde_json::from_slice(b.get(r).unwrap_or(b"{}")),
             Params::Value(v) => serde_json::from_value(v),
         };
         result.map_err(|e| Error::invalid_argument(format!("invalid params: {e}")))
@@ -120,8 +123,8 @@ pub struct Call {
 /// What a method produced.
 #[derive(Debug, Default)]
 pub struct Output {
-    /// The JSON result (`None`: the method returns nothing).
-    pub body: Option<Box<RawValue>>,
+    /// The JSON result as text (`None`: the method returns nothing).
+    pub body: Option<String>,
     /// Response headers from `@header` results and `Set-Cookie` from `@cookie` results.
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
@@ -131,10 +134,8 @@ impl Output {
     pub fn json<T: serde::Serialize>(value: &T) -> Result<Output, Error> {
         let s = serde_json::to_string(value)
             .map_err(|e| Error::internal(format!("cannot encode the result: {e}")))?;
-        let raw = RawValue::from_string(s)
-            .map_err(|e| Error::internal(format!("cannot encode the result: {e}")))?;
         Ok(Output {
-            body: Some(raw),
+            body: Some(s),
             headers: Vec::new(),
         })
     }
@@ -199,6 +200,9 @@ impl tower::Service<Call> for HandlerService {
 pub struct MethodEntry {
     pub info: &'static MethodInfo,
     pub service: MethodService,
+    /// The bare handler, when no layer wraps this method: called directly, skipping the
+    /// service stack's per-call clone.
+    pub direct: Option<Handler>,
 }
 
 impl std::fmt::Debug for MethodEntry {
@@ -231,7 +235,8 @@ impl ServiceDef {
     pub fn method(mut self, info: &'static MethodInfo, handler: Handler) -> ServiceDef {
         self.methods.push(MethodEntry {
             info,
-            service: BoxCloneSyncService::new(HandlerService(handler)),
+            service: BoxCloneSyncService::new(HandlerService(handler.clone())),
+            direct: Some(handler),
         });
         self
     }
@@ -246,7 +251,11 @@ pub async fn invoke(entry: &MethodEntry, mut call: Call) -> Result<Output, Error
         call.ctx.deadline = Some(call.ctx.deadline.map_or(limit, |d| d.min(limit)));
     }
     let remaining = call.ctx.remaining();
-    let fut = std::panic::AssertUnwindSafe(entry.service.clone().oneshot(call)).catch_unwind();
+    let fut: BoxFuture<'static, Result<Output, Error>> = match &entry.direct {
+        Some(handler) => handler(call),
+        None => Box::pin(entry.service.clone().oneshot(call)),
+    };
+    let fut = std::panic::AssertUnwindSafe(fut).catch_unwind();
     let outcome = match remaining {
         Some(left) => match tokio::time::timeout(left, fut).await {
             Ok(r) => r,

@@ -42,7 +42,7 @@ pub async fn handle(
                         header::CONTENT_TYPE,
                         HeaderValue::from_static("application/json"),
                     )],
-                    b.get().to_string(),
+                    b,
                 )
                     .into_response(),
                 _ => status.into_response(),

@@ -7,10 +7,8 @@ use crate::error::{Code, Error};
 use crate::jsonrpc::{Endpoint, RpcConfig, Scope};
 use crate::method::{MethodEntry, MethodLayer, ServiceDef};
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodFilter, get, on, post};
 use futures_util::future::BoxFuture;
@@ -147,6 +145,12 @@ impl Server {
                 let entry = MethodEntry {
                     info: m.info,
                     service,
+                    // Layered methods go through their stack; bare ones straight to the handler.
+                    direct: if self.layers.is_empty() {
+                        m.direct.clone()
+                    } else {
+                        None
+                    },
                 };
                 if let Some(name) = m.info.jsonrpc {
                     table.insert(name, entry.clone());
@@ -163,14 +167,14 @@ impl Server {
             let all = Endpoint::new(table.clone(), Scope::All, cfg.rpc);
             router = router.route(
                 if prefix.is_empty() { "/" } else { &prefix },
-                post(rpc_handler).with_state(all),
+                post(rpc_handler).with_state((all, cfg.body_limit)),
             );
             for svc in &self.services {
                 if svc.methods.iter().any(|m| m.info.jsonrpc.is_some()) {
                     let ep = Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc);
                     router = router.route(
                         &format!("{prefix}/{}", svc.jsonrpc_name),
-                        post(rpc_handler).with_state(ep),
+                        post(rpc_handler).with_state((ep, cfg.body_limit)),
                     );
                 }
             }
@@ -178,7 +182,7 @@ impl Server {
                 let ep = Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc);
                 router = router.route(
                     &format!("{prefix}/{name}"),
-                    post(rpc_handler).with_state(ep),
+                    post(rpc_handler).with_state((ep, cfg.body_limit)),
                 );
             }
         }
@@ -202,7 +206,7 @@ impl Server {
                     continue;
                 };
                 let one: axum::routing::MethodRouter<()> =
-                    on(filter, rest_handler).with_state(Arc::new(e));
+                    on(filter, rest_handler).with_state((Arc::new(e), cfg.body_limit));
                 route = route.merge(one);
             }
             router = router.route(path, route);
@@ -235,15 +239,23 @@ impl Server {
             .fallback(|| async {
                 crate::rest::error_response(&Error::new(Code::NotFound, "no such route"))
             })
-            .layer(DefaultBodyLimit::max(cfg.body_limit))
-            .layer(middleware::from_fn_with_state(
-                Arc::new(cfg.request_id_header.clone()),
-                request_id,
-            ))
-            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                cfg.request_timeout,
-            ))
+            // One combined layer: axum boxes each route once per `layer` call and clones that
+            // box per request, so stacking layers one by one costs a box and a future each.
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                        StatusCode::REQUEST_TIMEOUT,
+                        cfg.request_timeout,
+                    ))
+                    .layer(tower_http::request_id::SetRequestIdLayer::new(
+                        cfg.request_id_header.clone(),
+                        tower_http::request_id::MakeRequestUuid,
+                    ))
+                    .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+                        cfg.request_id_header.clone(),
+                    ))
+                    .layer(DefaultBodyLimit::max(cfg.body_limit)),
+            )
     }
 
     /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
@@ -305,64 +317,37 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The request id of a request, stored by the middleware.
-#[derive(Clone, Debug)]
-struct RequestId(String);
-
-async fn request_id(
-    State(header): State<Arc<HeaderName>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let id = req
-        .headers()
-        .get(&*header)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 200)
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert((*header).clone(), v);
-    }
-    res
-}
-
-fn context(parts: &axum::http::request::Parts) -> Context {
+/// The handler's context; takes the request's headers without copying them.
+fn context(mut parts: axum::http::request::Parts) -> Context {
     Context {
         request_id: parts
             .extensions
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|r| r.header_value().to_str().ok())
+            .map(str::to_string)
             .unwrap_or_default(),
         client_addr: parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0),
-        headers: parts.headers.clone(),
+        headers: std::mem::take(&mut parts.headers),
         deadline: None,
         claims: None,
     }
 }
 
-async fn rpc_handler(
-    State(ep): State<Endpoint>,
-    parts: axum::http::request::Parts,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let ctx = context(&parts);
-    match body {
-        Ok(bytes) => ep.handle(ctx, &bytes).await,
+async fn rpc_handler(State(ep): State<(Endpoint, usize)>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ctx = context(parts);
+    match axum::body::to_bytes(body, ep.1).await {
+        Ok(bytes) => ep.0.handle(ctx, bytes).await,
         Err(e) => body_error(&e),
     }
 }
 
-async fn rest_handler(
-    State(entry): State<Arc<MethodEntry>>,
-    mut parts: axum::http::request::Parts,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+async fn rest_handler(State(state): State<(Arc<MethodEntry>, usize)>, req: Request) -> Response {
     use axum::extract::FromRequestParts as _;
+    let (mut parts, body) = req.into_parts();
     let path = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
         Ok(Path(p)) => p,
         Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
@@ -371,16 +356,19 @@ async fn rest_handler(
         Ok(Query(q)) => q,
         Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
     };
-    let ctx = context(&parts);
-    match body {
-        Ok(bytes) => crate::rest::handle(&entry, ctx, path, query, &bytes).await,
+    let ctx = context(parts);
+    match axum::body::to_bytes(body, state.1).await {
+        Ok(bytes) => crate::rest::handle(&state.0, ctx, path, query, &bytes).await,
         Err(e) => body_error(&e),
     }
 }
 
 /// A body that could not be read: too large (413, as the body limit says) or broken (400).
-fn body_error(e: &axum::extract::rejection::BytesRejection) -> Response {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+fn body_error(e: &axum::Error) -> Response {
+    let too_large = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
+        .is_some();
+    if too_large {
         let err = Error {
             http_status: Some(413),
             ..Error::new(Code::ResourceExhausted, "the request body is too large")
@@ -388,8 +376,7 @@ fn body_error(e: &axum::extract::rejection::BytesRejection) -> Response {
         crate::rest::error_response(&err)
     } else {
         crate::rest::error_response(&Error::invalid_argument(format!(
-            "cannot read the body: {}",
-            e.body_text()
+            "cannot read the body: {e}"
         )))
     }
 }
