@@ -75,6 +75,10 @@ pub struct MethodInfo {
     pub results: &'static [ResultInfo],
     pub timeout_ms: Option<u64>,
     pub deprecated: bool,
+    /// `@content_type(request = …)`: the media type accepted on REST (default JSON).
+    pub request_content_type: Option<&'static str>,
+    /// `@content_type(response = …)`: the media type of REST responses (default JSON).
+    pub response_content_type: Option<&'static str>,
 }
 
 impl MethodInfo {

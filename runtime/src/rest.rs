@@ -67,11 +67,19 @@ fn assemble(
     let has_body_params = info.params.iter().any(|p| p.location == Location::Body);
     let mut map = Map::new();
     if has_body_params && !body.iter().all(u8::is_ascii_whitespace) {
-        let content_type = ctx.header("content-type").unwrap_or("application/json");
-        if !content_type.starts_with("application/json") && !content_type.contains("+json") {
-            return Err(Error::invalid_argument(format!(
-                "unsupported content type `{content_type}`: send application/json"
-            )));
+        let declared = info.request_content_type.unwrap_or("application/json");
+        let content_type = ctx.header("content-type").unwrap_or(declared);
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case(declared)
+            && !essence.starts_with("application/json")
+            && !essence.ends_with("+json")
+        {
+            return Err(Error {
+                http_status: Some(415),
+                ..Error::invalid_argument(format!(
+                    "unsupported content type `{content_type}`: send {declared}"
+                ))
+            });
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(m)) => map = m,

@@ -1048,7 +1048,7 @@ impl<'a> Package<'a> {
             None => "::core::option::Option::None".to_string(),
         };
         format!(
-            "/// How `{}.{}` is served.\npub static {}_INFO: {PV}::MethodInfo = {PV}::MethodInfo {{ service: {}, name: {}, jsonrpc: {}, http: {http}, params: &[{}], results: &[{}], timeout_ms: {timeout}, deprecated: {} }};\n\n",
+            "/// How `{}.{}` is served.\npub static {}_INFO: {PV}::MethodInfo = {PV}::MethodInfo {{ service: {}, name: {}, jsonrpc: {}, http: {http}, params: &[{}], results: &[{}], timeout_ms: {timeout}, deprecated: {}, request_content_type: {}, response_content_type: {} }};\n\n",
             svc.name,
             method.name,
             upper_snake(&camel(&method.name)),
@@ -1057,7 +1057,9 @@ impl<'a> Package<'a> {
             opt_str(st.jsonrpc.as_ref()),
             params.join(", "),
             results.join(", "),
-            st.deprecated.is_some()
+            st.deprecated.is_some(),
+            opt_str(st.request_content_type.as_ref()),
+            opt_str(st.response_content_type.as_ref())
         )
     }
 

@@ -430,6 +430,15 @@ async fn bad_input_gets_the_right_error_and_the_server_keeps_serving() {
     )
     .await;
     assert_eq!(st, 400);
+    // A media type other than the declared one (JSON): 415.
+    let r = http()
+        .post(format!("{base}/api/v1/users"))
+        .header("content-type", "text/plain")
+        .body(r#"{"display_name":"A","email":"a@b.co","handle":"abc"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
     // A body that is not an object.
     let (st, _) = send(format!("{base}/api/v1/users"), b"[1,2]".to_vec()).await;
     assert_eq!(st, 400);
