@@ -57,6 +57,10 @@ impl Checker<'_> {
         }
         for e in &pkg.errors {
             self.fields(&e.fields, Members::Fields);
+            if let Some(f) = e.fields.iter().find(|f| f.wire_name == "code") {
+                self.out
+                    .push(diag::error_field_named_code(f.spans.name, &e.name));
+            }
         }
         for e in &pkg.events {
             self.fields(&e.fields, Members::Fields);

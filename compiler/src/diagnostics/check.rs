@@ -450,6 +450,16 @@ pub fn bad_jsonrpc_name(span: Span, name: &str) -> Diagnostic {
     .with_help("JSON-RPC method names are non-empty and must not start with `rpc.`")
 }
 
+pub fn error_field_named_code(span: Span, error: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0420",
+        format!("error `{error}` has a payload field named `code`"),
+        span,
+    )
+    .with_primary_label("clashes with the error code")
+    .with_help("JSON-RPC carries the error's string code in `error.data.code`; rename the field or give it another `@json` name")
+}
+
 pub fn unknown_lint(span: Span, name: &str, suggestion: Option<String>) -> Diagnostic {
     let d = Diagnostic::error("E0306", format!("unknown lint `{name}`"), span)
         .with_primary_label("no such lint");

@@ -471,6 +471,15 @@ pub static CODES: &[Code] = &[
         "@http(method = POST, path = \"/search\")\nrpc search(filter: Filter);",
     ),
     c(
+        "E0420",
+        "error payload field named `code`",
+        "A declared error's payload travels in JSON-RPC `error.data` next to the key `code`, which \
+       holds the error's string code (`USER_NOT_FOUND`). A payload field with the JSON name \
+       `code` would collide with it.",
+        "error Rejected: failed_precondition { code @1: string; }",
+        "error Rejected: failed_precondition { reason_code @1: string; }",
+    ),
+    c(
         "E0999",
         "internal compiler error",
         "The compiler hit a bug. The input is not necessarily wrong. Please report the error \
