@@ -244,6 +244,7 @@ impl Builder {
                     &note,
                 )
                 .map_err(|message| BuildError { message })?,
+                Target::OpenApi => crate::emit::openapi::generate(&comp.model, false),
             };
             std::fs::create_dir_all(&out_dir).map_err(|e| BuildError {
                 message: format!("cannot create `{}`: {e}", out_dir.display()),

@@ -108,6 +108,19 @@ impl Server {
         self
     }
 
+    /// Serves an OpenAPI document at `GET /openapi.json` (the generated `OPENAPI_JSON`).
+    pub fn openapi(self, document: &'static str) -> Server {
+        self.route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    document,
+                )
+            }),
+        )
+    }
+
     /// Adds a layer around every method's stack (outermost last).
     pub fn layer(mut self, layer: impl MethodLayer) -> Server {
         self.layers.push(Arc::new(layer));

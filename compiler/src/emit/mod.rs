@@ -1,5 +1,6 @@
 //! Emitters: the resolved model → files. Each target reads only [`crate::model::Model`].
 
+pub mod openapi;
 pub mod rust;
 
 /// What to generate.
@@ -7,6 +8,8 @@ pub mod rust;
 pub enum Target {
     /// Rust types, validators, service traits, servers and clients.
     Rust,
+    /// OpenAPI 3.0.3 documents (JSON), one per package.
+    OpenApi,
 }
 
 impl std::str::FromStr for Target {
@@ -14,7 +17,10 @@ impl std::str::FromStr for Target {
     fn from_str(s: &str) -> Result<Target, String> {
         match s {
             "rust" => Ok(Target::Rust),
-            other => Err(format!("unknown target `{other}` (the targets are: rust)")),
+            "openapi" => Ok(Target::OpenApi),
+            other => Err(format!(
+                "unknown target `{other}` (the targets are: rust, openapi)"
+            )),
         }
     }
 }

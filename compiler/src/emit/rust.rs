@@ -93,6 +93,15 @@ fn root_module(model: &Model, source_note: &str) -> String {
         env!("CARGO_PKG_VERSION")
     );
     render(&root, 0, &mut out);
+    let doc = crate::emit::openapi::merged_json(model);
+    let mut hashes = String::from("#");
+    while doc.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    let _ = writeln!(
+        out,
+        "\n/// The OpenAPI 3.0.3 document of every package above (serve it with `Server::openapi`).\npub const OPENAPI_JSON: &str = r{hashes}\"{doc}\"{hashes};"
+    );
     out
 }
 

@@ -7,7 +7,7 @@
 
 pub mod annotations;
 pub mod load;
-mod lower;
+pub mod lower;
 
 use crate::diagnostics::{Diagnostic, resolve as diag, suggest};
 use crate::model::{Model, Primitive, QualifiedName, TypeRef};

@@ -19,6 +19,7 @@ use svcc_runtime::Server;
 /// A server with every messenger service on one address, backed by `store`.
 pub fn server(store: Arc<Store>) -> Server {
     Server::new()
+        .openapi(api::OPENAPI_JSON)
         .service(UserServiceServer::new(Users(store.clone())).into_service())
         .service(AuthServiceServer::new(Auth(store.clone())).into_service())
         .service(SessionServiceServer::new(Sessions(store.clone())).into_service())

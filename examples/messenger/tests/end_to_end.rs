@@ -375,6 +375,22 @@ async fn rest_bindings_statuses_and_errors() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
+    // The server serves its own OpenAPI document, describing the routes it serves.
+    let doc: Value = http()
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["paths"]["/api/v1/users/{id}"]["get"].is_object());
+    assert!(doc["paths"]["/rpc/userService.create"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["schemas"]["Handle"]["pattern"],
+        "^(?:^[a-z0-9_]+$)$"
+    );
     // Health.
     assert_eq!(
         http()
