@@ -81,6 +81,15 @@ impl Endpoint {
             Err(_) => return json_response(parse_error("the body is not valid UTF-8"), Vec::new()),
         };
         let trimmed = text.trim_start();
+        if trimmed.starts_with('[') && !matches!(self.scope, Scope::All) {
+            // Batches go to the prefix URL; scoped URLs serve one request at a time.
+            let msg =
+                "batches are served at the JSON-RPC prefix URL, not at a service's or method's URL";
+            return json_response(
+                error_reply("null", jsonrpc_codes::INVALID_REQUEST, msg, None),
+                Vec::new(),
+            );
+        }
         if trimmed.starts_with('[') {
             let items: Vec<&RawValue> = match serde_json::from_str(text) {
                 Ok(v) => v,

@@ -146,6 +146,13 @@ pub fn document(model: &Model, packages: &[&str]) -> oa::OpenAPI {
     }) {
         paths.insert("/rpc".to_string(), ReferenceOr::Item(batch_path()));
     }
+    if servers.is_empty() {
+        servers.push(oa::Server {
+            url: "/".into(),
+            description: Some("the server this document is served from".into()),
+            ..oa::Server::default()
+        });
+    }
     b.drain();
     b.common_schemas();
     let mut schemas = b.schemas;
@@ -438,19 +445,54 @@ impl Builder<'_> {
         if !needs_data {
             return inner;
         }
+        let nullable = f.optional && f.default.is_none() && self.json_type(&f.ty).is_some();
         if let ReferenceOr::Reference { .. } = inner {
-            inner = ReferenceOr::Item(schema(SchemaKind::AllOf {
+            // A reference cannot carry siblings in 3.0: wrap it, with the `type` that
+            // `nullable` needs beside it.
+            inner = ReferenceOr::Item(schema(SchemaKind::Any(oa::AnySchema {
+                typ: if nullable {
+                    self.json_type(&f.ty).map(str::to_string)
+                } else {
+                    None
+                },
                 all_of: vec![inner],
-            }));
+                ..oa::AnySchema::default()
+            })));
         }
         if let ReferenceOr::Item(s) = &mut inner {
             s.schema_data.description = nonempty(&f.docs);
             s.schema_data.default = f.default.as_ref().map(literal_json);
             s.schema_data.example = f.example.as_ref().map(literal_json);
             s.schema_data.deprecated = f.deprecated.is_some();
-            s.schema_data.nullable = f.optional && f.default.is_none();
+            s.schema_data.nullable = nullable;
+            if let (SchemaKind::AllOf { all_of }, true) = (&s.schema_kind, nullable) {
+                // Constraints beside a reference (allOf) also get the type when nullable.
+                s.schema_kind = SchemaKind::Any(oa::AnySchema {
+                    typ: self.json_type(&f.ty).map(str::to_string),
+                    all_of: all_of.clone(),
+                    ..oa::AnySchema::default()
+                });
+            }
         }
         inner
+    }
+
+    /// The JSON type of values of `t` (`None` for `any`, which admits every type).
+    fn json_type(&self, t: &TypeRef) -> Option<&'static str> {
+        match self.model.unalias(t) {
+            TypeRef::Primitive(Primitive::Any) => None,
+            TypeRef::Primitive(Primitive::Bool) => Some("boolean"),
+            TypeRef::Primitive(p) if p.is_integer() => Some("integer"),
+            TypeRef::Primitive(Primitive::Float32 | Primitive::Float64) => Some("number"),
+            TypeRef::Primitive(_) => Some("string"),
+            TypeRef::List(_) => Some("array"),
+            TypeRef::Map(..) => Some("object"),
+            TypeRef::Named(n) => match self.model.type_def(n) {
+                Some(TypeDef::Enum(_)) => Some("string"),
+                Some(_) => Some("object"),
+                None => None,
+            },
+        }
     }
 
     fn error_schema(&mut self, p: &Package, e: &ErrorDef) {
@@ -793,17 +835,19 @@ impl Builder<'_> {
     ) -> oa::Operation {
         let mut op = oa::Operation {
             tags: vec![tag.to_string()],
-            summary: m
-                .settings
-                .summary
-                .clone()
-                .or_else(|| m.docs.lines().next().map(str::to_string)),
+            summary: Some(
+                m.settings
+                    .summary
+                    .clone()
+                    .or_else(|| m.docs.lines().next().map(str::to_string))
+                    .unwrap_or_else(|| format!("{}.{}", svc.name, m.name)),
+            ),
             description: nonempty(&m.docs),
             operation_id: Some(format!("{}.{}.{transport}", svc.name, m.name)),
             deprecated: m.settings.deprecated.is_some(),
             ..oa::Operation::default()
         };
-        if m.settings.public {
+        if m.settings.public || m.settings.security.is_empty() {
             op.security = Some(Vec::new());
         } else if let Some(s) = m.settings.security.first() {
             let (name, _) = security_scheme(s);
@@ -850,24 +894,21 @@ impl Builder<'_> {
             "JsonRpcError".into(),
             ReferenceOr::Item(object(props, vec!["code".into(), "message".into()])),
         );
-        let mut id = schema(SchemaKind::OneOf {
-            one_of: vec![
-                ReferenceOr::Item(string_schema(None, None)),
-                ReferenceOr::Item(schema(SchemaKind::Type(Type::Number(
-                    oa::NumberType::default(),
-                )))),
-            ],
-        });
-        id.schema_data.nullable = true;
-        id.schema_data.description =
-            Some("A request id: a string, a number or null; absent for notifications.".into());
+        // A string, a number or null: OpenAPI 3.0 cannot say "null" next to two types, so
+        // the schema admits any value and says which ones the server accepts.
+        let mut id = schema(SchemaKind::Any(oa::AnySchema::default()));
+        id.schema_data.description = Some(
+            "A request id: a string, a number or null; absent for notifications (other values \
+             are answered with -32600)."
+                .into(),
+        );
         self.schemas
             .insert("JsonRpcId".into(), ReferenceOr::Item(id));
     }
 }
 
 fn batch_path() -> oa::PathItem {
-    let any = || ReferenceOr::Item(schema(SchemaKind::Any(oa::AnySchema::default())));
+    let any = || ReferenceOr::Item(object(IndexMap::new(), Vec::new()));
     let mut content = IndexMap::new();
     content.insert(
         "application/json".to_string(),
@@ -892,6 +933,7 @@ fn batch_path() -> oa::PathItem {
         summary: Some("Every JSON-RPC method, and batches of up to 100 calls".into()),
         description: Some("Send one request object, or an array of them. `X-Sync-On: true` runs a batch in order.".into()),
         operation_id: Some("jsonrpc.batch".into()),
+        security: Some(Vec::new()),
         tags: vec!["jsonrpc".into()],
         request_body: Some(ReferenceOr::Item(oa::RequestBody {
             content: content.clone(),

@@ -132,6 +132,14 @@ async fn per_service_and_per_method_urls_serve_only_their_methods() {
         post(&format!("{base}/rpc/subtract"), sum, false).await["error"]["code"],
         json!(-32601)
     );
+    // Batches belong at the prefix URL: a scoped URL answers one error object.
+    let batch = format!("[{sum}]");
+    let reply = post(&format!("{base}/rpc/spec"), &batch, false).await;
+    assert_eq!(reply["error"]["code"], json!(-32600), "{reply}");
+    assert_eq!(
+        post(&format!("{base}/rpc"), &batch, false).await[0]["result"],
+        json!(6)
+    );
     let record = r#"{"jsonrpc":"2.0","method":"timing.record","params":{"n":1},"id":2}"#;
     assert_eq!(
         post(&format!("{base}/rpc/timing"), record, false).await["result"],
