@@ -245,12 +245,18 @@ impl Builder {
                 )
                 .map_err(|message| BuildError { message })?,
                 Target::OpenApi => crate::emit::openapi::generate(&comp.model, false),
+                Target::TypeScript => crate::emit::typescript::generate(&comp.model, &note),
             };
             std::fs::create_dir_all(&out_dir).map_err(|e| BuildError {
                 message: format!("cannot create `{}`: {e}", out_dir.display()),
             })?;
             for (name, text) in generated {
                 let path = out_dir.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| BuildError {
+                        message: format!("cannot create `{}`: {e}", parent.display()),
+                    })?;
+                }
                 if write_if_changed(&path, text.as_bytes()).map_err(|e| BuildError {
                     message: format!("cannot write `{}`: {e}", path.display()),
                 })? {

@@ -2,6 +2,7 @@
 
 pub mod openapi;
 pub mod rust;
+pub mod typescript;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -10,6 +11,8 @@ pub enum Target {
     Rust,
     /// OpenAPI 3.0.3 documents (JSON), one per package.
     OpenApi,
+    /// A TypeScript client package (`package.json`, `tsconfig.json`, `src/`).
+    TypeScript,
 }
 
 impl std::str::FromStr for Target {
@@ -18,8 +21,9 @@ impl std::str::FromStr for Target {
         match s {
             "rust" => Ok(Target::Rust),
             "openapi" => Ok(Target::OpenApi),
+            "ts" | "typescript" => Ok(Target::TypeScript),
             other => Err(format!(
-                "unknown target `{other}` (the targets are: rust, openapi)"
+                "unknown target `{other}` (the targets are: rust, openapi, ts)"
             )),
         }
     }
