@@ -277,10 +277,12 @@ impl Package<'_> {
                     walk(k, own, out);
                     walk(v, own, out);
                 }
-                TypeRef::Named(n) if n.package != own && !n.package.is_empty() => {
-                    if !out.contains(&n.package.as_str()) {
-                        out.push(&n.package);
-                    }
+                TypeRef::Named(n)
+                    if n.package != own
+                        && !n.package.is_empty()
+                        && !out.contains(&n.package.as_str()) =>
+                {
+                    out.push(&n.package);
                 }
                 _ => {}
             }
