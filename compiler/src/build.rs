@@ -75,6 +75,7 @@ pub struct Builder {
     server: bool,
     client: bool,
     cargo_directives: bool,
+    openapi: crate::emit::openapi::OpenApiOptions,
 }
 
 impl Default for Builder {
@@ -86,6 +87,7 @@ impl Default for Builder {
             server: true,
             client: true,
             cargo_directives: true,
+            openapi: crate::emit::openapi::OpenApiOptions::default(),
         }
     }
 }
@@ -154,6 +156,22 @@ impl Builder {
     /// ```
     pub fn client(mut self, on: bool) -> Builder {
         self.client = on;
+        self
+    }
+
+    /// Options of the OpenAPI target: version (3.0.3 default, 3.1), YAML, one merged document.
+    ///
+    /// ```no_run
+    /// use svcc::emit::{Target, openapi::{OpenApiOptions, Version}};
+    /// svcc::build::configure()
+    ///     .targets(&[Target::OpenApi])
+    ///     .openapi(OpenApiOptions { version: Version::V3_1, yaml: true, merged: true })
+    ///     .out_dir("docs/api")
+    ///     .compile(&["idl"])
+    ///     .unwrap();
+    /// ```
+    pub fn openapi(mut self, options: crate::emit::openapi::OpenApiOptions) -> Builder {
+        self.openapi = options;
         self
     }
 
@@ -244,7 +262,7 @@ impl Builder {
                     &note,
                 )
                 .map_err(|message| BuildError { message })?,
-                Target::OpenApi => crate::emit::openapi::generate(&comp.model, false),
+                Target::OpenApi => crate::emit::openapi::generate(&comp.model, self.openapi),
                 Target::TypeScript => crate::emit::typescript::generate(&comp.model, &note),
             };
             std::fs::create_dir_all(&out_dir).map_err(|e| BuildError {

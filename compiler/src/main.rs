@@ -77,6 +77,15 @@ struct BuildArgs {
     /// Do not generate clients.
     #[arg(long)]
     no_client: bool,
+    /// OpenAPI version: 3.0 (3.0.3, the default) or 3.1.
+    #[arg(long, value_name = "VERSION", default_value = "3.0")]
+    openapi_version: String,
+    /// OpenAPI as YAML instead of JSON (also chosen by `--out FILE.yaml`).
+    #[arg(long)]
+    openapi_yaml: bool,
+    /// One OpenAPI document for every package (also chosen by `--out FILE.json|yaml`).
+    #[arg(long)]
+    openapi_merged: bool,
 }
 
 #[derive(Args, Debug)]
@@ -176,8 +185,28 @@ fn build(args: &BuildArgs) -> ExitCode {
     if let Err(e) = collect(&args.paths) {
         return usage_error(&e);
     }
+    let version = match args.openapi_version.as_str() {
+        "3.0" | "3.0.3" => svcc::emit::openapi::Version::V3_0,
+        "3.1" | "3.1.0" => svcc::emit::openapi::Version::V3_1,
+        other => return usage_error(&format!("unknown OpenAPI version `{other}` (3.0 or 3.1)")),
+    };
+    // `--out api.yaml` with the OpenAPI target: one merged document, its format by extension.
+    let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let single_file =
+        targets == [svcc::emit::Target::OpenApi] && matches!(ext, "json" | "yaml" | "yml");
+    let yaml = args.openapi_yaml || matches!(ext, "yaml" | "yml");
+    let out_dir = if single_file {
+        std::env::temp_dir().join(format!("svcc-openapi-{}", std::process::id()))
+    } else {
+        args.out.clone()
+    };
     let mut b = svcc::build::configure()
-        .out_dir(&args.out)
+        .out_dir(&out_dir)
+        .openapi(svcc::emit::openapi::OpenApiOptions {
+            version,
+            yaml,
+            merged: args.openapi_merged || single_file,
+        })
         .targets(&targets)
         .server(!args.no_server)
         .client(!args.no_client)
@@ -187,6 +216,23 @@ fn build(args: &BuildArgs) -> ExitCode {
     }
     let started = std::time::Instant::now();
     match b.run(&args.paths) {
+        Ok(out) if single_file => {
+            let Some(doc) = out.files.first() else {
+                return usage_error("no document was generated");
+            };
+            let moved = std::fs::read(doc).and_then(|bytes| {
+                if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                svcc::build::write_if_changed(&args.out, &bytes)?;
+                std::fs::remove_dir_all(&out_dir)
+            });
+            if let Err(e) = moved {
+                return usage_error(&format!("cannot write `{}`: {e}", args.out.display()));
+            }
+            eprintln!("svcc: wrote {}", args.out.display());
+            ExitCode::SUCCESS
+        }
         Ok(out) => {
             for w in &out.warnings {
                 eprint!("{w}");

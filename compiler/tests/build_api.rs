@@ -154,3 +154,68 @@ fn the_generated_code_is_checked_in_by_no_one_but_compiled_by_the_workspace() {
     let manifest = std::fs::read_to_string(common::root().join("Cargo.toml")).unwrap();
     assert!(manifest.contains("\"examples/messenger\"") && manifest.contains("\"tests/codegen\""));
 }
+
+#[test]
+fn openapi_output_forms() {
+    let out = temp("openapi");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_svcc"))
+            .args(["build", "examples/messenger/idl", "--target", "openapi"])
+            .args(args)
+            .current_dir(common::root())
+            .output()
+            .unwrap()
+    };
+    // One document per package by default, JSON, 3.0.3.
+    assert_eq!(
+        run(&["--out", out.join("dir").to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let user: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("dir/messenger.user.v1.openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(user["openapi"], "3.0.3");
+    assert_eq!(user["info"]["title"], "Messenger user API");
+    // `--out FILE.yaml`: one merged document, YAML; 3.1 on request rewrites nullable and bounds.
+    let yaml = out.join("api.yaml");
+    assert_eq!(
+        run(&["--openapi-version", "3.1", "--out", yaml.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("openapi:") && l.contains("3.1.0")),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(
+        text.contains("/api/v1/users/{id}") && text.contains("/api/v1/chats"),
+        "merged"
+    );
+    assert!(!text.contains("nullable"), "3.1 has no `nullable`");
+    let json = out.join("api.json");
+    assert_eq!(
+        run(&["--openapi-version", "3.1", "--out", json.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // `size @2: int64` has `@range(min = 0, exclusive_max = 104857600)`.
+    let size = &v["components"]["schemas"]["Attachment"]["properties"]["size"];
+    assert_eq!(size["exclusiveMaximum"], serde_json::json!(104857600));
+    assert_eq!(size["minimum"], serde_json::json!(0));
+    assert_eq!(
+        run(&["--openapi-version", "2.0", "--out", json.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}

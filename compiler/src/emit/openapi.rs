@@ -10,32 +10,110 @@ use openapiv3::{ReferenceOr, Schema, SchemaData, SchemaKind, Type, VariantOrUnkn
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// Documents as `(file name, JSON text)`: one per package, or one merged (`api.openapi.json`).
-pub fn generate(model: &Model, merged: bool) -> Vec<(String, String)> {
-    if merged {
+/// OpenAPI versions svcc writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Version {
+    /// 3.0.3: the version most tools read (the default).
+    #[default]
+    V3_0,
+    /// 3.1.0: JSON Schema 2020-12 (`null` as a type, numeric exclusive bounds).
+    V3_1,
+}
+
+/// Options of the OpenAPI target.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenApiOptions {
+    pub version: Version,
+    pub yaml: bool,
+    /// One document for every package instead of one per package.
+    pub merged: bool,
+}
+
+/// Documents as `(file name, text)`: one per package, or one merged (`api.openapi.json`).
+pub fn generate(model: &Model, options: OpenApiOptions) -> Vec<(String, String)> {
+    let ext = if options.yaml { "yaml" } else { "json" };
+    let docs: Vec<(String, oa::OpenAPI)> = if options.merged {
         let names: Vec<&str> = model.packages.iter().map(|p| p.name.as_str()).collect();
-        return vec![(
-            "api.openapi.json".to_string(),
-            render(&document(model, &names)),
-        )];
-    }
-    model
-        .packages
-        .iter()
-        .map(|p| {
-            (
-                format!("{}.openapi.json", p.name),
-                render(&document(model, &[p.name.as_str()])),
-            )
-        })
+        vec![(format!("api.openapi.{ext}"), document(model, &names))]
+    } else {
+        model
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    format!("{}.openapi.{ext}", p.name),
+                    document(model, &[p.name.as_str()]),
+                )
+            })
+            .collect()
+    };
+    docs.into_iter()
+        .map(|(name, doc)| (name, serialize(&doc, options)))
         .collect()
 }
 
-fn render(doc: &oa::OpenAPI) -> String {
-    let mut s =
-        serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
+/// Writes a document as JSON or YAML, in the requested version.
+pub fn serialize(doc: &oa::OpenAPI, options: OpenApiOptions) -> String {
+    // 3.0 is written from the model (keeping its field order); 3.1 is rewritten as JSON first.
+    let mut s = match (options.version, options.yaml) {
+        (Version::V3_0, false) => serde_json::to_string_pretty(doc).unwrap_or_default(),
+        (Version::V3_0, true) => serde_saphyr::to_string(doc).unwrap_or_default(),
+        (Version::V3_1, yaml) => {
+            let mut value = serde_json::to_value(doc).unwrap_or(Value::Null);
+            to_3_1(&mut value);
+            if yaml {
+                serde_saphyr::to_string(&value).unwrap_or_default()
+            } else {
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            }
+        }
+    };
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
     s
+}
+
+/// Rewrites a 3.0 document as 3.1: `nullable` becomes a `null` type, boolean exclusive bounds
+/// become numeric ones.
+fn to_3_1(v: &mut Value) {
+    if let Value::Object(root) = v {
+        root.insert("openapi".into(), json!("3.1.0"));
+    }
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.remove("nullable") == Some(Value::Bool(true)) {
+                    match m.get("type").cloned() {
+                        Some(Value::String(t)) => {
+                            m.insert("type".into(), json!([t, "null"]));
+                        }
+                        _ => {
+                            let inner = Value::Object(std::mem::take(m));
+                            m.insert("anyOf".into(), json!([inner, {"type": "null"}]));
+                        }
+                    }
+                }
+                for (flag, bound) in [
+                    ("exclusiveMinimum", "minimum"),
+                    ("exclusiveMaximum", "maximum"),
+                ] {
+                    if let Some(Value::Bool(b)) = m.get(flag).cloned() {
+                        m.remove(flag);
+                        if b && let Some(x) = m.remove(bound) {
+                            m.insert(flag.into(), x);
+                        }
+                    }
+                }
+                for x in m.values_mut() {
+                    walk(x);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(v);
 }
 
 /// The document describing `packages` (schemas of other packages they use are included).
