@@ -212,6 +212,18 @@ impl Builder {
             ..crate::Options::default()
         };
         let comp = crate::compile(&files, &options);
+        self.emit_from(&comp, &paths, &out_dir)
+    }
+
+    /// Writes the targets of an existing compilation into `out_dir` (what `run` does after
+    /// compiling; `svcc watch` calls it with its incremental compilation). `paths` are the
+    /// inputs as given (folders among them are watched by cargo).
+    pub fn emit_from(
+        &self,
+        comp: &crate::Compilation,
+        paths: &[PathBuf],
+        out_dir: &Path,
+    ) -> Result<BuildOutput, BuildError> {
         let sources: Vec<PathBuf> = comp.sources.files().map(|(_, f)| f.path.clone()).collect();
         // Directories (new files appear there), every input and every resolved import.
         let mut directives: Vec<String> = paths
@@ -244,7 +256,7 @@ impl Builder {
             ));
             return Err(BuildError { message: errors });
         }
-        let note = source_note(&paths);
+        let note = source_note(paths);
         let mut out = BuildOutput {
             sources,
             warnings,
@@ -265,7 +277,7 @@ impl Builder {
                 Target::OpenApi => crate::emit::openapi::generate(&comp.model, self.openapi),
                 Target::TypeScript => crate::emit::typescript::generate(&comp.model, &note),
             };
-            std::fs::create_dir_all(&out_dir).map_err(|e| BuildError {
+            std::fs::create_dir_all(out_dir).map_err(|e| BuildError {
                 message: format!("cannot create `{}`: {e}", out_dir.display()),
             })?;
             for (name, text) in generated {

@@ -21,6 +21,7 @@ pub mod model;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
+pub mod watch;
 
 use diagnostics::{Diagnostic, Diagnostics};
 use resolve::load::{self, FileSystem, MemoryFs};
@@ -63,7 +64,18 @@ impl Compilation {
 
 /// Compiles `inputs` (and everything they import) read from `fs`.
 pub fn compile_with(fs: &dyn FileSystem, inputs: &[PathBuf], options: &Options) -> Compilation {
-    let loaded = load::load(fs, inputs, &options.include);
+    compile_cached(fs, inputs, options, None)
+}
+
+/// Like [`compile_with`], reusing the parse trees of unchanged files from `cache`.
+pub fn compile_cached(
+    fs: &dyn FileSystem,
+    inputs: &[PathBuf],
+    options: &Options,
+    cache: Option<&mut load::ParseCache>,
+) -> Compilation {
+    let mut cache = cache;
+    let loaded = load::load_cached(fs, inputs, &options.include, &mut cache);
     let mut diags = Diagnostics::default();
     diags.extend(loaded.diagnostics.iter().cloned());
     let (resolved, resolve_diags) = resolve::resolve(&loaded);

@@ -30,6 +30,8 @@ enum Command {
     Fmt(FmtArgs),
     /// Generate code from contracts (checks first; nothing is written on errors).
     Build(BuildArgs),
+    /// Re-check on every change, and rebuild when clean (with `--out`).
+    Watch(WatchArgs),
     /// Print the long explanation of an error code or lint.
     Explain {
         /// An error code such as `E0102`, or a lint name such as `implicit_tag`.
@@ -86,6 +88,30 @@ struct BuildArgs {
     /// One OpenAPI document for every package (also chosen by `--out FILE.json|yaml`).
     #[arg(long)]
     openapi_merged: bool,
+}
+
+#[derive(Args, Debug)]
+struct WatchArgs {
+    /// Files or directories (searched recursively for `*.svc`). Default: the current directory.
+    paths: Vec<PathBuf>,
+    /// Where to write the targets when the contracts are clean; without it, only check.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Targets to generate, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "rust")]
+    target: Vec<String>,
+    /// An include root for imports (repeatable).
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    include: Vec<PathBuf>,
+    /// Clear the screen before each run.
+    #[arg(long)]
+    clear: bool,
+    /// Milliseconds to wait for more changes before running.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    debounce: u64,
+    /// When to colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +187,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Fmt(args) => fmt(&args),
         Command::Build(args) => build(&args),
+        Command::Watch(args) => watch(&args),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -172,6 +199,51 @@ fn usage_error(msg: &str) -> ExitCode {
 
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     svcc::collect_inputs(paths)
+}
+
+fn watch(args: &WatchArgs) -> ExitCode {
+    let mut targets = Vec::new();
+    for t in &args.target {
+        match t.parse::<svcc::emit::Target>() {
+            Ok(t) => targets.push(t),
+            Err(e) => return usage_error(&e),
+        }
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    if let Err(e) = collect(&paths) {
+        return usage_error(&e);
+    }
+    let config = match svcc::config::discover(&paths[0]).map(|p| svcc::config::load(&p)) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return usage_error(&e),
+        None => svcc::config::Config::default(),
+    };
+    let mut include = args.include.clone();
+    include.extend(config.include.iter().cloned());
+    let options = svcc::watch::WatchOptions {
+        paths,
+        include,
+        out: args.out.clone(),
+        targets,
+        clear: args.clear,
+        debounce: std::time::Duration::from_millis(args.debounce),
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        },
+        lints: config.lints,
+    };
+    match svcc::watch::watch(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(&e),
+    }
 }
 
 fn build(args: &BuildArgs) -> ExitCode {

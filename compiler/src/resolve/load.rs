@@ -100,8 +100,47 @@ impl Loaded {
     }
 }
 
+/// Parsed files kept between compilations (`svcc watch`): a file whose bytes and position in
+/// the compilation are unchanged is not parsed again.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: HashMap<PathBuf, CacheEntry>,
+    /// Files parsed and files reused by the last compilation.
+    pub parsed: usize,
+    pub reused: usize,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    hash: u64,
+    id: FileId,
+    tree: Option<ast::File>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
 /// Reads `inputs` and everything they import, transitively.
 pub fn load(fs: &dyn FileSystem, inputs: &[PathBuf], include: &[PathBuf]) -> Loaded {
+    load_cached(fs, inputs, include, &mut None)
+}
+
+/// Like [`load`], reusing and refreshing `cache`.
+pub fn load_cached(
+    fs: &dyn FileSystem,
+    inputs: &[PathBuf],
+    include: &[PathBuf],
+    cache: &mut Option<&mut ParseCache>,
+) -> Loaded {
+    if let Some(c) = cache.as_deref_mut() {
+        c.parsed = 0;
+        c.reused = 0;
+    }
     let mut l = Loaded::default();
     let mut by_key: HashMap<PathBuf, FileId> = HashMap::new();
     let mut queue: Vec<FileId> = Vec::new();
@@ -113,7 +152,7 @@ pub fn load(fs: &dyn FileSystem, inputs: &[PathBuf], include: &[PathBuf]) -> Loa
             }
             continue;
         }
-        let id = read_one(fs, &mut l, input.clone(), None);
+        let id = read_one(fs, &mut l, input.clone(), None, cache);
         by_key.insert(key, id);
         l.roots.push(id);
         queue.push(id);
@@ -150,7 +189,7 @@ pub fn load(fs: &dyn FileSystem, inputs: &[PathBuf], include: &[PathBuf]) -> Loa
             let to = match by_key.get(&key) {
                 Some(to) => *to,
                 None => {
-                    let to = read_one(fs, &mut l, key.clone(), Some(span));
+                    let to = read_one(fs, &mut l, key.clone(), Some(span), cache);
                     by_key.insert(key, to);
                     queue.push(to);
                     to
@@ -168,7 +207,13 @@ pub fn load(fs: &dyn FileSystem, inputs: &[PathBuf], include: &[PathBuf]) -> Loa
     l
 }
 
-fn read_one(fs: &dyn FileSystem, l: &mut Loaded, path: PathBuf, from: Option<Span>) -> FileId {
+fn read_one(
+    fs: &dyn FileSystem,
+    l: &mut Loaded,
+    path: PathBuf,
+    from: Option<Span>,
+    cache: &mut Option<&mut ParseCache>,
+) -> FileId {
     let path = normalize(&path);
     let bytes = match fs.read(&path) {
         Ok(b) => b,
@@ -199,7 +244,35 @@ fn read_one(fs: &dyn FileSystem, l: &mut Loaded, path: PathBuf, from: Option<Spa
         l.trees.push(None);
         return id;
     }
-    let (tree, diags) = syntax::parse_file(id, &l.sources.get(id).text);
+    let text = &l.sources.get(id).text;
+    let path = l.sources.get(id).path.clone();
+    if let Some(c) = cache.as_deref_mut() {
+        let hash = hash_text(text);
+        if let Some(e) = c.entries.get(&path)
+            && e.hash == hash
+            && e.id == id
+        {
+            l.diagnostics.extend(e.diagnostics.iter().cloned());
+            l.trees.push(e.tree.clone());
+            c.reused += 1;
+            return id;
+        }
+        let (tree, diags) = syntax::parse_file(id, text);
+        c.entries.insert(
+            path,
+            CacheEntry {
+                hash,
+                id,
+                tree: tree.clone(),
+                diagnostics: diags.clone(),
+            },
+        );
+        c.parsed += 1;
+        l.diagnostics.extend(diags);
+        l.trees.push(tree);
+        return id;
+    }
+    let (tree, diags) = syntax::parse_file(id, text);
     l.diagnostics.extend(diags);
     l.trees.push(tree);
     id
