@@ -87,7 +87,7 @@ pub struct ImportEdge {
 pub struct Loaded {
     pub sources: SourceMap,
     /// Parsed trees by file id; `None` where the file failed to read or parse.
-    pub trees: Vec<Option<ast::File>>,
+    pub trees: Vec<Option<std::sync::Arc<ast::File>>>,
     pub edges: Vec<ImportEdge>,
     /// The files named on the command line (or found in named directories).
     pub roots: Vec<FileId>,
@@ -96,7 +96,7 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn tree(&self, id: FileId) -> Option<&ast::File> {
-        self.trees.get(id.0 as usize).and_then(Option::as_ref)
+        self.trees.get(id.0 as usize).and_then(Option::as_deref)
     }
 }
 
@@ -114,7 +114,7 @@ pub struct ParseCache {
 struct CacheEntry {
     hash: u64,
     id: FileId,
-    tree: Option<ast::File>,
+    tree: Option<std::sync::Arc<ast::File>>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -258,6 +258,7 @@ fn read_one(
             return id;
         }
         let (tree, diags) = syntax::parse_file(id, text);
+        let tree = tree.map(std::sync::Arc::new);
         c.entries.insert(
             path,
             CacheEntry {
@@ -274,7 +275,7 @@ fn read_one(
     }
     let (tree, diags) = syntax::parse_file(id, text);
     l.diagnostics.extend(diags);
-    l.trees.push(tree);
+    l.trees.push(tree.map(std::sync::Arc::new));
     id
 }
 

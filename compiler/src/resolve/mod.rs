@@ -58,7 +58,10 @@ impl Allows {
 /// Per-file scope.
 #[derive(Debug, Default)]
 struct Scope {
-    /// Simple name → (symbol index, import index through which it is visible, if any).
+    /// The file's own package (its names live in `Resolver::package_names`, shared by the
+    /// package's files instead of copied into each).
+    package: String,
+    /// Simple names brought in by plain imports → (symbol index, import index).
     simple: HashMap<String, Vec<(usize, Option<usize>)>>,
     /// Alias → (file, import index).
     aliases: HashMap<String, (FileId, usize)>,
@@ -84,6 +87,8 @@ pub struct Resolver<'a> {
     symbols: Vec<Symbol>,
     by_fqn: HashMap<String, usize>,
     scopes: HashMap<FileId, Scope>,
+    /// Package → simple name → symbol index.
+    package_names: HashMap<String, HashMap<String, usize>>,
     used_imports: HashSet<(FileId, usize)>,
     references: Vec<Vec<Span>>,
     diags: Vec<Diagnostic>,
@@ -104,6 +109,7 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
         symbols: Vec::new(),
         by_fqn: HashMap::new(),
         scopes: HashMap::new(),
+        package_names: HashMap::new(),
         used_imports: HashSet::new(),
         references: Vec::new(),
         diags: Vec::new(),
@@ -211,26 +217,25 @@ impl<'a> Resolver<'a> {
     }
 
     fn build_scopes(&mut self) {
-        let mut by_package: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut by_file: HashMap<FileId, Vec<usize>> = HashMap::new();
+        let mut package_names: HashMap<String, HashMap<String, usize>> = HashMap::new();
         for (i, s) in self.symbols.iter().enumerate() {
-            by_package.entry(s.package.as_str()).or_default().push(i);
+            package_names
+                .entry(s.package.clone())
+                .or_default()
+                .insert(s.name.clone(), i);
             by_file.entry(s.file).or_default().push(i);
         }
+        self.package_names = package_names;
         let mut scopes = HashMap::new();
         for (id, _) in self.loaded.sources.files() {
             let Some(tree) = self.loaded.tree(id) else {
                 continue;
             };
-            let mut scope = Scope::default();
-            let own = tree.package.name.text();
-            for &i in by_package.get(own.as_str()).into_iter().flatten() {
-                scope
-                    .simple
-                    .entry(self.symbols[i].name.clone())
-                    .or_default()
-                    .push((i, None));
-            }
+            let mut scope = Scope {
+                package: tree.package.name.text(),
+                ..Scope::default()
+            };
             let mut alias_spans: HashMap<String, Span> = HashMap::new();
             for e in self.loaded.edges.iter().filter(|e| e.from == id) {
                 let Some(imp) = tree.imports.get(e.index) else {
@@ -270,8 +275,25 @@ impl<'a> Resolver<'a> {
         let segs: Vec<&str> = name.segments.iter().map(|s| s.name.as_str()).collect();
         let scope = self.scopes.get(&file)?;
         let found = if let [simple] = segs.as_slice() {
-            let cands: &[(usize, Option<usize>)] =
+            let own = self
+                .package_names
+                .get(&scope.package)
+                .and_then(|m| m.get(*simple))
+                .map(|&i| (i, None));
+            let imported: &[(usize, Option<usize>)] =
                 scope.simple.get(*simple).map_or(&[], Vec::as_slice);
+            let merged: Vec<(usize, Option<usize>)>;
+            let cands: &[(usize, Option<usize>)] = match (own, imported.is_empty()) {
+                (Some(o), true) => {
+                    merged = vec![o];
+                    &merged
+                }
+                (None, _) => imported,
+                (Some(o), false) => {
+                    merged = std::iter::once(o).chain(imported.iter().copied()).collect();
+                    &merged
+                }
+            };
             let first = cands.first().map(|c| c.0);
             let unique = cands.iter().all(|c| Some(c.0) == first);
             match first {
@@ -332,6 +354,9 @@ impl<'a> Resolver<'a> {
     fn suggest_name(&self, file: FileId, text: &str) -> Option<String> {
         let scope = self.scopes.get(&file)?;
         let mut names: Vec<String> = scope.simple.keys().cloned().collect();
+        if let Some(own) = self.package_names.get(&scope.package) {
+            names.extend(own.keys().cloned());
+        }
         for (alias, (target, _)) in &scope.aliases {
             for s in self.symbols.iter().filter(|s| s.file == *target) {
                 names.push(format!("{alias}.{}", s.name));
