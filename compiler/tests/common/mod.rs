@@ -28,7 +28,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if p.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+            // `snapshots`: the editor grammar's test copies of these same files.
+            if !(name.starts_with('.')
+                || name == "target"
+                || name == "node_modules"
+                || name == "snapshots")
+            {
                 walk(&p, out);
             }
         } else if name.ends_with(".svc") {

@@ -1,0 +1,2 @@
+" .svc contracts (svcc)
+autocmd BufRead,BufNewFile *.svc setfiletype svc
