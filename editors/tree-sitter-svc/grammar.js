@@ -10,7 +10,6 @@ module.exports = grammar({
   name: 'svc',
   word: ($) => $.identifier,
   extras: ($) => [/\s|\uFEFF/, $.line_comment, $.block_comment, $.doc_comment, $.inner_doc_comment],
-  conflicts: ($) => [[$.qualified_name, $.named_argument]],
 
   rules: {
     source_file: ($) =>

@@ -6,7 +6,8 @@
 
 ["package" "import" "as" "type" "enum" "union" "error" "event" "service" "rpc" "throws"] @keyword
 ["list" "map"] @type.builtin
-["->" "?" "="] @operator
+["->" "="] @operator
+(optional_marker) @operator
 [";" "," ":" "."] @punctuation.delimiter
 ["{" "}" "(" ")" "[" "]" "<" ">"] @punctuation.bracket
 
