@@ -36,5 +36,10 @@ echo "tree-sitter: $checked .svc files parse without errors"
 
 echo "--- Vim"
 command -v vim >/dev/null || apt-get install -y -qq vim >/dev/null
-vim -Nu NONE -es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'syntax on' -S editors/vim/test.vim
-echo
+result=$(mktemp)
+status=0
+SVC_VIM_RESULT="$result" vim -Nu NONE -es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'syntax on' \
+  -S editors/vim/test.vim >/dev/null 2>&1 || status=$?
+cat "$result"
+rm -f "$result"
+exit "$status"

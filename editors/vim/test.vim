@@ -44,9 +44,10 @@ call s:Check('->', 0, 'svcKeyword')
 call s:Check('"/users', 0, 'svcString')
 call s:Check('= 5;', 2, 'svcNumber')
 call s:Check('/\* block', 0, 'svcBlockComment')
+let s:out = empty($SVC_VIM_RESULT) ? '/dev/stdout' : $SVC_VIM_RESULT
 if empty(s:fails)
-  call writefile([printf('vim syntax: %d checks passed', s:checked)], '/dev/stdout')
+  call writefile([printf('vim syntax: %d checks passed', s:checked)], s:out)
   qall!
 endif
-call writefile(s:fails, '/dev/stdout')
+call writefile(s:fails, s:out)
 cquit!
