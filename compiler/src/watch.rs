@@ -2,7 +2,8 @@
 //!
 //! File events are debounced (notify + notify-debouncer-full); each run re-collects the inputs
 //! (new, deleted and renamed files are picked up), re-parses only files whose bytes changed
-//! (the [`ParseCache`]), resolves and checks the whole set, prints the diagnostics and one
+//! (`ParseCache`), resolves the whole set, re-checks only the packages an edit can affect
+//! (those with changed files and their importers, [`crate::Incremental`]), prints the diagnostics and one
 //! result line, and when clean writes the chosen targets (files whose bytes are unchanged are
 //! not rewritten). Folders of imported files are watched too, also outside the watched paths;
 //! events under the output folder are ignored, so the watcher never rebuilds on its own output.
@@ -10,7 +11,7 @@
 use crate::build::Builder;
 use crate::diagnostics::render;
 use crate::emit::Target;
-use crate::resolve::load::{DiskFs, ParseCache};
+use crate::resolve::load::DiskFs;
 use notify::RecursiveMode;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -40,6 +41,8 @@ pub struct RunResult {
     pub warnings: usize,
     pub files: usize,
     pub parsed: usize,
+    /// Packages re-checked (the others kept their diagnostics).
+    pub checked: usize,
     pub written: Option<(usize, usize)>,
     pub elapsed: Duration,
     /// Folders holding every file read (to watch).
@@ -61,10 +64,12 @@ impl RunResult {
             )
         };
         let mut line = format!(
-            "svcc watch: {status} — {} file{} checked ({} parsed) in {ms:.1} ms",
+            "svcc watch: {status} — {} file{} checked ({} parsed, {} package{} re-checked) in {ms:.1} ms",
             self.files,
             if self.files == 1 { "" } else { "s" },
-            self.parsed
+            self.parsed,
+            self.checked,
+            if self.checked == 1 { "" } else { "s" }
         );
         if let Some((written, total)) = self.written {
             line.push_str(&format!("; wrote {written} of {total} files"));
@@ -74,13 +79,18 @@ impl RunResult {
 }
 
 /// One check (and build) of the current inputs, printing to `out`.
-pub fn run_once(options: &WatchOptions, cache: &mut ParseCache, out: &mut dyn Write) -> RunResult {
+pub fn run_once(
+    options: &WatchOptions,
+    cache: &mut crate::Incremental,
+    out: &mut dyn Write,
+) -> RunResult {
     let started = Instant::now();
     let mut result = RunResult {
         errors: 0,
         warnings: 0,
         files: 0,
         parsed: 0,
+        checked: 0,
         written: None,
         elapsed: Duration::ZERO,
         folders: BTreeSet::new(),
@@ -98,14 +108,15 @@ pub fn run_once(options: &WatchOptions, cache: &mut ParseCache, out: &mut dyn Wr
         include: options.include.clone(),
         lints: options.lints.clone(),
     };
-    let comp = crate::compile_cached(&DiskFs, &inputs, &compile_options, Some(cache));
+    let comp = crate::compile_incremental(&DiskFs, &inputs, &compile_options, cache);
     for d in &comp.diagnostics {
         let _ = write!(out, "{}", render::human(d, &comp.sources, options.color));
     }
     result.errors = comp.error_count();
     result.warnings = comp.warning_count();
     result.files = comp.sources.len();
-    result.parsed = cache.parsed;
+    result.parsed = cache.parse.parsed;
+    result.checked = cache.checked_packages;
     for (_, f) in comp.sources.files() {
         if let Some(dir) = f.path.parent() {
             let dir = if dir.as_os_str().is_empty() {
@@ -142,7 +153,7 @@ pub fn watch(options: &WatchOptions) -> Result<(), String> {
         .out
         .as_ref()
         .map(|o| std::path::absolute(o).unwrap_or_else(|_| o.clone()));
-    let mut cache = ParseCache::default();
+    let mut cache = crate::Incremental::default();
     let stdout = std::io::stdout();
     let mut run = |watched: &mut BTreeSet<PathBuf>,
                    debouncer: &mut notify_debouncer_full::Debouncer<_, _>| {

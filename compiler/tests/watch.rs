@@ -104,7 +104,7 @@ fn watch_reports_each_change_and_picks_up_files_and_imports() {
     let mut w = Watcher::start(&dir, &["idl"]);
     let (line, _) = w.next_result();
     assert!(
-        line.starts_with("svcc watch: ok — 1 file checked (1 parsed)"),
+        line.starts_with("svcc watch: ok — 1 file checked (1 parsed, 1 package re-checked)"),
         "{line}"
     );
 
@@ -186,7 +186,8 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
     let mut w = Watcher::start(&dir, &["idl", "--out", "idl/gen"]);
     let (line, _) = w.next_result();
     assert!(
-        line.contains("2 files checked (2 parsed)") && line.contains("wrote 3 of 3 files"),
+        line.contains("2 files checked (2 parsed, 2 packages re-checked)")
+            && line.contains("wrote 3 of 3 files"),
         "{line}"
     );
     assert!(
@@ -201,7 +202,8 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
         &GOOD.replace("/// A.", "/// A, documented."),
     );
     let (line, _) = w.next_result();
-    assert!(line.contains("(1 parsed)"), "{line}");
+    // Package b neither changed nor imports a: its check results are reused.
+    assert!(line.contains("(1 parsed, 1 package re-checked)"), "{line}");
     assert!(
         line.contains("wrote 2 of 3 files"),
         "a.v1.rs and svc.rs (its embedded document) change: {line}"
@@ -222,7 +224,7 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
     );
     let (line, _) = w.next_result();
     assert!(
-        line.contains("(0 parsed)") && line.contains("wrote 0 of 3 files"),
+        line.contains("(0 parsed, 0 packages re-checked)") && line.contains("wrote 0 of 3 files"),
         "{line}"
     );
     // Errors: nothing is written.

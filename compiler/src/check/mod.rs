@@ -9,14 +9,22 @@ use crate::source::Span;
 use std::collections::{HashMap, HashSet};
 
 pub fn check(model: &Model) -> Vec<Diagnostic> {
+    model
+        .packages
+        .iter()
+        .flat_map(|pkg| check_package(model, pkg))
+        .collect()
+}
+
+/// The checks of one package (they read other packages' declarations it uses, never their
+/// diagnostics), so `svcc watch` can re-check only the packages an edit can affect.
+pub fn check_package(model: &Model, pkg: &Package) -> Vec<Diagnostic> {
     let mut c = Checker {
         model,
         out: Vec::new(),
     };
-    for pkg in &model.packages {
-        c.package(pkg);
-    }
-    c.jsonrpc_names();
+    c.package(pkg);
+    c.jsonrpc_names(pkg);
     c.out
 }
 
@@ -504,8 +512,8 @@ impl Checker<'_> {
         }
     }
 
-    fn jsonrpc_names(&mut self) {
-        for pkg in &self.model.packages {
+    fn jsonrpc_names(&mut self, pkg: &Package) {
+        {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for s in &pkg.services {
                 for m in &s.methods {

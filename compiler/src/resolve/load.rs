@@ -108,6 +108,8 @@ pub struct ParseCache {
     /// Files parsed and files reused by the last compilation.
     pub parsed: usize,
     pub reused: usize,
+    /// The files whose text is new or changed since the last compilation.
+    pub changed: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -140,6 +142,7 @@ pub fn load_cached(
     if let Some(c) = cache.as_deref_mut() {
         c.parsed = 0;
         c.reused = 0;
+        c.changed.clear();
     }
     let mut l = Loaded::default();
     let mut by_key: HashMap<PathBuf, FileId> = HashMap::new();
@@ -257,6 +260,9 @@ fn read_one(
             c.reused += 1;
             return id;
         }
+        // Trees hold file ids, so a file renumbered by another file coming or going is parsed
+        // again; its text did not change, so it does not count as changed.
+        let same_text = c.entries.get(&path).is_some_and(|e| e.hash == hash);
         let (tree, diags) = syntax::parse_file(id, text);
         let tree = tree.map(std::sync::Arc::new);
         c.entries.insert(
@@ -269,6 +275,9 @@ fn read_one(
             },
         );
         c.parsed += 1;
+        if !same_text {
+            c.changed.push(l.sources.get(id).path.clone());
+        }
         l.diagnostics.extend(diags);
         l.trees.push(tree);
         return id;
