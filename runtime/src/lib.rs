@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod jsonrpc;
 pub mod method;
+mod request_id;
 pub mod rest;
 pub mod server;
 pub mod validate;

@@ -260,11 +260,7 @@ impl Server {
                         StatusCode::REQUEST_TIMEOUT,
                         cfg.request_timeout,
                     ))
-                    .layer(tower_http::request_id::SetRequestIdLayer::new(
-                        cfg.request_id_header.clone(),
-                        tower_http::request_id::MakeRequestUuid,
-                    ))
-                    .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+                    .layer(crate::request_id::RequestIdLayer::new(
                         cfg.request_id_header.clone(),
                     ))
                     .layer(DefaultBodyLimit::max(cfg.body_limit)),

@@ -295,7 +295,14 @@ async fn rest_bindings_statuses_and_errors() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
-    assert!(r.headers().contains_key("x-request-id"));
+    // No id sent: a fresh UUID is made (and differs per request).
+    let is_uuid = |s: &str| {
+        s.len() == 36
+            && s.matches('-').count() == 4
+            && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+    };
+    let made = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(is_uuid(&made), "{made}");
     let id = r.json::<Value>().await.unwrap()["user"]["id"]
         .as_str()
         .unwrap()
@@ -309,6 +316,15 @@ async fn rest_bindings_statuses_and_errors() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["x-request-id"], "req-42");
+    // An empty id is replaced by a fresh one, not echoed.
+    let r = http()
+        .get(format!("{base}/api/v1/users/{id}"))
+        .header("x-request-id", "")
+        .send()
+        .await
+        .unwrap();
+    let fresh = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(is_uuid(&fresh) && fresh != made, "{fresh}");
     // A path value of the wrong type: 400 with a clear body.
     let r = http()
         .get(format!("{base}/api/v1/users/not-a-uuid"))
