@@ -219,7 +219,7 @@ pub fn compile_incremental(
     diags.extend(loaded.diagnostics.iter().cloned());
     let (resolved, resolve_diags) = resolve::resolve(&loaded);
     diags.extend(resolve_diags);
-    let mut checks = std::collections::HashMap::new();
+    let mut checks = HashMap::new();
     inc.checked_packages = 0;
     for pkg in &resolved.model.packages {
         let reused = if affected.contains(&pkg.name) {
