@@ -18,6 +18,7 @@ pub mod emit;
 pub mod fmt;
 pub mod lint;
 pub mod model;
+pub mod naming;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

@@ -157,7 +157,7 @@ impl Linter<'_> {
                     span,
                     what,
                     name,
-                    &to_upper_camel(name),
+                    &crate::naming::upper_camel(name),
                     "UpperCamelCase",
                 ));
             }
@@ -185,7 +185,7 @@ impl Linter<'_> {
                     f.spans.name,
                     what,
                     &f.name,
-                    &to_snake(&f.name),
+                    &crate::naming::snake(&f.name),
                     "snake_case",
                 ));
             }
@@ -211,7 +211,7 @@ impl Linter<'_> {
                         m.name_span,
                         "method",
                         &m.name,
-                        &to_snake(&m.name),
+                        &crate::naming::snake(&m.name),
                         "snake_case",
                     ));
                 }
@@ -421,20 +421,4 @@ pub fn is_snake(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
-pub fn to_upper_camel(s: &str) -> String {
-    s.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-pub fn to_snake(s: &str) -> String {
-    crate::resolve::upper_snake(s).to_ascii_lowercase()
 }

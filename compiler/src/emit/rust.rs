@@ -7,7 +7,7 @@
 //! contract may name its own types `Result`, `Option` or `Box`.
 
 use crate::model::*;
-use crate::resolve::{lower_camel, upper_snake};
+use crate::naming::{lower_camel, snake, upper_camel as camel, upper_snake};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
@@ -128,34 +128,8 @@ fn module_ident(name: &str) -> String {
     ident(name)
 }
 
-fn snake(name: &str) -> String {
-    if name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return name.to_string();
-    }
-    upper_snake(name).to_ascii_lowercase()
-}
-
 fn field_ident(name: &str) -> String {
     ident(&snake(name))
-}
-
-fn camel(name: &str) -> String {
-    let mut out = String::new();
-    let mut up = true;
-    for c in name.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn type_ident(name: &str) -> String {
@@ -360,17 +334,7 @@ impl<'a> Package<'a> {
     ) -> String {
         let mut s = String::new();
         doc(&mut s, &f.docs);
-        if let Some(d) = &f.deprecated {
-            let _ = writeln!(
-                s,
-                "///\n/// **Deprecated**{}",
-                if d.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {d}")
-                }
-            );
-        }
+        deprecated_doc(&mut s, f.deprecated.as_deref());
         let name = self.fid(f);
         let mut attrs: Vec<String> = Vec::new();
         if name.trim_start_matches("r#") != f.wire_name {
@@ -483,7 +447,7 @@ impl<'a> Package<'a> {
         };
         let mut s = String::new();
         doc(&mut s, &r.docs);
-        deprecated_attr(&mut s, r.deprecated.as_deref());
+        deprecated_doc(&mut s, r.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
         let _ = writeln!(s, "pub struct {} {{", type_ident(&r.name));
@@ -598,7 +562,7 @@ impl<'a> Package<'a> {
     fn alias(&mut self, a: &Alias) {
         let mut s = String::new();
         doc(&mut s, &a.docs);
-        deprecated_attr(&mut s, a.deprecated.as_deref());
+        deprecated_doc(&mut s, a.deprecated.as_deref());
         let target = self.rust_type(&a.target, 0);
         let name = type_ident(&a.name);
         if a.constraints.is_empty() {
@@ -645,24 +609,14 @@ impl<'a> Package<'a> {
     fn enumeration(&mut self, e: &Enum) {
         let mut s = String::new();
         doc(&mut s, &e.docs);
-        deprecated_attr(&mut s, e.deprecated.as_deref());
+        deprecated_doc(&mut s, e.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
         let name = type_ident(&e.name);
         let _ = writeln!(s, "pub enum {name} {{");
         for v in &e.values {
             doc(&mut s, &v.docs);
-            if let Some(d) = &v.deprecated {
-                let _ = writeln!(
-                    s,
-                    "///\n/// **Deprecated**{}",
-                    if d.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {d}")
-                    }
-                );
-            }
+            deprecated_doc(&mut s, v.deprecated.as_deref());
             let vi = self.vid(v);
             if vi != v.name {
                 let _ = writeln!(s, "#[serde(rename = {})]", lit_str(&v.name));
@@ -711,7 +665,7 @@ impl<'a> Package<'a> {
         };
         let mut s = String::new();
         doc(&mut s, &u.docs);
-        deprecated_attr(&mut s, u.deprecated.as_deref());
+        deprecated_doc(&mut s, u.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
         let name = type_ident(&u.name);
@@ -1381,7 +1335,8 @@ fn direct_named(f: &Field) -> Option<QualifiedName> {
     }
 }
 
-fn deprecated_attr(s: &mut String, d: Option<&str>) {
+/// The doc note of a deprecated item (with its reason, when given).
+fn deprecated_doc(s: &mut String, d: Option<&str>) {
     if let Some(d) = d {
         let _ = writeln!(
             s,

@@ -3,7 +3,7 @@
 //! on a small runtime that needs nothing beyond `fetch`.
 
 use crate::model::*;
-use crate::resolve::upper_snake;
+use crate::naming::{upper_camel as camel, upper_snake};
 use std::fmt::Write as _;
 
 const RUNTIME: &str = include_str!("ts_runtime.ts");
@@ -196,22 +196,6 @@ fn doc(out: &mut String, text: &str, indent: &str) {
         let _ = writeln!(out, "{indent} * {}", l.replace("*/", "*\\/"));
     }
     let _ = writeln!(out, "{indent} */");
-}
-
-fn camel(name: &str) -> String {
-    let mut out = String::new();
-    let mut up = true;
-    for c in name.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 struct Package<'a> {

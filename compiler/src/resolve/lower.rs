@@ -2,10 +2,11 @@
 //! into effective settings (method over service over package).
 
 use super::annotations::{Checked, Place, check_all, is_lint};
-use super::{Allows, Resolver, lower_camel, upper_snake};
+use super::{Allows, Resolver};
 use crate::diagnostics::{check as diag, suggest};
 use crate::lint::LINTS;
 use crate::model::*;
+use crate::naming::{lower_camel, upper_snake};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, DeclKind, ValueKind};
 

@@ -443,64 +443,9 @@ fn article(kind: &str) -> &'static str {
     }
 }
 
-/// `UserService` → `userService`; `get_user` → `getUser`.
-pub fn lower_camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper_next = false;
-    for (i, c) in name.chars().enumerate() {
-        if c == '_' {
-            upper_next = !out.is_empty();
-            continue;
-        }
-        if i == 0 || out.is_empty() {
-            out.extend(c.to_lowercase());
-        } else if upper_next {
-            out.extend(c.to_uppercase());
-        } else {
-            out.push(c);
-        }
-        upper_next = false;
-    }
-    out
-}
-
-/// `UserNotFound` → `USER_NOT_FOUND`.
-pub fn upper_snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    let chars: Vec<char> = name.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower)
-            {
-                out.push('_');
-            }
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jsonrpc_names_are_lower_camel() {
-        assert_eq!(lower_camel("UserService"), "userService");
-        assert_eq!(lower_camel("send_message"), "sendMessage");
-        assert_eq!(lower_camel("_private"), "private");
-    }
-
-    #[test]
-    fn error_codes_are_upper_snake() {
-        assert_eq!(upper_snake("UserNotFound"), "USER_NOT_FOUND");
-        assert_eq!(upper_snake("HTTPError"), "HTTP_ERROR");
-        assert_eq!(upper_snake("Oauth2Failed"), "OAUTH2_FAILED");
-    }
 
     #[test]
     fn durations_accept_units_and_combinations() {
