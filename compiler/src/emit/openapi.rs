@@ -713,14 +713,7 @@ impl Builder<'_> {
                 .request_content_type
                 .clone()
                 .unwrap_or_else(|| "application/json".into());
-            let mut content = IndexMap::new();
-            content.insert(
-                media,
-                oa::MediaType {
-                    schema: Some(ReferenceOr::Item(s)),
-                    ..oa::MediaType::default()
-                },
-            );
+            let content = media_content(media, ReferenceOr::Item(s));
             op.request_body = Some(ReferenceOr::Item(oa::RequestBody {
                 content,
                 required: true,
@@ -739,13 +732,7 @@ impl Builder<'_> {
                 .response_content_type
                 .clone()
                 .unwrap_or_else(|| "application/json".into());
-            ok.content.insert(
-                media,
-                oa::MediaType {
-                    schema: Some(s),
-                    ..oa::MediaType::default()
-                },
-            );
+            ok.content = media_content(media, s);
         }
         if let MethodResult::Named(r) = &m.result {
             for f in r {
@@ -795,14 +782,7 @@ impl Builder<'_> {
             } else {
                 ReferenceOr::Item(schema(SchemaKind::OneOf { one_of: schemas }))
             };
-            let mut content = IndexMap::new();
-            content.insert(
-                "application/json".to_string(),
-                oa::MediaType {
-                    schema: Some(s),
-                    ..oa::MediaType::default()
-                },
-            );
+            let content = media_content("application/json", s);
             op.responses.responses.insert(
                 oa::StatusCode::Code(status),
                 ReferenceOr::Item(oa::Response {
@@ -842,14 +822,7 @@ impl Builder<'_> {
         props.insert("params".into(), ReferenceOr::boxed_item(params));
         props.insert("id".into(), boxed(reference("JsonRpcId")));
         let request = object(props, vec!["jsonrpc".into(), "method".into()]);
-        let mut content = IndexMap::new();
-        content.insert(
-            "application/json".to_string(),
-            oa::MediaType {
-                schema: Some(ReferenceOr::Item(request)),
-                ..oa::MediaType::default()
-            },
-        );
+        let content = media_content("application/json", ReferenceOr::Item(request));
         op.request_body = Some(ReferenceOr::Item(oa::RequestBody {
             content,
             required: true,
@@ -878,14 +851,7 @@ impl Builder<'_> {
         if !codes.is_empty() {
             description.push_str(&format!(" Declared errors (string code in `error.data.code`, numeric code in parentheses): {}.", codes.join(", ")));
         }
-        let mut content = IndexMap::new();
-        content.insert(
-            "application/json".to_string(),
-            oa::MediaType {
-                schema: Some(ReferenceOr::Item(response)),
-                ..oa::MediaType::default()
-            },
-        );
+        let content = media_content("application/json", ReferenceOr::Item(response));
         op.responses.responses.insert(
             oa::StatusCode::Code(200),
             ReferenceOr::Item(oa::Response {
@@ -987,25 +953,21 @@ impl Builder<'_> {
 
 fn batch_path() -> oa::PathItem {
     let any = || ReferenceOr::Item(object(IndexMap::new(), Vec::new()));
-    let mut content = IndexMap::new();
-    content.insert(
-        "application/json".to_string(),
-        oa::MediaType {
-            schema: Some(ReferenceOr::Item(schema(SchemaKind::OneOf {
-                one_of: vec![
-                    any(),
-                    ReferenceOr::Item(schema(SchemaKind::Type(Type::Array(oa::ArrayType {
-                        items: Some(ReferenceOr::boxed_item(schema(SchemaKind::Any(
-                            oa::AnySchema::default(),
-                        )))),
-                        min_items: Some(1),
-                        max_items: Some(100),
-                        unique_items: false,
-                    })))),
-                ],
-            }))),
-            ..oa::MediaType::default()
-        },
+    let content = media_content(
+        "application/json",
+        ReferenceOr::Item(schema(SchemaKind::OneOf {
+            one_of: vec![
+                any(),
+                ReferenceOr::Item(schema(SchemaKind::Type(Type::Array(oa::ArrayType {
+                    items: Some(ReferenceOr::boxed_item(schema(SchemaKind::Any(
+                        oa::AnySchema::default(),
+                    )))),
+                    min_items: Some(1),
+                    max_items: Some(100),
+                    unique_items: false,
+                })))),
+            ],
+        })),
     );
     let mut op = oa::Operation {
         summary: Some("Every JSON-RPC method, and batches of up to 100 calls".into()),
@@ -1042,14 +1004,7 @@ fn batch_path() -> oa::PathItem {
 }
 
 fn error_response(description: &str) -> oa::Response {
-    let mut content = IndexMap::new();
-    content.insert(
-        "application/json".to_string(),
-        oa::MediaType {
-            schema: Some(reference("Error")),
-            ..oa::MediaType::default()
-        },
-    );
+    let content = media_content("application/json", reference("Error"));
     oa::Response {
         description: description.into(),
         content,
@@ -1172,4 +1127,20 @@ fn apply(s: &mut Schema, c: &Constraints) {
 pub fn merged_json(model: &Model) -> String {
     let names: Vec<&str> = model.packages.iter().map(|p| p.name.as_str()).collect();
     serde_json::to_string(&document(model, &names)).unwrap_or_else(|_| json!({}).to_string())
+}
+
+/// A `content` map with one media type and its schema.
+fn media_content(
+    media: impl Into<String>,
+    schema: ReferenceOr<Schema>,
+) -> IndexMap<String, oa::MediaType> {
+    let mut content = IndexMap::new();
+    content.insert(
+        media.into(),
+        oa::MediaType {
+            schema: Some(schema),
+            ..oa::MediaType::default()
+        },
+    );
+    content
 }
