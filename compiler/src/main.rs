@@ -310,10 +310,12 @@ fn build(args: &BuildArgs) -> ExitCode {
                 eprint!("{w}");
             }
             eprintln!(
-                "svcc: generated {} files ({} changed) from {} sources in {:.0?}",
+                "svcc: generated {} file{} ({} changed) from {} source{} in {:.0?}",
                 out.files.len(),
+                if out.files.len() == 1 { "" } else { "s" },
                 out.written.len(),
                 out.sources.len(),
+                if out.sources.len() == 1 { "" } else { "s" },
                 started.elapsed()
             );
             ExitCode::SUCCESS
