@@ -65,32 +65,31 @@ impl Compilation {
 
 /// Compiles `inputs` (and everything they import) read from `fs`.
 pub fn compile_with(fs: &dyn FileSystem, inputs: &[PathBuf], options: &Options) -> Compilation {
-    compile_cached(fs, inputs, options, None)
-}
-
-/// Like [`compile_with`], reusing the parse trees of unchanged files from `cache`.
-pub fn compile_cached(
-    fs: &dyn FileSystem,
-    inputs: &[PathBuf],
-    options: &Options,
-    cache: Option<&mut load::ParseCache>,
-) -> Compilation {
-    let mut cache = cache;
-    let loaded = load::load_cached(fs, inputs, &options.include, &mut cache);
+    let loaded = load::load(fs, inputs, &options.include);
     let mut diags = Diagnostics::default();
     diags.extend(loaded.diagnostics.iter().cloned());
     let (resolved, resolve_diags) = resolve::resolve(&loaded);
     diags.extend(resolve_diags);
     diags.extend(check::check(&resolved.model));
+    finish(loaded, resolved, diags, options)
+}
+
+/// The stages after checking, shared by full and incremental compilations: lints (only on
+/// error-free contracts) and the result.
+fn finish(
+    loaded: load::Loaded,
+    resolved: resolve::Resolved,
+    mut diags: Diagnostics,
+    options: &Options,
+) -> Compilation {
     if !diags.has_errors() {
         diags.extend(lint::run(&resolved.model, &resolved, &options.lints));
     }
-    let roots = loaded.roots.clone();
     Compilation {
+        roots: loaded.roots,
         sources: loaded.sources,
         model: resolved.model,
         diagnostics: diags.into_sorted(),
-        roots,
     }
 }
 
@@ -167,8 +166,9 @@ pub struct Incremental {
     pub checked_packages: usize,
 }
 
-/// Like [`compile_cached`], re-checking only packages that contain a changed, new or removed
-/// file, or that (transitively) import such a package; the others keep their diagnostics.
+/// Like [`compile_with`], reusing the parse trees of unchanged files and re-checking only
+/// packages that contain a changed, new or removed file, or that (transitively) import such a
+/// package; the others keep their diagnostics.
 pub fn compile_incremental(
     fs: &dyn FileSystem,
     inputs: &[PathBuf],
@@ -244,16 +244,7 @@ pub fn compile_incremental(
         .files()
         .map(|(_, f)| f.path.clone())
         .collect();
-    if !diags.has_errors() {
-        diags.extend(lint::run(&resolved.model, &resolved, &options.lints));
-    }
-    let roots = loaded.roots.clone();
-    Compilation {
-        sources: loaded.sources,
-        model: resolved.model,
-        diagnostics: diags.into_sorted(),
-        roots,
-    }
+    finish(loaded, resolved, diags, options)
 }
 
 /// Moves diagnostics from the last compilation's file ids to this one's; `None` when a file
