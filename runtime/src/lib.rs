@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod context;
+mod dispatch;
 pub mod error;
 pub mod jsonrpc;
 pub mod method;
@@ -12,6 +13,7 @@ mod request_id;
 pub mod rest;
 pub mod server;
 pub mod validate;
+mod watchdog;
 pub mod wire;
 
 pub use context::Context;

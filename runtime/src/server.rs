@@ -3,15 +3,19 @@
 //! shutdown that stops accepting, drains in-flight requests, then runs shutdown hooks in order.
 
 use crate::context::Context;
+use crate::dispatch::{Conn, Dispatch, Shared};
 use crate::error::{Code, Error};
 use crate::jsonrpc::{Endpoint, RpcConfig, Scope};
 use crate::method::{MethodEntry, MethodLayer, ServiceDef};
+use crate::watchdog::Limits;
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{MethodFilter, get, on, post};
 use futures_util::future::BoxFuture;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,8 +28,12 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// Largest request body (default 4 MiB); larger bodies get 413.
     pub body_limit: usize,
-    /// Longest time to read a request and produce its response (default 30 s); then 408.
+    /// Longest time to read a request's body and produce its response (default 30 s); then 408.
     pub request_timeout: Duration,
+    /// Longest time a connection may sit with no request in progress — waiting for the next
+    /// request, receiving headers, or sending a response its client does not read (default
+    /// 60 s); then it is closed.
+    pub idle_timeout: Duration,
     /// Header carrying the request id (default `X-Request-Id`); echoed in every response.
     pub request_id_header: HeaderName,
     /// Where JSON-RPC is served (default `/rpc`): `/rpc`, `/rpc/<service>`, `/rpc/<method>`.
@@ -40,6 +48,7 @@ impl Default for ServerConfig {
         ServerConfig {
             body_limit: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
             request_id_header: HeaderName::from_static("x-request-id"),
             rpc_prefix: "/rpc".to_string(),
             rpc: RpcConfig::default(),
@@ -143,8 +152,9 @@ impl Server {
         self.ready.clone()
     }
 
-    /// The routes, with every method's stack built once.
-    pub fn router(&self) -> Router {
+    /// Everything the connections share, with every method's stack built once: the JSON-RPC
+    /// endpoints by path and the router for the rest.
+    fn shared(&self) -> Shared {
         install_panic_logger();
         let cfg = &self.config;
         let mut table: HashMap<&'static str, MethodEntry> = HashMap::new();
@@ -174,31 +184,43 @@ impl Server {
             }
         }
         let table = Arc::new(table);
-        let mut router = Router::new();
+        let mut rpc = HashMap::new();
         let prefix = cfg.rpc_prefix.trim_end_matches('/').to_string();
         if !table.is_empty() {
-            let all = Endpoint::new(table.clone(), Scope::All, cfg.rpc);
-            router = router.route(
-                if prefix.is_empty() { "/" } else { &prefix },
-                post(rpc_handler).with_state((all, cfg.body_limit)),
+            let root = if prefix.is_empty() { "/" } else { &prefix };
+            rpc.insert(
+                root.to_string(),
+                Endpoint::new(table.clone(), Scope::All, cfg.rpc),
             );
             for svc in &self.services {
                 if svc.methods.iter().any(|m| m.info.jsonrpc.is_some()) {
-                    let ep = Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc);
-                    router = router.route(
-                        &format!("{prefix}/{}", svc.jsonrpc_name),
-                        post(rpc_handler).with_state((ep, cfg.body_limit)),
+                    rpc.insert(
+                        format!("{prefix}/{}", svc.jsonrpc_name),
+                        Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc),
                     );
                 }
             }
             for name in table.keys() {
-                let ep = Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc);
-                router = router.route(
-                    &format!("{prefix}/{name}"),
-                    post(rpc_handler).with_state((ep, cfg.body_limit)),
+                rpc.insert(
+                    format!("{prefix}/{name}"),
+                    Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc),
                 );
             }
         }
+        Shared {
+            router: self.router(rest, rpc.keys().cloned().collect()),
+            rpc,
+            body_limit: cfg.body_limit,
+            request_id_header: cfg.request_id_header.clone(),
+            request_timeout: cfg.request_timeout,
+            limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
+        }
+    }
+
+    /// The routes other than JSON-RPC's. `rpc_paths` answer 405 for methods other than POST.
+    fn router(&self, rest: Vec<MethodEntry>, rpc_paths: Vec<String>) -> Router {
+        let cfg = &self.config;
+        let mut router = Router::new();
         // Routes sharing a path but not a method are merged into one.
         let mut by_path: HashMap<&'static str, Vec<MethodEntry>> = HashMap::new();
         for e in rest {
@@ -223,6 +245,10 @@ impl Server {
                 route = route.merge(one);
             }
             router = router.route(path, route);
+        }
+        for path in rpc_paths {
+            // POST never gets here (the connection service answers it); other methods: 405.
+            router = router.route(&path, post(|| async { StatusCode::METHOD_NOT_ALLOWED }));
         }
         for (path, route) in &self.routes {
             router = router.route(path, route.clone());
@@ -252,19 +278,7 @@ impl Server {
             .fallback(|| async {
                 crate::rest::error_response(&Error::new(Code::NotFound, "no such route"))
             })
-            // One combined layer: axum boxes each route once per `layer` call and clones that
-            // box per request, so stacking layers one by one costs a box and a future each.
-            .layer(
-                tower::ServiceBuilder::new()
-                    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                        StatusCode::REQUEST_TIMEOUT,
-                        cfg.request_timeout,
-                    ))
-                    .layer(crate::request_id::RequestIdLayer::new(
-                        cfg.request_id_header.clone(),
-                    ))
-                    .layer(DefaultBodyLimit::max(cfg.body_limit)),
-            )
+            .layer(DefaultBodyLimit::max(cfg.body_limit))
     }
 
     /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
@@ -279,19 +293,43 @@ impl Server {
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = self.router();
-        let ready = self.ready.clone();
-        let signal = async move {
-            signal.await;
-            ready.store(false, Ordering::SeqCst);
-            tracing::info!("shutting down: draining in-flight requests");
-        };
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .await?;
+        let shared = Arc::new(self.shared());
+        // Connections watch `stop` to begin a graceful shutdown; each holds a `done` receiver,
+        // so `done_tx.closed()` completes when the last one has finished.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+        let (done_tx, done_rx) = tokio::sync::watch::channel(());
+        let mut signal = std::pin::pin!(signal);
+        loop {
+            let (stream, peer) = tokio::select! {
+                biased;
+                () = &mut signal => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        accept_failed(&e).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let conn = Arc::new(Conn {
+                shared: shared.clone(),
+                peer: Some(peer),
+                clock: Arc::default(),
+            });
+            tokio::spawn(serve_connection(
+                stream,
+                conn,
+                stop_rx.clone(),
+                done_rx.clone(),
+            ));
+        }
+        self.ready.store(false, Ordering::SeqCst);
+        tracing::info!("shutting down: draining in-flight requests");
+        drop(listener);
+        drop(stop_tx);
+        drop(done_rx);
+        done_tx.closed().await;
         for (name, hook) in self.hooks.drain(..) {
             if tokio::time::timeout(self.config.hook_timeout, hook())
                 .await
@@ -302,6 +340,62 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// One connection, HTTP/1 or HTTP/2: served until it ends, is idle too long, or — once
+/// `stop` closes — has drained.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    conn: Arc<Conn>,
+    mut stop: tokio::sync::watch::Receiver<()>,
+    done: tokio::sync::watch::Receiver<()>,
+) {
+    let limits = conn.shared.limits;
+    let clock = conn.clock.clone();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let mut connection =
+        std::pin::pin!(builder.serve_connection_with_upgrades(io, Dispatch::new(conn)));
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + limits.tick, limits.tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            biased;
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::trace!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            _ = ticks.tick() => {
+                if clock.tick(limits.idle) {
+                    tracing::debug!("closing a connection idle for longer than the idle timeout");
+                    break;
+                }
+            }
+        }
+    }
+    drop(done);
+}
+
+/// An accept error: per-connection ones are skipped; others (out of file descriptors) are
+/// logged and retried after a pause, as axum and hyper do.
+async fn accept_failed(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Completes on SIGTERM or SIGINT.
@@ -342,15 +436,6 @@ fn context(mut parts: axum::http::request::Parts) -> Context {
         headers: std::mem::take(&mut parts.headers),
         deadline: None,
         claims: None,
-    }
-}
-
-async fn rpc_handler(State(ep): State<(Endpoint, usize)>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let ctx = context(parts);
-    match axum::body::to_bytes(body, ep.1).await {
-        Ok(bytes) => ep.0.handle(ctx, bytes).await,
-        Err(e) => body_error(&e),
     }
 }
 

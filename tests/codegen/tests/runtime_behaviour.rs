@@ -221,3 +221,131 @@ fn curl_commands_quote_safely() {
         r#"curl -X POST 'http://h/rpc' -H 'x-name: O'\''Brien' --data-raw '{"a":"it'\''s"}'"#
     );
 }
+
+/// A server with short limits and a hand-written route that never answers in time.
+async fn serve_with_short_limits() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    use svcc_runtime::axum::routing::get;
+    let config = svcc_runtime::ServerConfig {
+        request_timeout: std::time::Duration::from_millis(300),
+        idle_timeout: std::time::Duration::from_millis(400),
+        ..Default::default()
+    };
+    let server = Server::new()
+        .config(config)
+        .service(SpecServer::new(SpecImpl::default()).into_service())
+        .route(
+            "/stuck",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "too late"
+            }),
+        );
+    let (base, stop) = serve(server).await;
+    (base.trim_start_matches("http://").parse().unwrap(), stop)
+}
+
+/// Reads until the server closes the connection; what it sent.
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut out),
+    )
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn a_request_not_answered_in_time_gets_408_on_every_path() {
+    use tokio::io::AsyncWriteExt as _;
+    let (addr, stop) = serve_with_short_limits().await;
+    // A body that never arrives (JSON-RPC, answered by the connection service itself).
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    s.write_all(b"POST /rpc HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 60\r\n\r\n{\"jsonrpc\"")
+        .await
+        .unwrap();
+    let reply = read_to_close_or_reply(&mut s).await;
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("DEADLINE_EXCEEDED"), "{reply}");
+    assert!(
+        reply.to_ascii_lowercase().contains("x-request-id:"),
+        "{reply}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "answered early"
+    );
+    // A hand-written route that takes too long (through the router).
+    let r = svcc_runtime::reqwest::get(format!("http://{addr}/stuck"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 408);
+    // The same over HTTP/2, whose streams run in tasks of their own.
+    let h2 = svcc_runtime::reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = h2.get(format!("http://{addr}/stuck")).send().await.unwrap();
+    assert_eq!(r.version(), svcc_runtime::reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 408);
+    // The server still answers in time when it can.
+    let ok = post(
+        &format!("http://{addr}/rpc"),
+        r#"{"jsonrpc":"2.0","method":"sum","params":{"a":1,"b":2,"c":3},"id":1}"#,
+        false,
+    )
+    .await;
+    assert_eq!(ok["result"], json!(6), "{ok}");
+    let _ = stop.send(());
+}
+
+/// The first response on `stream` (headers and the body up to the close or 2 s of quiet).
+async fn read_to_close_or_reply(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(n)) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.windows(4).any(|w| w == b"\r\n\r\n") && out.ends_with(b"}") {
+                    break;
+                }
+            }
+            Ok(Err(e)) => panic!("{e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn idle_and_trickling_connections_are_closed() {
+    use tokio::io::AsyncWriteExt as _;
+    let (addr, stop) = serve_with_short_limits().await;
+    // Connected, never sends a byte.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(read_to_close(&mut idle).await, "");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(400),
+        "closed early"
+    );
+    // Sends part of its headers and stops.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /rpc HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_to_close(&mut slow).await, "");
+    // Keep-alive: one answered request, then quiet → closed.
+    let mut kept = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let text = read_to_close(&mut kept).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let _ = stop.send(());
+}
