@@ -7,7 +7,7 @@
 use crate::context::Context;
 use crate::error::{Code, Error};
 use crate::jsonrpc::Endpoint;
-use crate::watchdog::{Bounded, Clock, Limits};
+use crate::watchdog::{Busy, Clock, Limits};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, Version};
 use futures_util::FutureExt as _;
@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tower::ServiceExt as _;
 
@@ -51,6 +53,9 @@ impl Dispatch {
 
 type Reply = Response<axum::body::Body>;
 
+/// A caught panic's payload.
+type Panic = Box<dyn std::any::Any + Send>;
+
 impl hyper::service::Service<Request<Incoming>> for Dispatch {
     type Response = Reply;
     type Error = Infallible;
@@ -58,45 +63,84 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let conn = self.0.clone();
-        Box::pin(async move {
-            let shared = conn.shared.clone();
-            let header = &shared.request_id_header;
-            let id = request_id(req.headers().get(header));
-            let h2 = req.version() == Version::HTTP_2;
-            let busy = conn.clock.begin();
-            let work = std::panic::AssertUnwindSafe(handle(&conn, req, &id)).catch_unwind();
-            let outcome = if h2 {
-                // HTTP/2 streams run in tasks of their own, out of reach of the connection clock.
+        let shared = &*conn.shared;
+        let id = request_id(req.headers().get(&shared.request_id_header));
+        let text = id.to_str().unwrap_or_default().to_string();
+        let busy = conn.clock.begin();
+        if req.version() == Version::HTTP_2 {
+            // HTTP/2 streams run in tasks of their own, out of reach of the connection clock.
+            return Box::pin(async move {
                 let _busy = busy;
-                tokio::time::timeout(shared.request_timeout, work)
-                    .await
-                    .ok()
-            } else {
-                Bounded::new(work, busy, shared.limits.request).await
-            };
-            let mut res = match outcome {
-                Some(Ok(res)) => res,
-                Some(Err(_)) => {
-                    crate::rest::error_response(&Error::internal("the handler panicked"))
-                }
-                None => {
-                    let e = Error {
-                        http_status: Some(408),
-                        ..Error::new(
-                            Code::DeadlineExceeded,
-                            format!(
-                                "the request was not answered within {} ms",
-                                shared.request_timeout.as_millis()
-                            ),
-                        )
-                    };
-                    crate::rest::error_response(&e)
-                }
-            };
-            res.headers_mut().entry(header).or_insert(id);
-            Ok(res)
+                let limit = conn.shared.request_timeout;
+                let work = AssertUnwindSafe(handle(conn.clone(), req, text)).catch_unwind();
+                let outcome = tokio::time::timeout(limit, work).await.ok();
+                Ok(finish(&conn.shared, outcome, id))
+            });
+        }
+        // HTTP/1: one boxed future, polled by the connection's task, so the clock reaches it.
+        let limit = shared.limits.request;
+        Box::pin(Answer {
+            inner: AssertUnwindSafe(handle(conn.clone(), req, text)).catch_unwind(),
+            busy,
+            limit,
+            conn,
+            id: Some(id),
         })
     }
+}
+
+pin_project_lite::pin_project! {
+    /// An HTTP/1 request's answer: the handler's response, 500 after a panic or 408 once the
+    /// request is overdue — with the request id echoed.
+    struct Answer<F> {
+        #[pin]
+        inner: F,
+        busy: Busy,
+        limit: u32,
+        conn: Arc<Conn>,
+        id: Option<HeaderValue>,
+    }
+}
+
+impl<F: Future<Output = Result<Reply, Panic>>> Future for Answer<F> {
+    type Output = Result<Reply, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.inner.poll(cx) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending if this.busy.overdue(*this.limit) => None,
+            Poll::Pending => return Poll::Pending,
+        };
+        let id = this.id.take().unwrap_or(HeaderValue::from_static("-"));
+        Poll::Ready(Ok(finish(&this.conn.shared, outcome, id)))
+    }
+}
+
+/// The response for a handler's outcome (`None`: overdue), with the request id echoed unless
+/// the handler set its own.
+fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValue) -> Reply {
+    let mut res = match outcome {
+        Some(Ok(res)) => res,
+        Some(Err(_)) => crate::rest::error_response(&Error::internal("the handler panicked")),
+        None => {
+            let e = Error {
+                http_status: Some(408),
+                ..Error::new(
+                    Code::DeadlineExceeded,
+                    format!(
+                        "the request was not answered within {} ms",
+                        shared.request_timeout.as_millis()
+                    ),
+                )
+            };
+            crate::rest::error_response(&e)
+        }
+    };
+    res.headers_mut()
+        .entry(&shared.request_id_header)
+        .or_insert(id);
+    res
 }
 
 /// The caller's id when it is printable text, else a fresh UUID v4.
@@ -107,14 +151,16 @@ fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
     }
 }
 
-async fn handle(conn: &Conn, req: Request<Incoming>, id: &HeaderValue) -> Reply {
+/// JSON-RPC paths are answered here; the rest goes to the router. The router's future is
+/// boxed so that this future — moved once into its box per request — stays small.
+async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
     if req.method() == Method::POST
         && let Some(ep) = shared.rpc.get(req.uri().path())
     {
         let (parts, body) = req.into_parts();
         let ctx = Context {
-            request_id: id.to_str().unwrap_or_default().to_string(),
+            request_id,
             client_addr: conn.peer,
             headers: parts.headers,
             deadline: None,
@@ -126,14 +172,18 @@ async fn handle(conn: &Conn, req: Request<Incoming>, id: &HeaderValue) -> Reply 
         };
     }
     let (mut parts, body) = req.into_parts();
-    parts
-        .extensions
-        .insert(tower_http::request_id::RequestId::new(id.clone()));
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        parts
+            .extensions
+            .insert(tower_http::request_id::RequestId::new(id));
+    }
     if let Some(peer) = conn.peer {
         parts.extensions.insert(ConnectInfo(peer));
     }
     let req = Request::from_parts(parts, axum::body::Body::new(body));
-    match shared.router.clone().oneshot(req).await {
+    let routed: Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>> =
+        Box::pin(shared.router.clone().oneshot(req));
+    match routed.await {
         Ok(res) => res,
         Err(never) => match never {},
     }

@@ -76,6 +76,11 @@ impl Endpoint {
 
     /// Handles one HTTP request body.
     pub async fn handle(&self, ctx: Context, body: bytes::Bytes) -> Response {
+        self.respond(ctx, body, true).await
+    }
+
+    /// `common`: try the one-pass reading first (off only to compare the two in tests).
+    async fn respond(&self, ctx: Context, body: bytes::Bytes, common: bool) -> Response {
         let text = match std::str::from_utf8(&body) {
             Ok(t) => t,
             Err(_) => return json_response(parse_error("the body is not valid UTF-8"), Vec::new()),
@@ -95,7 +100,13 @@ impl Endpoint {
                 Ok(v) => v,
                 Err(e) => return json_response(parse_error(&e.to_string()), Vec::new()),
             };
-            return self.batch(ctx, items).await;
+            // Boxed: batches are rare, and their future would otherwise enlarge every request's.
+            let batch: futures_util::future::BoxFuture<'_, Response> =
+                Box::pin(self.batch(ctx, items));
+            return batch.await;
+        }
+        if common && let Some(fast) = self.read_common(text) {
+            return self.answer_common(ctx, fast).await;
         }
         let single: &RawValue = match serde_json::from_str(text) {
             Ok(v) => v,
@@ -223,14 +234,185 @@ impl Endpoint {
             params,
         };
         match invoke(entry, call).await {
-            Ok(out) => {
-                let result = out.body.as_deref().unwrap_or("null");
-                let text = format!("{{\"jsonrpc\":\"2.0\",\"result\":{result},\"id\":{id_text}}}");
-                (reply_to(text), out.headers)
-            }
+            Ok(out) => (
+                reply_to(success_reply(id_text, out.body.as_deref())),
+                out.headers,
+            ),
             Err(e) => (reply_to(error_object_reply(id_text, &e)), Vec::new()),
         }
     }
+}
+
+/// A request object in the common shape, read in one pass (see [`Endpoint::read_common`]).
+struct Common<'a> {
+    entry: &'a MethodEntry,
+    params: Params,
+    /// The id exactly as sent; `None` for a notification.
+    id: Option<&'a str>,
+}
+
+impl Endpoint {
+    /// Reads a request object in one pass when it has the common shape: only the members
+    /// `jsonrpc` (exactly `"2.0"`), `method` (a string without escapes, naming a method this URL
+    /// serves, without header or cookie parameters), `params` (an object, after `method`, which
+    /// decodes into the method's request type — decoded right here, not scanned twice) and
+    /// `id` (a number, a string without escapes, or null), each at most once.
+    /// Anything else returns `None` and takes the general path, which answers every request
+    /// this one accepts the same way and reports the precise error for bad ones.
+    fn read_common<'a>(&'a self, text: &'a str) -> Option<Common<'a>> {
+        let b = text.as_bytes();
+        let mut i = skip_ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let (mut jsonrpc, mut entry, mut params, mut id) = (false, None, None, None);
+        loop {
+            let (key, after) = plain_string(text, i)?;
+            i = skip_ws(b, after);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = skip_ws(b, i + 1);
+            match key {
+                "jsonrpc" if !jsonrpc => {
+                    if !text.get(i..)?.starts_with("\"2.0\"") {
+                        return None;
+                    }
+                    jsonrpc = true;
+                    i += 5;
+                }
+                "method" if entry.is_none() => {
+                    let (name, after) = plain_string(text, i)?;
+                    let e = self.lookup(name)?;
+                    if e.info.has_transport_params() {
+                        return None;
+                    }
+                    entry = Some(e);
+                    i = after;
+                }
+                "params" if params.is_none() && b.get(i) == Some(&b'{') => {
+                    let decode = entry?.decode?;
+                    let (value, used) = decode(text.get(i..)?)?;
+                    params = Some(Params::Decoded(value));
+                    i += used;
+                }
+                "id" if id.is_none() => {
+                    let end = id_end(text, i)?;
+                    id = Some(text.get(i..end)?);
+                    i = end;
+                }
+                _ => return None,
+            }
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(b',') => i = skip_ws(b, i + 1),
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        if !jsonrpc || skip_ws(b, i + 1) != b.len() {
+            return None;
+        }
+        Some(Common {
+            entry: entry?,
+            params: params.unwrap_or(Params::None),
+            id,
+        })
+    }
+
+    async fn answer_common(&self, ctx: Context, req: Common<'_>) -> Response {
+        let call = Call {
+            ctx,
+            info: req.entry.info,
+            params: req.params,
+        };
+        let id = req.id.unwrap_or("null");
+        let (text, headers) = match invoke(req.entry, call).await {
+            Ok(out) => (success_reply(id, out.body.as_deref()), out.headers),
+            Err(e) => (error_object_reply(id, &e), Vec::new()),
+        };
+        match req.id {
+            Some(_) => json_response(text, headers),
+            None => no_content(headers),
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// A string without escapes or control characters starting at `i`: its content and the
+/// index after its closing quote.
+fn plain_string(text: &str, i: usize) -> Option<(&str, usize)> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let len = b
+        .get(i + 1..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+    let end = i + 1 + len;
+    if b[end] != b'"' {
+        return None;
+    }
+    Some((text.get(i + 1..end)?, end + 1))
+}
+
+/// Where an id starting at `i` ends: a plain string, `null`, or a JSON number.
+fn id_end(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    match b.get(i)? {
+        b'"' => plain_string(text, i).map(|(_, end)| end),
+        b'n' => text.get(i..)?.starts_with("null").then_some(i + 4),
+        _ => {
+            // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+            let digits = |mut j: usize| {
+                let start = j;
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                (j > start).then_some(j)
+            };
+            let mut j = i;
+            if b.get(j) == Some(&b'-') {
+                j += 1;
+            }
+            j = match b.get(j)? {
+                b'0' => j + 1,
+                b'1'..=b'9' => digits(j)?,
+                _ => return None,
+            };
+            if b.get(j) == Some(&b'.') {
+                j = digits(j + 1)?;
+            }
+            if matches!(b.get(j), Some(b'e' | b'E')) {
+                j += 1;
+                if matches!(b.get(j), Some(b'+' | b'-')) {
+                    j += 1;
+                }
+                j = digits(j)?;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// `{"jsonrpc":"2.0","result":…,"id":…}` (`null` for no result).
+fn success_reply(id: &str, result: Option<&str>) -> String {
+    let result = result.unwrap_or("null");
+    let mut s = String::with_capacity(result.len() + id.len() + 34);
+    s.push_str("{\"jsonrpc\":\"2.0\",\"result\":");
+    s.push_str(result);
+    s.push_str(",\"id\":");
+    s.push_str(id);
+    s.push('}');
+    s
 }
 
 struct Request<'a> {
@@ -463,5 +645,138 @@ fn no_content(headers: Vec<(axum::http::HeaderName, HeaderValue)>) -> Response {
 fn append(map: &mut HeaderMap, headers: Vec<(axum::http::HeaderName, HeaderValue)>) {
     for (k, v) in headers {
         map.append(k, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+    use super::*;
+    use crate::method::{Handler, MethodInfo, Output, ParamInfo, ServiceDef};
+
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct EchoRequest {
+        a: i32,
+        b: Option<String>,
+    }
+
+    static ECHO: MethodInfo = MethodInfo {
+        service: "Test",
+        name: "echo",
+        jsonrpc: Some("test.echo"),
+        http: None,
+        params: &[
+            ParamInfo {
+                name: "a",
+                location: Location::Body,
+                kind: TextKind::Integer,
+                list: false,
+                required: true,
+            },
+            ParamInfo {
+                name: "b",
+                location: Location::Body,
+                kind: TextKind::String,
+                list: false,
+                required: false,
+            },
+        ],
+        results: &[],
+        timeout_ms: None,
+        deprecated: false,
+        request_content_type: None,
+        response_content_type: None,
+    };
+
+    fn endpoint() -> Endpoint {
+        let handler: Handler = Arc::new(|call: Call| {
+            Box::pin(async move {
+                let req: EchoRequest = call.params.decode()?;
+                Output::json(&req)
+            })
+        });
+        let def = ServiceDef::new("Test", "test").method::<EchoRequest>(&ECHO, handler);
+        let table: HashMap<&'static str, MethodEntry> =
+            def.methods.into_iter().map(|m| ("test.echo", m)).collect();
+        Endpoint::new(Arc::new(table), Scope::All, RpcConfig::default())
+    }
+
+    async fn answer(ep: &Endpoint, body: &str, common: bool) -> (u16, String) {
+        let res = ep
+            .respond(Context::new(), bytes::Bytes::from(body.to_string()), common)
+            .await;
+        let status = res.status().as_u16();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    /// The one-pass reading answers exactly as the general path does, on the common shapes,
+    /// on their near misses, and on thousands of mutations of them.
+    #[tokio::test]
+    async fn one_pass_reading_answers_like_the_general_path() {
+        let ep = endpoint();
+        let seeds = [
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":1,"b":"x"},"id":1}"#,
+            r#" { "jsonrpc" : "2.0" , "method" : "test.echo" , "params" : { "a" : -7 } , "id" : "abc" } "#,
+            r#"{"id":-1.5e3,"jsonrpc":"2.0","method":"test.echo","params":{"a":2}}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":3},"id":null}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":4}}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":5,"b":"\u00e9\n"},"id":0}"#,
+            r#"{"jsonrpc":"2.0","params":{"a":6},"method":"test.echo","id":6}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":[7,"y"],"id":7}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":"8"},"id":8}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{},"id":9}"#,
+            r#"{"jsonrpc":"2.0","method":"test.ech\u006f","params":{"a":10},"id":10}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","method":"test.echo","params":{"a":11},"id":11}"#,
+            r#"{"jsonrpc":"2.0","method":"nope","params":{"a":12},"id":12}"#,
+            r#"{"jsonrpc":"1.0","method":"test.echo","params":{"a":13},"id":13}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":14},"id":01}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":15},"id":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":16},"id":16,"extra":true}"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":{"a":17},"id":17} x"#,
+            r#"{"jsonrpc":"2.0","method":"test.echo","params":null,"id":18}"#,
+        ];
+        let alphabet = b"{}[]\":,\\ 0123456789abcdeflnrtu.-+Ee";
+        let mut state: u64 = 0x5eed;
+        let mut next = move |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(state >> 33).unwrap() % n.max(1)
+        };
+        let mut inputs: Vec<String> = seeds.iter().map(|s| (*s).to_string()).collect();
+        for seed in seeds {
+            for _ in 0..400 {
+                let mut b = seed.as_bytes().to_vec();
+                for _ in 0..=next(2) {
+                    let at = next(b.len() + 1);
+                    match next(3) {
+                        0 if at < b.len() => {
+                            b.remove(at);
+                        }
+                        1 if at < b.len() => b[at] = alphabet[next(alphabet.len())],
+                        _ => b.insert(at, alphabet[next(alphabet.len())]),
+                    }
+                }
+                inputs.push(String::from_utf8(b).unwrap());
+            }
+        }
+        let mut common = 0;
+        for input in &inputs {
+            if ep.read_common(input).is_some() {
+                common += 1;
+            }
+            let one_pass = answer(&ep, input, true).await;
+            let general = answer(&ep, input, false).await;
+            assert_eq!(one_pass, general, "input: {input}");
+        }
+        // Both paths were exercised: the common shape, and inputs it leaves to the general one.
+        assert!(
+            common >= 50,
+            "only {common} inputs took the one-pass reading"
+        );
+        assert!(common < inputs.len() / 2, "{common} of {}", inputs.len());
     }
 }

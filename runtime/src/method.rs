@@ -101,12 +101,21 @@ pub enum Params {
     Slice(bytes::Bytes, std::ops::Range<usize>),
     /// An object assembled by the transport (positional params, REST, header/cookie values).
     Value(Value),
+    /// Already decoded into the method's request type while the request was read (the
+    /// JSON-RPC fast path, see [`ParamsDecoder`]).
+    Decoded(Box<dyn std::any::Any + Send>),
 }
 
 impl Params {
     /// Decodes the parameters into the method's request type.
-    pub fn decode<T: serde::de::DeserializeOwned>(self) -> Result<T, Error> {
+    pub fn decode<T: serde::de::DeserializeOwned + 'static>(self) -> Result<T, Error> {
         let result = match self {
+            Params::Decoded(v) => {
+                return v
+                    .downcast::<T>()
+                    .map(|v| *v)
+                    .map_err(|_| Error::internal("the parameters were decoded as another type"));
+            }
             Params::None => serde_json::from_str("{}"),
             Params::Raw(r) => serde_json::from_str(r.get()),
             Params::Slice(b, r) => serde_json::from_slice(b.get(r).unwrap_or(b"{}")),
@@ -164,6 +173,23 @@ impl Output {
     }
 }
 
+/// Decodes a method's parameters from the start of `text` (a JSON object) straight into its
+/// request type; returns the value and the bytes it took, or `None` when they do not decode
+/// (the caller then takes the general path, which reports the precise error).
+pub type ParamsDecoder = fn(&str) -> Option<(Box<dyn std::any::Any + Send>, usize)>;
+
+/// The [`ParamsDecoder`] of request type `T`.
+pub fn decode_params<T>(text: &str) -> Option<(Box<dyn std::any::Any + Send>, usize)>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
+    match stream.next() {
+        Some(Ok(v)) => Some((Box::new(v), stream.byte_offset())),
+        _ => None,
+    }
+}
+
 /// A method's stack: erased, cloneable, shareable.
 pub type MethodService = BoxCloneSyncService<Call, Output, Error>;
 
@@ -207,6 +233,8 @@ pub struct MethodEntry {
     /// The bare handler, when no layer wraps this method: called directly, skipping the
     /// service stack's per-call clone.
     pub direct: Option<Handler>,
+    /// Decodes the parameters while the request is read (JSON-RPC's one-pass fast path).
+    pub decode: Option<ParamsDecoder>,
 }
 
 impl std::fmt::Debug for MethodEntry {
@@ -235,12 +263,17 @@ impl ServiceDef {
         }
     }
 
-    /// Adds a method with its handler at the bottom of its stack.
-    pub fn method(mut self, info: &'static MethodInfo, handler: Handler) -> ServiceDef {
+    /// Adds a method with its handler at the bottom of its stack; `Req` is the method's
+    /// request type (its parameters as one record).
+    pub fn method<Req>(mut self, info: &'static MethodInfo, handler: Handler) -> ServiceDef
+    where
+        Req: serde::de::DeserializeOwned + Send + 'static,
+    {
         self.methods.push(MethodEntry {
             info,
             service: BoxCloneSyncService::new(HandlerService(handler.clone())),
             direct: Some(handler),
+            decode: Some(decode_params::<Req>),
         });
         self
     }

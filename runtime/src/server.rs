@@ -174,6 +174,7 @@ impl Server {
                     } else {
                         None
                     },
+                    decode: m.decode,
                 };
                 if let Some(name) = m.info.jsonrpc {
                     table.insert(name, entry.clone());

@@ -15,11 +15,8 @@
 //!
 //! A limit fires between the limit and one tick (an eighth of it) later.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// Ticks per limit: a limit fires at most 1/8 late.
@@ -103,35 +100,6 @@ impl Drop for Busy {
         c.last_active
             .store(c.ticks.load(Ordering::Relaxed), Ordering::Relaxed);
         c.busy.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// `inner`, or `None` once the request is overdue.
-    pub(crate) struct Bounded<F> {
-        #[pin]
-        inner: F,
-        busy: Busy,
-        limit: u32,
-    }
-}
-
-impl<F> Bounded<F> {
-    pub(crate) fn new(inner: F, busy: Busy, limit: u32) -> Bounded<F> {
-        Bounded { inner, busy, limit }
-    }
-}
-
-impl<F: Future> Future for Bounded<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match this.inner.poll(cx) {
-            Poll::Ready(v) => Poll::Ready(Some(v)),
-            Poll::Pending if this.busy.overdue(*this.limit) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
     }
 }
 

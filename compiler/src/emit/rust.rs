@@ -1065,7 +1065,8 @@ impl<'a> Package<'a> {
             let info = format!("{modname}::{}_INFO", upper_snake(&camel(&method.name)));
             let _ = writeln!(
                 s,
-                ".method(&{info}, {{ let imp = imp.clone(); {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone(); ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call).await }}) }}) }})",
+                ".method::<{modname}::{}Request>(&{info}, {{ let imp = imp.clone(); {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone(); ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call).await }}) }}) }})",
+                camel(&method.name),
                 mname_of(svc),
                 snake(&method.name)
             );
