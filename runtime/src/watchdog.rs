@@ -35,7 +35,10 @@ pub(crate) struct Limits {
 
 impl Limits {
     pub(crate) fn new(request: Duration, idle: Duration) -> Limits {
-        let shortest = request.min(idle).max(Duration::from_millis(8));
+        // A tick of 1 ms to 1 h: limits of "never" (`Duration::MAX`) stay representable.
+        let shortest = request
+            .min(idle)
+            .clamp(Duration::from_millis(8), Duration::from_secs(8 * 3600));
         let tick = shortest / TICKS_PER_LIMIT;
         let ticks = |d: Duration| -> u32 {
             let n = d.as_nanos().div_ceil(tick.as_nanos().max(1));
@@ -117,6 +120,10 @@ mod tests {
         let l = Limits::new(Duration::from_millis(1), Duration::from_secs(1));
         assert_eq!(l.tick, Duration::from_millis(1));
         assert_eq!(l.request, 1);
+        // "Never" does not overflow.
+        let l = Limits::new(Duration::MAX, Duration::MAX);
+        assert_eq!(l.tick, Duration::from_secs(3600));
+        assert_eq!(l.request, u32::MAX / 2);
     }
 
     #[test]
