@@ -340,29 +340,8 @@ pub struct Bound {
     pub exclusive: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    Email,
-    Uri,
-    Uuid,
-    Ipv4,
-    Ipv6,
-    Hostname,
-    DateTime,
-}
-
-impl Format {
-    pub const ALL: [(&'static str, Format); 7] = [
-        ("email", Format::Email),
-        ("uri", Format::Uri),
-        ("uuid", Format::Uuid),
-        ("ipv4", Format::Ipv4),
-        ("ipv6", Format::Ipv6),
-        ("hostname", Format::Hostname),
-        ("date_time", Format::DateTime),
-    ];
-}
+/// `@format` values (their checks are shared with the runtime).
+pub use svcc_rules::Format;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -480,73 +459,9 @@ pub struct Union {
     pub span: Span,
 }
 
-/// The canonical error codes (gRPC's), which fix the transport statuses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    Cancelled,
-    Unknown,
-    InvalidArgument,
-    DeadlineExceeded,
-    NotFound,
-    AlreadyExists,
-    PermissionDenied,
-    ResourceExhausted,
-    FailedPrecondition,
-    Aborted,
-    OutOfRange,
-    Unimplemented,
-    Internal,
-    Unavailable,
-    DataLoss,
-    Unauthenticated,
-}
-
-impl ErrorKind {
-    /// name, kind, gRPC code, HTTP status.
-    pub const TABLE: [(&'static str, ErrorKind, u8, u16); 16] = [
-        ("cancelled", ErrorKind::Cancelled, 1, 499),
-        ("unknown", ErrorKind::Unknown, 2, 500),
-        ("invalid_argument", ErrorKind::InvalidArgument, 3, 400),
-        ("deadline_exceeded", ErrorKind::DeadlineExceeded, 4, 504),
-        ("not_found", ErrorKind::NotFound, 5, 404),
-        ("already_exists", ErrorKind::AlreadyExists, 6, 409),
-        ("permission_denied", ErrorKind::PermissionDenied, 7, 403),
-        ("resource_exhausted", ErrorKind::ResourceExhausted, 8, 429),
-        ("failed_precondition", ErrorKind::FailedPrecondition, 9, 400),
-        ("aborted", ErrorKind::Aborted, 10, 409),
-        ("out_of_range", ErrorKind::OutOfRange, 11, 400),
-        ("unimplemented", ErrorKind::Unimplemented, 12, 501),
-        ("internal", ErrorKind::Internal, 13, 500),
-        ("unavailable", ErrorKind::Unavailable, 14, 503),
-        ("data_loss", ErrorKind::DataLoss, 15, 500),
-        ("unauthenticated", ErrorKind::Unauthenticated, 16, 401),
-    ];
-
-    pub fn from_name(name: &str) -> Option<ErrorKind> {
-        Self::TABLE.iter().find(|r| r.0 == name).map(|r| r.1)
-    }
-
-    fn row(self) -> (&'static str, ErrorKind, u8, u16) {
-        Self::TABLE
-            .iter()
-            .copied()
-            .find(|r| r.1 == self)
-            .unwrap_or(("unknown", ErrorKind::Unknown, 2, 500))
-    }
-
-    pub fn name(self) -> &'static str {
-        self.row().0
-    }
-
-    pub fn grpc_code(self) -> u8 {
-        self.row().2
-    }
-
-    pub fn http_status(self) -> u16 {
-        self.row().3
-    }
-}
+/// The canonical error codes (gRPC's), which fix the transport statuses: the runtime's
+/// table, shared through `svcc-rules`.
+pub use svcc_rules::Code as ErrorKind;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorDef {

@@ -339,12 +339,7 @@ fn error_from_jsonrpc(obj: &Value) -> Error {
     let kind = code
         .as_deref()
         .and_then(Code::from_str_code)
-        .or_else(|| {
-            crate::error::TABLE
-                .iter()
-                .find(|r| crate::error::jsonrpc_codes::APPLICATION_BASE + i64::from(r.2) == num)
-                .map(|r| r.0)
-        })
+        .or_else(|| Code::from_declared_jsonrpc(num))
         .unwrap_or(match num {
             crate::error::jsonrpc_codes::INVALID_PARAMS
             | crate::error::jsonrpc_codes::INVALID_REQUEST => Code::InvalidArgument,

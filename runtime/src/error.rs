@@ -5,111 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// The canonical error codes (gRPC's), which fix every transport's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    Cancelled,
-    Unknown,
-    InvalidArgument,
-    DeadlineExceeded,
-    NotFound,
-    AlreadyExists,
-    PermissionDenied,
-    ResourceExhausted,
-    FailedPrecondition,
-    Aborted,
-    OutOfRange,
-    Unimplemented,
-    Internal,
-    Unavailable,
-    DataLoss,
-    Unauthenticated,
-}
-
-/// `(code, name, gRPC code, HTTP status)`: the one table every transport uses.
-pub const TABLE: [(Code, &str, u16, u16); 16] = [
-    (Code::Cancelled, "CANCELLED", 1, 499),
-    (Code::Unknown, "UNKNOWN", 2, 500),
-    (Code::InvalidArgument, "INVALID_ARGUMENT", 3, 400),
-    (Code::DeadlineExceeded, "DEADLINE_EXCEEDED", 4, 504),
-    (Code::NotFound, "NOT_FOUND", 5, 404),
-    (Code::AlreadyExists, "ALREADY_EXISTS", 6, 409),
-    (Code::PermissionDenied, "PERMISSION_DENIED", 7, 403),
-    (Code::ResourceExhausted, "RESOURCE_EXHAUSTED", 8, 429),
-    (Code::FailedPrecondition, "FAILED_PRECONDITION", 9, 400),
-    (Code::Aborted, "ABORTED", 10, 409),
-    (Code::OutOfRange, "OUT_OF_RANGE", 11, 400),
-    (Code::Unimplemented, "UNIMPLEMENTED", 12, 501),
-    (Code::Internal, "INTERNAL", 13, 500),
-    (Code::Unavailable, "UNAVAILABLE", 14, 503),
-    (Code::DataLoss, "DATA_LOSS", 15, 500),
-    (Code::Unauthenticated, "UNAUTHENTICATED", 16, 401),
-];
-
-/// The standard JSON-RPC 2.0 codes.
-pub mod jsonrpc_codes {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const METHOD_NOT_FOUND: i64 = -32601;
-    pub const INVALID_PARAMS: i64 = -32602;
-    pub const INTERNAL_ERROR: i64 = -32603;
-    /// Application errors: `APPLICATION_BASE + gRPC code` (1005 for `not_found`, …).
-    pub const APPLICATION_BASE: i64 = 1000;
-}
-
-impl Code {
-    fn row(self) -> (Code, &'static str, u16, u16) {
-        TABLE
-            .iter()
-            .copied()
-            .find(|r| r.0 == self)
-            .unwrap_or((Code::Unknown, "UNKNOWN", 2, 500))
-    }
-
-    /// The string code used when no declared error applies (`NOT_FOUND`, …).
-    pub fn as_str(self) -> &'static str {
-        self.row().1
-    }
-
-    pub fn grpc(self) -> u16 {
-        self.row().2
-    }
-
-    pub fn http_status(self) -> u16 {
-        self.row().3
-    }
-
-    /// The JSON-RPC `error.code` of application errors of this kind.
-    pub fn jsonrpc(self) -> i64 {
-        match self {
-            Code::InvalidArgument => jsonrpc_codes::INVALID_PARAMS,
-            Code::Internal | Code::Unknown | Code::DataLoss => jsonrpc_codes::INTERNAL_ERROR,
-            other => jsonrpc_codes::APPLICATION_BASE + i64::from(other.grpc()),
-        }
-    }
-
-    pub fn from_str_code(s: &str) -> Option<Code> {
-        TABLE.iter().find(|r| r.1 == s).map(|r| r.0)
-    }
-
-    pub fn from_http_status(status: u16) -> Code {
-        match status {
-            400 => Code::InvalidArgument,
-            401 => Code::Unauthenticated,
-            403 => Code::PermissionDenied,
-            404 => Code::NotFound,
-            409 => Code::AlreadyExists,
-            413 => Code::ResourceExhausted,
-            429 => Code::ResourceExhausted,
-            499 => Code::Cancelled,
-            501 => Code::Unimplemented,
-            503 => Code::Unavailable,
-            504 => Code::DeadlineExceeded,
-            _ => Code::Internal,
-        }
-    }
-}
+/// The canonical error codes with their gRPC codes, HTTP statuses and JSON-RPC codes, and
+/// the standard JSON-RPC codes: one table, shared with the compiler through `svcc-rules`.
+pub use svcc_rules::{Code, jsonrpc_codes};
 
 /// One broken rule of a request: where, which rule, and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +87,7 @@ impl Error {
     /// own errors -32602 (invalid params, validation), -32603 (internal) or `1000 + gRPC code`.
     pub fn jsonrpc_code(&self) -> i64 {
         if self.declared {
-            jsonrpc_codes::APPLICATION_BASE + i64::from(self.kind.grpc())
+            self.kind.declared_jsonrpc()
         } else {
             self.kind.jsonrpc()
         }

@@ -203,7 +203,7 @@ impl Validator {
     /// `@format`.
     pub fn format(&mut self, s: &str, f: Format) {
         if !f.check(s) {
-            self.report("format", format!("must be a valid {}", f.name()));
+            self.report("format", format!("must be a valid {}", f.describe()));
         }
     }
 
@@ -256,78 +256,8 @@ impl Pattern {
     }
 }
 
-/// `@format` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Email,
-    Uri,
-    Uuid,
-    Ipv4,
-    Ipv6,
-    Hostname,
-    DateTime,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Email => "email address",
-            Format::Uri => "URI",
-            Format::Uuid => "UUID",
-            Format::Ipv4 => "IPv4 address",
-            Format::Ipv6 => "IPv6 address",
-            Format::Hostname => "hostname",
-            Format::DateTime => "RFC 3339 date-time",
-        }
-    }
-
-    pub fn check(self, s: &str) -> bool {
-        match self {
-            Format::Email => is_email(s),
-            Format::Uri => is_uri(s),
-            Format::Uuid => uuid::Uuid::try_parse(s).is_ok() && s.len() == 36,
-            Format::Ipv4 => s.parse::<std::net::Ipv4Addr>().is_ok(),
-            Format::Ipv6 => s.parse::<std::net::Ipv6Addr>().is_ok(),
-            Format::Hostname => is_hostname(s),
-            Format::DateTime => s.parse::<crate::wire::Timestamp>().is_ok(),
-        }
-    }
-}
-
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && local.len() <= 64
-        && !local.contains(char::is_whitespace)
-        && domain.contains('.')
-        && is_hostname(domain)
-}
-
-fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        && !rest.is_empty()
-        && !s.contains(char::is_whitespace)
-}
-
-fn is_hostname(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
+/// `@format` values and their checks, shared with the compiler through `svcc-rules`.
+pub use svcc_rules::Format;
 
 #[cfg(test)]
 mod tests {

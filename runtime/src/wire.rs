@@ -32,6 +32,11 @@ impl fmt::Display for Timestamp {
 impl FromStr for Timestamp {
     type Err = String;
     fn from_str(s: &str) -> Result<Timestamp, String> {
+        // The shared rule first: the time crate also takes any separator in place of `T` and
+        // leap seconds, which the contract's wire form (and the compiler) do not.
+        if !svcc_rules::is_date_time(s) {
+            return Err(format!("`{s}` is not an RFC 3339 timestamp"));
+        }
         time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
             .map(Timestamp)
             .map_err(|_| format!("`{s}` is not an RFC 3339 timestamp"))
@@ -271,5 +276,111 @@ mod tests {
         let b: Bytes = serde_json::from_str("\"aGVsbG8=\"").unwrap();
         assert_eq!(b.0, b"hello");
         assert!(serde_json::from_str::<Bytes>("\"!!\"").is_err());
+    }
+
+    /// The compiler checks a contract's defaults and examples with `svcc-rules`; the server
+    /// decodes requests with these types. They must agree on every string, or an example the
+    /// compiler accepted would be refused at run time (or the other way round).
+    #[test]
+    fn the_compilers_wire_checks_agree_with_the_decoders() {
+        let mut corpus: Vec<String> = [
+            "2024-05-01T12:30:00Z",
+            "2024-05-01t12:30:00z",
+            "2024-05-01T12:30:00.123456789+02:00",
+            "2024-05-01T12:30:00.1234567891Z",
+            "2024-05-01T12:30:00+24:00",
+            "2024-05-01T12:30:00-00:00",
+            "2024-05-01T23:59:60Z",
+            "2024-06-30T23:59:60Z",
+            "2024-05-01T24:00:00Z",
+            "2024-05-01T12:30:00",
+            "2024-05-01T12:30Z",
+            "2024-05-01 12:30:00Z",
+            "2024-02-30T00:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+            "2024-05-01T12:30:00.Z",
+            "+2024-05-01T12:30:00Z",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "0000-01-01",
+            "1.5s",
+            "0s",
+            "-3s",
+            "-0s",
+            "1.s",
+            ".5s",
+            "1.0000000001s",
+            "1.000000001s",
+            "99999999999999999999s",
+            "+1s",
+            "1e3s",
+            "-12.50",
+            "12.",
+            ".5",
+            "-",
+            "1e5",
+            "007",
+            "1_000",
+            "aGVsbG8=",
+            "aGVsbG8",
+            "aGVsbG8==",
+            "aGVsbA=",
+            "a",
+            "ab==",
+            "a===",
+            "-_-_",
+            "+/+/",
+            "",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
+        // Every seed with one character changed, so the edges are probed too.
+        let seeds = corpus.clone();
+        for seed in &seeds {
+            for i in 0..seed.len() {
+                for c in ['0', '9', '-', ':', '.', 'Z', '=', 's', '+'] {
+                    let mut v = seed.clone().into_bytes();
+                    v[i] = c as u8;
+                    corpus.push(String::from_utf8_lossy(&v).into_owned());
+                }
+            }
+        }
+        for s in &corpus {
+            let json = serde_json::to_string(s).unwrap();
+            assert_eq!(
+                svcc_rules::is_date_time(s),
+                s.parse::<Timestamp>().is_ok(),
+                "date-time {s:?}"
+            );
+            assert_eq!(
+                svcc_rules::is_date(s),
+                s.parse::<Date>().is_ok(),
+                "date {s:?}"
+            );
+            assert_eq!(
+                svcc_rules::is_duration(s),
+                s.parse::<Duration>().is_ok(),
+                "duration {s:?}"
+            );
+            assert_eq!(
+                svcc_rules::is_decimal(s),
+                s.parse::<Decimal>().is_ok(),
+                "decimal {s:?}"
+            );
+            assert_eq!(
+                svcc_rules::is_base64(s),
+                serde_json::from_str::<Bytes>(&json).is_ok(),
+                "bytes {s:?}"
+            );
+            assert_eq!(
+                svcc_rules::is_uuid(s),
+                serde_json::from_str::<uuid::Uuid>(&json).is_ok() && s.len() == 36,
+                "uuid {s:?}"
+            );
+        }
     }
 }

@@ -844,7 +844,7 @@ impl Builder<'_> {
             .throws
             .iter()
             .filter_map(|e| self.model.error(e))
-            .map(|e| format!("`{}` ({})", e.code, 1000 + i64::from(e.kind.grpc_code())))
+            .map(|e| format!("`{}` ({})", e.code, e.kind.declared_jsonrpc()))
             .collect();
         codes.dedup();
         let mut description = "The JSON-RPC response: `result`, or `error`.".to_string();

@@ -227,7 +227,7 @@ fn lower_decl(
             let k = match ErrorKind::from_name(&kind.name) {
                 Some(k) => k,
                 None => {
-                    let s = suggest(&kind.name, ErrorKind::TABLE.iter().map(|r| r.0));
+                    let s = suggest(&kind.name, ErrorKind::ALL.iter().map(|k| k.name()));
                     r.report(diag::bad_error_kind(kind.span, &kind.name, s));
                     ErrorKind::Unknown
                 }
