@@ -143,12 +143,20 @@ fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValu
     res
 }
 
-/// The caller's id when it is printable text, else a fresh UUID v4.
+/// The request id: the caller's (`X-Request-Id` or the configured header) when it is printable
+/// text, else a fresh UUID v4.
 fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
     match sent {
         Some(v) if !v.is_empty() && v.to_str().is_ok() => v.clone(),
-        _ => crate::request_id::fresh(),
+        _ => fresh_request_id(),
     }
+}
+
+/// A fresh id: a UUID v4 (from a thread-local RNG, `uuid/fast-rng`) formatted on the stack.
+fn fresh_request_id() -> HeaderValue {
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
 }
 
 /// JSON-RPC paths are answered here; the rest goes to the router. The router's future is

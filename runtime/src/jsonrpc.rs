@@ -105,18 +105,16 @@ impl Endpoint {
                 Box::pin(self.batch(ctx, items));
             return batch.await;
         }
-        if common && let Some(fast) = self.read_common(text) {
-            return self.answer_common(ctx, fast).await;
+        if common && let Some(req) = self.read_common(text) {
+            let (reply, headers) = call_method(req.entry, ctx, req.params, req.id).await;
+            return single_response(reply, headers);
         }
         let single: &RawValue = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => return json_response(parse_error(&e.to_string()), Vec::new()),
         };
         let (reply, headers) = self.one(ctx, single, Some((&body, text))).await;
-        match reply {
-            Some(r) => json_response(r, headers),
-            None => no_content(headers),
-        }
+        single_response(reply, headers)
     }
 
     async fn batch(&self, ctx: Context, items: Vec<&RawValue>) -> Response {
@@ -228,18 +226,39 @@ impl Endpoint {
             Ok(p) => p,
             Err(e) => return (reply_to(error_object_reply(id_text, &e)), Vec::new()),
         };
-        let call = Call {
-            ctx,
-            info: entry.info,
-            params,
-        };
-        match invoke(entry, call).await {
-            Ok(out) => (
-                reply_to(success_reply(id_text, out.body.as_deref())),
-                out.headers,
-            ),
-            Err(e) => (reply_to(error_object_reply(id_text, &e)), Vec::new()),
-        }
+        call_method(entry, ctx, params, id).await
+    }
+}
+
+/// Runs a method and writes its reply: `None` for a notification (`id` absent), and the
+/// response headers from `@header`/`@cookie` results.
+async fn call_method(
+    entry: &MethodEntry,
+    ctx: Context,
+    params: Params,
+    id: Option<&str>,
+) -> (Option<String>, Vec<(axum::http::HeaderName, HeaderValue)>) {
+    let call = Call {
+        ctx,
+        info: entry.info,
+        params,
+    };
+    let id_text = id.unwrap_or("null");
+    let (text, headers) = match invoke(entry, call).await {
+        Ok(out) => (success_reply(id_text, out.body.as_deref()), out.headers),
+        Err(e) => (error_object_reply(id_text, &e), Vec::new()),
+    };
+    (id.map(|_| text), headers)
+}
+
+/// The HTTP response to a single request: its reply, or 204 for a notification.
+fn single_response(
+    reply: Option<String>,
+    headers: Vec<(axum::http::HeaderName, HeaderValue)>,
+) -> Response {
+    match reply {
+        Some(r) => json_response(r, headers),
+        None => no_content(headers),
     }
 }
 
@@ -319,23 +338,6 @@ impl Endpoint {
             params: params.unwrap_or(Params::None),
             id,
         })
-    }
-
-    async fn answer_common(&self, ctx: Context, req: Common<'_>) -> Response {
-        let call = Call {
-            ctx,
-            info: req.entry.info,
-            params: req.params,
-        };
-        let id = req.id.unwrap_or("null");
-        let (text, headers) = match invoke(req.entry, call).await {
-            Ok(out) => (success_reply(id, out.body.as_deref()), out.headers),
-            Err(e) => (error_object_reply(id, &e), Vec::new()),
-        };
-        match req.id {
-            Some(_) => json_response(text, headers),
-            None => no_content(headers),
-        }
     }
 }
 

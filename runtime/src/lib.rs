@@ -9,7 +9,6 @@ mod dispatch;
 pub mod error;
 pub mod jsonrpc;
 pub mod method;
-mod request_id;
 pub mod rest;
 pub mod server;
 pub mod validate;

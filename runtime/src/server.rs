@@ -464,11 +464,7 @@ fn body_error(e: &axum::Error) -> Response {
         .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
         .is_some();
     if too_large {
-        let err = Error {
-            http_status: Some(413),
-            ..Error::new(Code::ResourceExhausted, "the request body is too large")
-        };
-        crate::rest::error_response(&err)
+        crate::dispatch::too_large()
     } else {
         crate::rest::error_response(&Error::invalid_argument(format!(
             "cannot read the body: {e}"
