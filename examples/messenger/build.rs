@@ -1,4 +1,4 @@
 //! Compiles the messenger contracts into Rust (`$OUT_DIR/svc.rs`).
-fn main() -> Result<(), svcc::build::BuildError> {
-    svcc::build::compile(&["idl"], &["idl"])
+fn main() -> Result<(), svcc_build::BuildError> {
+    svcc_build::compile(&["idl"], &["idl"])
 }

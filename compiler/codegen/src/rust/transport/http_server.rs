@@ -1,0 +1,120 @@
+//! Server glue for JSON-RPC 2.0 and REST: `{Service}Server`, which turns an implementation of
+//! the service trait into the runtime's `ServiceDef` (one entry per method, each with its
+//! request type and description), and one `invoke_…` function per method that decodes,
+//! validates and calls the implementation. The runtime routes both transports to the same
+//! entries, so one generator serves both.
+
+use super::{ServiceGenerator, ServiceNames};
+use crate::rust::{
+    PV, Package, RT, camel, field_ident, lit_str, lower_camel, mname_of, snake, upper_snake,
+};
+use std::fmt::Write as _;
+use svcc_model::{Location, Method, MethodResult, Service};
+
+/// Generates `{Service}Server` and its invoke functions.
+#[derive(Debug)]
+pub(super) struct HttpServer;
+
+impl ServiceGenerator for HttpServer {
+    fn generate(&self, pkg: &Package<'_>, svc: &Service, names: &ServiceNames, s: &mut String) {
+        let (sname, modname) = (names.service.as_str(), names.module.as_str());
+        let _ = writeln!(
+            s,
+            "/// Serves a [`{sname}`] implementation over the transports the contract names.\n#[derive(Debug)]\npub struct {sname}Server<T>({PV}::Arc<T>);\n"
+        );
+        let _ = writeln!(s, "impl<T: {sname}> {sname}Server<T> {{
+            pub fn new(implementation: T) -> Self {{ {sname}Server({PV}::Arc::new(implementation)) }}
+            pub fn from_arc(implementation: {PV}::Arc<T>) -> Self {{ {sname}Server(implementation) }}
+            /// The service's methods, ready for [`{RT}::Server::service`].
+            pub fn into_service(self) -> {PV}::ServiceDef {{
+                let imp = self.0;
+                {PV}::ServiceDef::new({}, {})", lit_str(&svc.name), lit_str(&lower_camel(&svc.name)));
+        for method in &svc.methods {
+            if method.settings.handler.is_some() {
+                continue;
+            }
+            let info = format!("{modname}::{}_INFO", upper_snake(&camel(&method.name)));
+            let _ = writeln!(
+                s,
+                ".method::<{modname}::{}Request>(&{info}, {{ let imp = imp.clone(); {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone(); ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call).await }}) }}) }})",
+                camel(&method.name),
+                mname_of(svc),
+                snake(&method.name)
+            );
+        }
+        s.push_str("}\n}\n\n");
+        for method in &svc.methods {
+            if method.settings.handler.is_some() {
+                continue;
+            }
+            s.push_str(&invoke_fn(pkg, svc, method, sname, modname));
+        }
+    }
+}
+
+/// The function that decodes, validates and hands one call to the implementation.
+fn invoke_fn(
+    pkg: &Package<'_>,
+    svc: &Service,
+    method: &Method,
+    sname: &str,
+    modname: &str,
+) -> String {
+    let base = camel(&method.name);
+    let names: Vec<String> = method.params.iter().map(|p| pkg.fid(p)).collect();
+    let destructure = format!("{modname}::{base}Request {{ {} }}", names.join(", "));
+    let args = if names.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", names.join(", "))
+    };
+    let ok_body = match &method.result {
+        MethodResult::Empty => {
+            format!("Ok(_) => ::core::result::Result::Ok({PV}::Output::empty()),")
+        }
+        MethodResult::Single(_) => format!("Ok(r) => {PV}::Output::json(&r),"),
+        MethodResult::Named(results) => {
+            let mut h = String::new();
+            for r in results {
+                let f = pkg.fid(r);
+                let set = match &r.location {
+                    Location::Header(name) => format!(
+                        "out.header({}, &v.to_string());",
+                        lit_str(&name.to_ascii_lowercase())
+                    ),
+                    Location::Cookie(name) => {
+                        format!("out.cookie({}, &v.to_string());", lit_str(name))
+                    }
+                    _ => continue,
+                };
+                if r.optional {
+                    let _ = write!(
+                        h,
+                        "if let ::core::option::Option::Some(v) = &r.{f} {{ {set} }}"
+                    );
+                } else {
+                    let _ = write!(h, "{{ let v = &r.{f}; {set} }}");
+                }
+            }
+            let binding = if h.is_empty() { "out" } else { "mut out" };
+            format!(
+                "Ok(r) => {{ let {binding} = {PV}::Output::json(&r)?; {h} ::core::result::Result::Ok(out) }}"
+            )
+        }
+    };
+    format!(
+            "#[allow(deprecated, clippy::let_unit_value)]
+            async fn invoke_{}_{}<T: {sname}>(imp: &T, call: {PV}::Call) -> ::core::result::Result<{PV}::Output, {RT}::Error> {{
+                let req: {modname}::{base}Request = call.params.decode()?;
+                {RT}::Validate::validate(&req).map_err({RT}::Error::validation)?;
+                let {destructure} = req;
+                match imp.{}(call.ctx{args}).await {{
+                    {ok_body}
+                    Err(e) => ::core::result::Result::Err(e.into_error()),
+                }}
+            }}\n\n",
+            mname_of(svc),
+            snake(&method.name),
+            field_ident(&method.name)
+        )
+}

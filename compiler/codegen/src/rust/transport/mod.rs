@@ -1,0 +1,49 @@
+//! The per-transport seam of the Rust target, in the spirit of prost-build's
+//! `ServiceGenerator`: types, validators, errors and the service trait are written once by the
+//! package writer; everything that binds a service to a transport is one [`ServiceGenerator`]
+//! in its own file. A new transport (gRPC, Kafka) is a new file and one line in
+//! [`generators`].
+
+mod client;
+mod http_server;
+mod jsonrpc_batch;
+
+use super::{Package, RustOptions};
+use svcc_model::Service;
+
+/// The Rust names every generator of a service builds on.
+#[derive(Debug)]
+pub(super) struct ServiceNames {
+    /// The service trait (`UserService`).
+    pub service: String,
+    /// The module of its per-method types (`user_service`).
+    pub module: String,
+}
+
+/// Writes the code that binds one service to a transport.
+pub(super) trait ServiceGenerator {
+    /// Appends the code for `svc` (declared in `package`) to `out`.
+    fn generate(
+        &self,
+        package: &Package<'_>,
+        svc: &Service,
+        names: &ServiceNames,
+        out: &mut String,
+    );
+}
+
+/// The generators the options ask for, in the order their code is written.
+pub(super) fn generators(options: &RustOptions) -> Vec<&'static dyn ServiceGenerator> {
+    let mut out: Vec<&'static dyn ServiceGenerator> = Vec::new();
+    if options.server {
+        out.push(&http_server::HttpServer);
+    }
+    if options.client {
+        out.extend([
+            &client::JSONRPC as &dyn ServiceGenerator,
+            &client::REST,
+            &jsonrpc_batch::JsonRpcBatch,
+        ]);
+    }
+    out
+}

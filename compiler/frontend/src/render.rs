@@ -1,0 +1,306 @@
+//! Rendering diagnostics: `human` (miette's graphical report), `json` (JSON Lines) and
+//! `github` (GitHub Actions workflow commands).
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+use std::fmt;
+use svcc_model::source::{SourceMap, Span};
+use svcc_model::{Diagnostic, Severity};
+
+/// Output format of diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// Fixed width so output is stable in tests and logs.
+pub const WIDTH: usize = 100;
+
+/// Renders one diagnostic in the human format.
+pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(WIDTH)
+        .with_links(false);
+    let report = Report::new(d, sources);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        // Rendering only fails on a formatter error; fall back to one plain line.
+        out = plain(d, sources);
+    }
+    out
+}
+
+/// `file:line:col: severity[code]: message` — the fallback and the summary form.
+pub fn plain(d: &Diagnostic, sources: &SourceMap) -> String {
+    let loc = Location::of(d.primary, sources);
+    format!(
+        "{}:{}:{}: {}[{}]: {}\n",
+        loc.file,
+        loc.line,
+        loc.column,
+        severity_word(d.severity),
+        d.code,
+        d.message
+    )
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A 1-based location; the end is exclusive (the position just after the span).
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl Location {
+    pub fn of(span: Span, sources: &SourceMap) -> Location {
+        if sources.is_empty() || span.file.0 as usize >= sources.len() {
+            return Location {
+                file: String::new(),
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            };
+        }
+        let f = sources.get(span.file);
+        let (line, column) = f.line_col(span.start as usize);
+        let (end_line, end_column) = f.line_col(span.end as usize);
+        Location {
+            file: f.path.display().to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLabel {
+    #[serde(flatten)]
+    location: Location,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    severity: Severity,
+    code: &'a str,
+    message: &'a str,
+    #[serde(flatten)]
+    location: Location,
+    label: Option<&'a str>,
+    help: Option<&'a str>,
+    labels: Vec<JsonLabel>,
+}
+
+/// One JSON object (one line, no trailing newline).
+pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
+    let j = JsonDiagnostic {
+        severity: d.severity,
+        code: &d.code,
+        message: &d.message,
+        location: Location::of(d.primary, sources),
+        label: d.primary_label.as_deref(),
+        help: d.help.as_deref(),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| JsonLabel {
+                location: Location::of(l.span, sources),
+                message: l.message.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&j).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// One GitHub Actions workflow command.
+pub fn github(d: &Diagnostic, sources: &SourceMap) -> String {
+    let loc = Location::of(d.primary, sources);
+    let kind = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut message = d.message.clone();
+    if let Some(h) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(h);
+    }
+    format!(
+        "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+        escape_property(&loc.file),
+        loc.line,
+        loc.column,
+        loc.end_line,
+        loc.end_column,
+        escape_property(&format!("svcc {}", d.code)),
+        escape_data(&message)
+    )
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Adapter from our diagnostic to miette's. Labels in other files become related reports.
+struct Report {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl Report {
+    fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
+        let file = d.primary.file;
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            d.primary_label.clone(),
+            to_source_span(d.primary),
+        )];
+        let mut related = Vec::new();
+        for l in &d.labels {
+            if l.span.file == file {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    to_source_span(l.span),
+                ));
+            } else {
+                related.push(Report {
+                    message: l.message.clone(),
+                    code: String::new(),
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    source: named_source(l.span, sources),
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        Some(l.message.clone()),
+                        to_source_span(l.span),
+                    )],
+                    related: Vec::new(),
+                });
+            }
+        }
+        Report {
+            message: d.message.clone(),
+            code: d.code.clone(),
+            severity: match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
+            help: d.help.clone(),
+            source: named_source(d.primary, sources),
+            labels,
+            related,
+        }
+    }
+}
+
+fn named_source(span: Span, sources: &SourceMap) -> Option<NamedSource<String>> {
+    if span.file.0 as usize >= sources.len() {
+        return None;
+    }
+    let f = sources.get(span.file);
+    Some(NamedSource::new(
+        f.path.display().to_string(),
+        f.text.clone(),
+    ))
+}
+
+fn to_source_span(s: Span) -> SourceSpan {
+    SourceSpan::new((s.start as usize).into(), s.len())
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// The closing line: `svcc: 2 errors, 1 warning (3 files)`.
+pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    if errors == 0 && warnings == 0 {
+        format!("svcc: {} checked, no problems", plural(files, "file"))
+    } else {
+        format!(
+            "svcc: {}, {} ({} checked)",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(files, "file")
+        )
+    }
+}
