@@ -1,0 +1,138 @@
+//! Golden files: every target's output for the repository's test contracts is committed
+//! beside them (`tests/codegen/golden/`, `examples/messenger/golden/`), so every change to a
+//! generator is a diff a reviewer reads. Re-bless after an intended change with
+//! `UPDATE_EXPECT=1 cargo test -p svcc-codegen --test golden`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Every file below `dir`, by path relative to it.
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Compiles the contracts in `project/inputs` (as its build.rs does, from `project`) and
+/// compares each target's files with `project/golden/<target>/`.
+fn check(project: &str, inputs: &str) -> Vec<String> {
+    let dir = root().join(project);
+    let files = svcc_frontend::collect_inputs(&[dir.join(inputs)]).unwrap();
+    let options = svcc_frontend::Options {
+        include: vec![dir.join(inputs)],
+        ..Default::default()
+    };
+    let comp = svcc_frontend::compile(&files, &options);
+    assert!(!comp.has_errors(), "{project}: {:?}", comp.diagnostics);
+    let cx = svcc_codegen::Context {
+        // What `svcc_build::compile(&["<inputs>"], …)` writes in the first line.
+        source_note: inputs.to_string(),
+    };
+    let bless = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut failures = Vec::new();
+    for target in svcc_codegen::TARGETS {
+        let generated: BTreeMap<String, String> = target
+            .generate(&comp.model, &Default::default(), &cx)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.path, f.contents))
+            .collect();
+        let golden_dir = dir.join("golden").join(target.name());
+        if bless {
+            let _ = std::fs::remove_dir_all(&golden_dir);
+            for (path, text) in &generated {
+                let p = golden_dir.join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, text).unwrap();
+            }
+            continue;
+        }
+        let golden = read_tree(&golden_dir);
+        for (path, text) in &generated {
+            match golden.get(path) {
+                None => failures.push(format!("{project}: {}/{path} is new", target.name())),
+                Some(g) if g != text => {
+                    let line = g
+                        .lines()
+                        .zip(text.lines())
+                        .position(|(a, b)| a != b)
+                        .map_or_else(|| g.lines().count().min(text.lines().count()), |i| i)
+                        + 1;
+                    failures.push(format!(
+                        "{project}: {}/{path} differs from line {line}:\n  golden:    {}\n  generated: {}",
+                        target.name(),
+                        g.lines().nth(line - 1).unwrap_or("<end>"),
+                        text.lines().nth(line - 1).unwrap_or("<end>")
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        for path in golden.keys().filter(|p| !generated.contains_key(*p)) {
+            failures.push(format!(
+                "{project}: {}/{path} is no longer generated",
+                target.name()
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn generated_output_matches_the_golden_files() {
+    let mut failures = check("tests/codegen", "contracts");
+    failures.extend(check("examples/messenger", "idl"));
+    assert!(
+        failures.is_empty(),
+        "{}\n\nre-bless after an intended change: UPDATE_EXPECT=1 cargo test -p svcc-codegen --test golden",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let dir = root().join("examples/messenger/idl");
+    let files = svcc_frontend::collect_inputs(std::slice::from_ref(&dir)).unwrap();
+    let options = svcc_frontend::Options {
+        include: vec![dir],
+        ..Default::default()
+    };
+    let a = svcc_frontend::compile(&files, &options);
+    let b = svcc_frontend::compile(&files, &options);
+    for target in svcc_codegen::TARGETS {
+        let cx = svcc_codegen::Context::default();
+        assert_eq!(
+            target.generate(&a.model, &Default::default(), &cx).unwrap(),
+            target.generate(&b.model, &Default::default(), &cx).unwrap(),
+            "{}",
+            target.name()
+        );
+    }
+}
