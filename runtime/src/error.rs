@@ -132,21 +132,37 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// A declared error of a contract (generated types implement it).
-pub trait ApiError: Sized {
+pub trait ApiError: Sized + serde::Serialize + serde::de::DeserializeOwned {
     /// The stable string code (`USER_NOT_FOUND`).
     const CODE: &'static str;
     const KIND: Code;
     /// `@http_status`, when the contract overrides the kind's status.
     const HTTP_STATUS: Option<u16> = None;
+    /// The message sent with the error (the first line of its docs, or its code).
+    const MESSAGE: &'static str;
 
     /// The message sent with the error.
-    fn message(&self) -> String;
+    fn message(&self) -> String {
+        Self::MESSAGE.to_string()
+    }
 
-    /// The payload as a JSON object.
-    fn payload(&self) -> Value;
+    /// The payload as a JSON object (the error's fields).
+    fn payload(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
 
     /// Rebuilds the error from a payload (clients decoding responses).
-    fn from_payload(data: &Value) -> Option<Self>;
+    fn from_payload(data: &Value) -> Option<Self> {
+        serde_json::from_value(data.clone()).ok()
+    }
+
+    /// This error, when `e` carries its code and a payload that decodes.
+    fn recognize(e: &Error) -> Option<Self> {
+        if e.code != Self::CODE {
+            return None;
+        }
+        e.data.as_ref().and_then(Self::from_payload)
+    }
 
     fn to_error(&self) -> Error {
         Error {

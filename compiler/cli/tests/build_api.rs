@@ -132,7 +132,13 @@ fn cli_build_writes_svc_rs_and_reports() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(out.join("svc.rs").is_file());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("generated 5 files"));
+    // svc.rs, one file per package (four), and the OpenAPI document the server serves.
+    assert!(out.join("openapi.json").is_file());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("generated 6 files"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_svcc"))
         .args([
             "build",

@@ -1201,11 +1201,14 @@ fn apply(s: &mut Schema, c: &Constraints) {
     }
 }
 
-/// The merged document of every package, as JSON (embedded by the Rust target for
-/// `/openapi.json`).
+/// The merged document of every package, as pretty JSON (written beside the Rust target's
+/// `svc.rs` as `openapi.json`, served at `/openapi.json`).
 pub fn merged_json(model: &Model) -> String {
     let names: Vec<&str> = model.packages.iter().map(|p| p.name.as_str()).collect();
-    serde_json::to_string(&document(model, &names)).unwrap_or_else(|_| json!({}).to_string())
+    let mut text = serde_json::to_string_pretty(&document(model, &names))
+        .unwrap_or_else(|_| json!({}).to_string());
+    text.push('\n');
+    text
 }
 
 /// A `content` map with one media type and its schema.

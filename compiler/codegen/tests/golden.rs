@@ -83,7 +83,7 @@ fn check(project: &str, inputs: &str) -> Vec<String> {
                         .lines()
                         .zip(text.lines())
                         .position(|(a, b)| a != b)
-                        .map_or_else(|| g.lines().count().min(text.lines().count()), |i| i)
+                        .unwrap_or_else(|| g.lines().count().min(text.lines().count()))
                         + 1;
                     failures.push(format!(
                         "{project}: {}/{path} differs from line {line}:\n  golden:    {}\n  generated: {}",

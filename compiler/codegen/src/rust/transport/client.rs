@@ -2,7 +2,7 @@
 //! implements the service trait, so a client can stand in for the service; a method the
 //! transport does not carry answers `Unimplemented`.
 
-use super::{ServiceGenerator, ServiceNames};
+use super::{ServiceGenerator, ServiceNames, helper_name};
 use crate::rust::{Package, RT, camel, field_ident, lit_str, upper_snake};
 use std::fmt::Write as _;
 use svcc_model::{Method, MethodResult, Service};
@@ -44,6 +44,7 @@ impl ServiceGenerator for Client {
             return;
         }
         let cname = format!("{sname}{kind}Client");
+        let accessor = helper_name(svc, "transport");
         let _ = writeln!(
             s,
             "/// A client of [`{sname}`] over {doc_text}. It implements the service trait, so it can stand in for the service.\n#[derive(Debug, Clone)]\npub struct {cname} {{ inner: {RT}::client::{transport}Client }}\n"
@@ -51,9 +52,9 @@ impl ServiceGenerator for Client {
         let _ = writeln!(s, "impl {cname} {{
             pub fn new(config: {RT}::client::ClientConfig) -> Self {{ {cname} {{ inner: {RT}::client::{transport}Client::new(config) }} }}
             /// The underlying transport (configuration, batches).
-            pub fn transport(&self) -> &{RT}::client::{transport}Client {{ &self.inner }}
+            pub fn {accessor}(&self) -> &{RT}::client::{transport}Client {{ &self.inner }}
         }}\n");
-        let _ = writeln!(s, "#[allow(deprecated)]\nimpl {sname} for {cname} {{");
+        let _ = writeln!(s, "impl {sname} for {cname} {{");
         for method in svc.methods.iter().filter(|m| m.settings.handler.is_none()) {
             let base = camel(&method.name);
             let info = format!("{modname}::{}_INFO", upper_snake(&base));
@@ -86,7 +87,7 @@ impl ServiceGenerator for Client {
             };
             let _ = writeln!(
                 s,
-                "#[allow(clippy::too_many_arguments)]\nasync fn {}({}) -> ::core::result::Result<{}, {modname}::{base}Error> {{ {body} }}",
+                "async fn {}({}) -> ::core::result::Result<{}, {modname}::{base}Error> {{ {body} }}",
                 field_ident(&method.name),
                 pkg.params_sig(method),
                 pkg.result_type(method, modname)

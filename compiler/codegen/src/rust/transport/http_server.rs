@@ -103,8 +103,7 @@ fn invoke_fn(
         }
     };
     format!(
-            "#[allow(deprecated, clippy::let_unit_value)]
-            async fn invoke_{}_{}<T: {sname}>(imp: &T, call: {PV}::Call) -> ::core::result::Result<{PV}::Output, {RT}::Error> {{
+            "async fn invoke_{}_{}<T: {sname}>(imp: &T, call: {PV}::Call) -> ::core::result::Result<{PV}::Output, {RT}::Error> {{
                 let req: {modname}::{base}Request = call.params.decode()?;
                 {RT}::Validate::validate(&req).map_err({RT}::Error::validation)?;
                 let {destructure} = req;

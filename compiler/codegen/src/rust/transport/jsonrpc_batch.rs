@@ -1,7 +1,7 @@
 //! Typed JSON-RPC batches: `{Service}Batch` collects calls of the service's methods and sends
 //! them as one JSON-RPC 2.0 batch through a `{Service}JsonRpcClient`.
 
-use super::{ServiceGenerator, ServiceNames};
+use super::{ServiceGenerator, ServiceNames, helper_name};
 use crate::rust::{Package, RT, camel, field_ident, upper_snake};
 use std::fmt::Write as _;
 use svcc_model::Service;
@@ -13,6 +13,8 @@ pub(super) struct JsonRpcBatch;
 impl ServiceGenerator for JsonRpcBatch {
     fn generate(&self, pkg: &Package<'_>, svc: &Service, names: &ServiceNames, s: &mut String) {
         let (sname, modname) = (names.service.as_str(), names.module.as_str());
+        let new = helper_name(svc, "new");
+        let send = helper_name(svc, "send");
         if !svc.methods.iter().any(|m| m.settings.jsonrpc.is_some()) {
             return;
         }
@@ -22,7 +24,7 @@ impl ServiceGenerator for JsonRpcBatch {
         );
         let _ = writeln!(
             s,
-            "impl {sname}Batch {{\npub fn new() -> Self {{ {sname}Batch::default() }}\n/// Sends every collected call in one request.\npub async fn send(&mut self, client: &{sname}JsonRpcClient, ctx: &{RT}::Context) -> ::core::result::Result<(), {RT}::Error> {{ self.inner.send(&client.inner, ctx).await }}"
+            "impl {sname}Batch {{\npub fn {new}() -> Self {{ <Self as ::core::default::Default>::default() }}\n/// Sends every collected call in one request.\npub async fn {send}(&mut self, client: &{sname}JsonRpcClient, ctx: &{RT}::Context) -> ::core::result::Result<(), {RT}::Error> {{ self.inner.send(&client.inner, ctx).await }}"
         );
         for method in &svc.methods {
             if method.settings.jsonrpc.is_none() || method.settings.handler.is_some() {
@@ -37,7 +39,7 @@ impl ServiceGenerator for JsonRpcBatch {
             }
             let _ = writeln!(
                 s,
-                "/// Adds a call of `{}`; its result is read from the returned slot after [`Self::send`].\n#[allow(clippy::too_many_arguments)]\npub fn {}({}) -> {RT}::client::Slot<{}, {modname}::{base}Error> {{ let req = {modname}::{base}Request {{ {} }}; self.inner.push(&{info}, &req, {modname}::{base}Error::from_error) }}",
+                "/// Adds a call of `{}`; its result is read from the returned slot after [`Self::{send}`].\npub fn {}({}) -> {RT}::client::Slot<{}, {modname}::{base}Error> {{ let req = {modname}::{base}Request {{ {} }}; self.inner.push(&{info}, &req, {modname}::{base}Error::from_error) }}",
                 method.name,
                 field_ident(&method.name),
                 sig.join(", "),

@@ -8,7 +8,7 @@ mod client;
 mod http_server;
 mod jsonrpc_batch;
 
-use super::{Package, RustOptions};
+use super::{Package, RustOptions, field_ident};
 use svcc_model::Service;
 
 /// The Rust names every generator of a service builds on.
@@ -30,6 +30,18 @@ pub(super) trait ServiceGenerator {
         names: &ServiceNames,
         out: &mut String,
     );
+}
+
+/// The name of a generated helper method (`new`, `send`, `transport`) on a type that also
+/// carries the service's methods: the helper yields to the contract, taking a trailing `_` for
+/// each method already called so (`new_`), so a contract may name its methods anything.
+pub(super) fn helper_name(svc: &Service, helper: &str) -> String {
+    let taken: Vec<String> = svc.methods.iter().map(|m| field_ident(&m.name)).collect();
+    let mut name = helper.to_string();
+    while taken.contains(&name) {
+        name.push('_');
+    }
+    name
 }
 
 /// The generators the options ask for, in the order their code is written.
