@@ -187,7 +187,7 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
     let (line, _) = w.next_result();
     assert!(
         line.contains("2 files checked (2 parsed, 2 packages re-checked)")
-            && line.contains("wrote 3 of 3 files"),
+            && line.contains("wrote 4 of 4 files"),
         "{line}"
     );
     assert!(
@@ -205,8 +205,8 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
     // Package b neither changed nor imports a: its check results are reused.
     assert!(line.contains("(1 parsed, 1 package re-checked)"), "{line}");
     assert!(
-        line.contains("wrote 2 of 3 files"),
-        "a.v1.rs and svc.rs (its embedded document) change: {line}"
+        line.contains("wrote 2 of 4 files"),
+        "a.v1.rs and openapi.json (the served document) change: {line}"
     );
     assert_eq!(
         std::fs::metadata(&gen_b).unwrap().modified().unwrap(),
@@ -224,7 +224,7 @@ fn only_changed_files_are_parsed_and_unchanged_outputs_are_not_rewritten() {
     );
     let (line, _) = w.next_result();
     assert!(
-        line.contains("(0 parsed, 0 packages re-checked)") && line.contains("wrote 0 of 3 files"),
+        line.contains("(0 parsed, 0 packages re-checked)") && line.contains("wrote 0 of 4 files"),
         "{line}"
     );
     // Errors: nothing is written.

@@ -957,7 +957,12 @@ impl Builder<'_> {
         transport: &str,
     ) -> oa::Operation {
         let mut op = oa::Operation {
-            tags: vec![tag.to_string()],
+            // A method's own `@tags`, else its service's tag.
+            tags: if m.settings.tags.is_empty() {
+                vec![tag.to_string()]
+            } else {
+                m.settings.tags.clone()
+            },
             summary: Some(
                 m.settings
                     .summary

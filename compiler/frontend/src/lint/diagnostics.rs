@@ -71,3 +71,16 @@ pub fn missing_docs(span: Span, what: &str, name: &str) -> Diagnostic {
     .with_primary_label("undocumented")
     .with_help("add a `///` doc comment")
 }
+
+pub fn inert_annotation(span: Span, name: &str, missing: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "inert_annotation",
+        format!("`@{name}` has no effect yet: {missing}"),
+        span,
+    )
+    .with_primary_label("accepted, but nothing acts on it yet")
+    .with_help(
+        "keep it to state the intent (it takes effect when svcc implements it), or \
+         `@allow(inert_annotation)` once you know; `svcc explain inert_annotation` lists them all",
+    )
+}

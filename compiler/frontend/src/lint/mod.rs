@@ -35,6 +35,7 @@ pub fn run(model: &Model, resolved: &Resolved, config: &LintConfig) -> Vec<Diagn
     l.implicit_tags();
     l.unused();
     l.deprecated();
+    l.inert_annotations();
     l.out
 }
 
@@ -304,6 +305,14 @@ impl Linter<'_> {
         }
         for (pkg, d) in found {
             self.emit(&pkg, d);
+        }
+    }
+
+    fn inert_annotations(&mut self) {
+        for (name, span, package) in &self.resolved.annotation_uses {
+            if let Some(n) = crate::resolve::annotations::not_yet(name) {
+                self.emit(package, diag::inert_annotation(*span, name, n.missing));
+            }
         }
     }
 

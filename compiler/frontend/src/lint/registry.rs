@@ -66,6 +66,15 @@ pub static LINTS: &[Lint] = &[
         summary: "a service, method or declaration has no doc comment",
         example: "service UserService { rpc get(id: uuid); } // no `///` docs",
     },
+    Lint {
+        name: "inert_annotation",
+        default: Level::Warn,
+        summary: "an annotation svcc accepts but does not act on yet (`@log`, `@metrics`, \
+                  `@trace`, `@sensitive`, `@security`, `@public`, `@rate_limit`, \
+                  `@circuit_breaker`, `@fallback`, `@grpc`, `@key`): the warning says what does \
+                  not happen yet, so nobody relies on it",
+        example: "@metrics   // inert_annotation: no Prometheus metrics are recorded yet\npackage shop.v1;",
+    },
 ];
 
 /// The text printed by `svcc explain <lint>`.

@@ -355,6 +355,70 @@ pub static SPECS: &[Spec] = &[
     },
 ];
 
+/// Annotations the compiler accepts and checks but nothing acts on yet: using one warns
+/// (lint `inert_annotation`) with the reason, so nobody believes they work. The issues that
+/// build these features empty this table; a test (`svcc-codegen`'s `annotations` test) fails
+/// when an annotation outside it changes no generated output.
+pub static NOT_YET: &[NotYet] = &[
+    NotYet {
+        name: "log",
+        missing: "no per-call log events are written yet",
+    },
+    NotYet {
+        name: "sensitive",
+        missing: "nothing is logged yet, so nothing is masked",
+    },
+    NotYet {
+        name: "metrics",
+        missing: "no Prometheus metrics are recorded yet",
+    },
+    NotYet {
+        name: "trace",
+        missing: "no OpenTelemetry spans are created yet",
+    },
+    NotYet {
+        name: "security",
+        missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
+    },
+    NotYet {
+        name: "public",
+        missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
+    },
+    NotYet {
+        name: "rate_limit",
+        missing: "generated servers do not limit request rates yet",
+    },
+    NotYet {
+        name: "circuit_breaker",
+        missing: "generated clients have no circuit breaker yet",
+    },
+    NotYet {
+        name: "fallback",
+        missing: "generated clients have no fallback cache yet",
+    },
+    NotYet {
+        name: "grpc",
+        missing: "no gRPC server, client or `.proto` is generated yet",
+    },
+    NotYet {
+        name: "key",
+        missing: "no Kafka producer is generated yet, so no message is keyed",
+    },
+];
+
+/// An entry of [`NOT_YET`].
+#[derive(Debug)]
+pub struct NotYet {
+    pub name: &'static str,
+    /// What does not happen yet, as the rest of a sentence.
+    pub missing: &'static str,
+}
+
+/// The [`NOT_YET`] entry of an annotation.
+pub fn not_yet(name: &str) -> Option<&'static NotYet> {
+    NOT_YET.iter().find(|n| n.name == name)
+}
+
 pub fn spec_of(name: &str) -> Option<&'static Spec> {
     SPECS.iter().find(|s| s.name == name)
 }

@@ -82,6 +82,8 @@ pub struct Resolved {
     pub references: Vec<Vec<Span>>,
     /// The package each parsed file declares.
     pub file_packages: HashMap<FileId, String>,
+    /// Every annotation written, by name, with its span and package (for lints).
+    pub annotation_uses: Vec<(String, Span, String)>,
 }
 
 #[derive(Debug)]
@@ -136,12 +138,22 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
             }
         }
     }
-    let file_packages = loaded
+    let file_packages: HashMap<FileId, String> = loaded
         .sources
         .files()
         .filter_map(|(id, _)| Some((id, loaded.tree(id)?.package.name.text())))
         .collect();
+    let mut annotation_uses: Vec<(String, Span, String)> = Vec::new();
+    for (file, package) in &file_packages {
+        if let Some(tree) = loaded.tree(*file) {
+            tree.each_annotation(|a| {
+                annotation_uses.push((a.name.name.clone(), a.span, package.clone()));
+            });
+        }
+    }
+    annotation_uses.sort_by_key(|(_, span, _)| (span.file, span.start));
     let resolved = Resolved {
+        annotation_uses,
         file_packages,
         model,
         symbols: r.symbols,

@@ -65,6 +65,45 @@ pub struct File {
     pub comments: Vec<Comment>,
 }
 
+impl File {
+    /// Every annotation in the file, in source order: on the package, declarations, members,
+    /// enum values, methods, parameters and results.
+    pub fn each_annotation(&self, mut f: impl FnMut(&Annotation)) {
+        let fields = |fs: &[Field], f: &mut dyn FnMut(&Annotation)| {
+            for field in fs {
+                field.annotations.iter().for_each(&mut *f);
+            }
+        };
+        self.annotations.iter().for_each(&mut f);
+        for d in &self.decls {
+            d.annotations.iter().for_each(&mut f);
+            match &d.kind {
+                DeclKind::Record(b) | DeclKind::Union(b) | DeclKind::Event(b) => {
+                    fields(&b.items, &mut f);
+                }
+                DeclKind::Error {
+                    fields: Some(b), ..
+                } => fields(&b.items, &mut f),
+                DeclKind::Enum(b) => {
+                    for v in &b.items {
+                        v.annotations.iter().for_each(&mut f);
+                    }
+                }
+                DeclKind::Service(b) => {
+                    for m in &b.items {
+                        m.annotations.iter().for_each(&mut f);
+                        fields(&m.params, &mut f);
+                        if let Returns::Named(results, _) = &m.returns {
+                            fields(results, &mut f);
+                        }
+                    }
+                }
+                DeclKind::Alias(_) | DeclKind::Error { fields: None, .. } => {}
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackageDecl {
     pub name: QualName,
