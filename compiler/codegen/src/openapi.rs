@@ -737,10 +737,6 @@ impl Builder<'_> {
             status: 200,
         });
         let mut op = self.operation_base(svc, m, tag, "rest");
-        let in_path: Vec<String> = path_params(&h.path)
-            .into_iter()
-            .map(|(n, _, _)| n)
-            .collect();
         for f in &m.params {
             let s = self.field_schema(f);
             let data = |name: String, required: bool| oa::ParameterData {
@@ -776,7 +772,6 @@ impl Builder<'_> {
                 },
                 Location::Body => continue,
             };
-            let _ = &in_path;
             op.parameters.push(ReferenceOr::Item(param));
         }
         let body_fields: Vec<&Field> = m

@@ -159,7 +159,7 @@ fn root_module(model: &Model, source_note: &str) -> String {
             } else if child_name == name {
                 let _ = writeln!(out, "{pad}#[allow(clippy::module_inception)]");
             }
-            let _ = writeln!(out, "{pad}pub mod {} {{", module_ident(child_name));
+            let _ = writeln!(out, "{pad}pub mod {} {{", ident(child_name));
             render(child, child_name, depth + 1, out);
             let _ = writeln!(out, "{pad}}}");
         }
@@ -195,16 +195,8 @@ pub fn ident(name: &str) -> String {
     }
 }
 
-fn module_ident(name: &str) -> String {
-    ident(name)
-}
-
 fn field_ident(name: &str) -> String {
     ident(&snake(name))
-}
-
-fn type_ident(name: &str) -> String {
-    ident(name)
 }
 
 fn doc(out: &mut String, text: &str) {
@@ -268,7 +260,7 @@ impl<'a> Package<'a> {
         self.names
             .get(&v.span)
             .cloned()
-            .unwrap_or_else(|| type_ident(&camel(&v.name)))
+            .unwrap_or_else(|| ident(&camel(&v.name)))
     }
 
     fn render(mut self) -> String {
@@ -298,11 +290,11 @@ impl<'a> Package<'a> {
     fn named_path(&self, n: &QualifiedName, extra: usize) -> String {
         if n.package == self.pkg.name {
             let ups = "super::".repeat(extra);
-            return format!("{ups}{}", type_ident(&n.name));
+            return format!("{ups}{}", ident(&n.name));
         }
         let ups = "super::".repeat(self.depth + extra);
-        let segs: Vec<String> = n.package.split('.').map(module_ident).collect();
-        format!("{ups}{}::{}", segs.join("::"), type_ident(&n.name))
+        let segs: Vec<String> = n.package.split('.').map(ident).collect();
+        format!("{ups}{}::{}", segs.join("::"), ident(&n.name))
     }
 
     fn rust_type(&self, t: &TypeRef, extra: usize) -> String {
@@ -496,7 +488,7 @@ impl<'a> Package<'a> {
             TypeRef::Named(n) => match self.model.type_def(n) {
                 Some(TypeDef::Enum(_)) => match lit {
                     Literal::Ident(v) => {
-                        format!("{}::{}", self.named_path(n, extra), type_ident(v))
+                        format!("{}::{}", self.named_path(n, extra), ident(v))
                     }
                     _ => "::core::default::Default::default()".to_string(),
                 },
@@ -523,7 +515,7 @@ impl<'a> Package<'a> {
         deprecated_doc(&mut s, r.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
-        let name = type_ident(&r.name);
+        let name = ident(&r.name);
         let _ = writeln!(s, "pub struct {name} {{");
         for f in &r.fields {
             let decl = self.field_decl(&name, Some(&owner), f, 0, None, r.omit_empty);
@@ -635,7 +627,7 @@ impl<'a> Package<'a> {
         doc(&mut s, &a.docs);
         deprecated_doc(&mut s, a.deprecated.as_deref());
         let target = self.rust_type(&a.target, 0);
-        let name = type_ident(&a.name);
+        let name = ident(&a.name);
         if a.constraints.is_empty() {
             let _ = writeln!(s, "pub type {name} = {target};\n");
             self.out.push_str(&s);
@@ -678,7 +670,7 @@ impl<'a> Package<'a> {
         deprecated_doc(&mut s, e.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
-        let name = type_ident(&e.name);
+        let name = ident(&e.name);
         let _ = writeln!(s, "pub enum {name} {{");
         for v in &e.values {
             doc(&mut s, &v.docs);
@@ -734,12 +726,12 @@ impl<'a> Package<'a> {
         deprecated_doc(&mut s, u.deprecated.as_deref());
         s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
-        let name = type_ident(&u.name);
+        let name = ident(&u.name);
         let _ = writeln!(s, "pub enum {name} {{");
         let mut checks = String::new();
         for f in &u.variants {
             doc(&mut s, &f.docs);
-            let vi = type_ident(&camel(&f.name));
+            let vi = ident(&camel(&f.name));
             let _ = writeln!(s, "#[serde(rename = {})]", lit_str(&f.wire_name));
             let mut ty = self.rust_type(&f.ty, 0);
             if self.needs_box(&owner, &f.ty) {
@@ -775,7 +767,7 @@ impl<'a> Package<'a> {
     fn error(&mut self, e: &ErrorDef) {
         let mut s = String::new();
         doc(&mut s, &e.docs);
-        let name = type_ident(&e.name);
+        let name = ident(&e.name);
         let _ = writeln!(
             s,
             "///\n/// Error `{}` ({}; HTTP {}).",
@@ -843,7 +835,7 @@ impl<'a> Package<'a> {
         let _ = writeln!(s, "///\n/// Published on the Kafka topic `{}`.", e.topic);
         s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
         s.push_str(&self.serde_attrs());
-        let name = type_ident(&e.name);
+        let name = ident(&e.name);
         let _ = writeln!(s, "pub struct {name} {{");
         for f in &e.fields {
             let decl = self.field_decl(&name, Some(&owner), f, 0, None, true);
@@ -862,9 +854,9 @@ impl<'a> Package<'a> {
     // ---------------- services
 
     fn service(&mut self, svc: &Service) {
-        let sname = type_ident(&svc.name);
+        let sname = ident(&svc.name);
         let mname = snake(&svc.name);
-        let modname = module_ident(&mname);
+        let modname = ident(&mname);
         // Per-method request, response and error types, and method descriptions.
         let mut m = String::new();
         let _ = writeln!(
@@ -994,7 +986,7 @@ impl<'a> Package<'a> {
         let mut froms = String::new();
         for e in &method.throws {
             let path = self.named_path(e, 1);
-            let v = type_ident(&e.name);
+            let v = ident(&e.name);
             let _ = writeln!(s, "{v}({path}),");
             let _ = writeln!(
                 arms_into,
@@ -1141,7 +1133,7 @@ fn variant_names(e: &Enum) -> Vec<String> {
     dedup(
         e.values
             .iter()
-            .map(|v| type_ident(&camel(&v.name)))
+            .map(|v| ident(&camel(&v.name)))
             .collect(),
     )
 }
