@@ -7,6 +7,7 @@ pub mod client;
 pub mod context;
 mod dispatch;
 pub mod error;
+pub mod health;
 pub mod jsonrpc;
 pub mod method;
 pub mod rest;

@@ -254,28 +254,7 @@ impl Server {
         for (path, route) in &self.routes {
             router = router.route(path, route.clone());
         }
-        let ready = self.ready.clone();
-        router
-            .route(
-                "/healthz",
-                get(|| async { (StatusCode::OK, "{\"status\":\"SERVING\"}") }),
-            )
-            .route(
-                "/readyz",
-                get(move || {
-                    let ready = ready.load(Ordering::SeqCst);
-                    async move {
-                        if ready {
-                            (StatusCode::OK, "{\"status\":\"SERVING\"}")
-                        } else {
-                            (
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "{\"status\":\"NOT_SERVING\"}",
-                            )
-                        }
-                    }
-                }),
-            )
+        crate::health::routes(router, self.ready.clone())
             .fallback(|| async {
                 crate::rest::error_response(&Error::new(Code::NotFound, "no such route"))
             })

@@ -40,20 +40,21 @@ fn read_tree(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// Compiles the contracts in `project/inputs` (as its build.rs does, from `project`) and
-/// compares each target's files with `project/golden/<target>/`.
-fn check(project: &str, inputs: &str) -> Vec<String> {
+/// Compiles the contracts in `project/inputs` (as its build.rs does, from `project`, with the
+/// inputs as include roots) and compares each target's files with `project/golden/<target>/`.
+fn check(project: &str, inputs: &[&str]) -> Vec<String> {
     let dir = root().join(project);
-    let files = svcc_frontend::collect_inputs(&[dir.join(inputs)]).unwrap();
+    let paths: Vec<PathBuf> = inputs.iter().map(|i| dir.join(i)).collect();
+    let files = svcc_frontend::collect_inputs(&paths).unwrap();
     let options = svcc_frontend::Options {
-        include: vec![dir.join(inputs)],
+        include: paths,
         ..Default::default()
     };
     let comp = svcc_frontend::compile(&files, &options);
     assert!(!comp.has_errors(), "{project}: {:?}", comp.diagnostics);
     let cx = svcc_codegen::Context {
-        // What `svcc_build::compile(&["<inputs>"], …)` writes in the first line.
-        source_note: inputs.to_string(),
+        // What `svcc_build::compile(&[<inputs>], …)` writes in the first line.
+        source_note: inputs.join(", "),
     };
     let bless = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut failures = Vec::new();
@@ -107,8 +108,8 @@ fn check(project: &str, inputs: &str) -> Vec<String> {
 
 #[test]
 fn generated_output_matches_the_golden_files() {
-    let mut failures = check("tests/codegen", "contracts");
-    failures.extend(check("examples/messenger", "idl"));
+    let mut failures = check("tests/codegen", &["contracts", "../../idl"]);
+    failures.extend(check("examples/messenger", &["idl"]));
     assert!(
         failures.is_empty(),
         "{}\n\nre-bless after an intended change: UPDATE_EXPECT=1 cargo test -p svcc-codegen --test golden",

@@ -1130,12 +1130,7 @@ fn dedup(names: Vec<String>) -> Vec<String> {
 
 /// Rust variant names of an enum: UpperCamel, unique.
 fn variant_names(e: &Enum) -> Vec<String> {
-    dedup(
-        e.values
-            .iter()
-            .map(|v| ident(&camel(&v.name)))
-            .collect(),
-    )
+    dedup(e.values.iter().map(|v| ident(&camel(&v.name))).collect())
 }
 
 /// Rust names of every field list and enum of a package, by the source span of each item.
