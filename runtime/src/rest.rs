@@ -35,12 +35,19 @@ pub async fn handle(
                 .http
                 .and_then(|h| StatusCode::from_u16(h.status).ok())
                 .unwrap_or(StatusCode::OK);
+            // `@content_type(response = …)`: a JSON media type (the compiler refuses others
+            // unless a hand-written handler serves the method).
+            let media = entry
+                .info
+                .response_content_type
+                .unwrap_or("application/json");
             let mut r = match out.body {
                 Some(b) if status != StatusCode::NO_CONTENT => (
                     status,
                     [(
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
+                        HeaderValue::from_str(media)
+                            .unwrap_or(HeaderValue::from_static("application/json")),
                     )],
                     b,
                 )

@@ -77,7 +77,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
             "content_type",
             vec![(
                 "method",
-                "@http(method = POST, path = \"/m\") @content_type(request = \"text/plain\")",
+                "@http(method = POST, path = \"/m\") @content_type(response = \"application/problem+json\")",
             )],
             vec![http],
         ),

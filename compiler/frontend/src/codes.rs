@@ -480,6 +480,17 @@ pub static CODES: &[Code] = &[
         "error Rejected: failed_precondition { reason_code @1: string; }",
     ),
     c(
+        "E0421",
+        "media type that generated code cannot handle",
+        "Generated servers and clients read and write JSON. `@content_type` may name another JSON \
+       media type (`application/problem+json`, `application/vnd.acme+json`), which is then \
+       accepted in requests and sent as the response's `Content-Type`; any other media type \
+       (`image/png`, `text/csv`) needs a hand-written handler (`@handler`) that reads or writes \
+       the body itself.",
+        "@http(method = GET, path = \"/report\")\n@content_type(response = \"text/csv\")\nrpc report() -> string;",
+        "@http(method = GET, path = \"/report\")\n@content_type(response = \"text/csv\")\n@handler(\"crate::report::csv\")\nrpc report() -> string;",
+    ),
+    c(
         "E0999",
         "internal compiler error",
         "The compiler hit a bug. The input is not necessarily wrong. Please report the error \

@@ -259,6 +259,25 @@ impl Format {
     }
 }
 
+/// Whether a media type's body is JSON (`application/json`, `application/problem+json`,
+/// `application/vnd.acme+json; charset=utf-8`): what generated code reads and writes, and what
+/// `@content_type` may name without a hand-written handler.
+pub fn is_json_media_type(media: &str) -> bool {
+    if !media.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return false;
+    }
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    kind == "application" && (sub == "json" || (sub.ends_with("+json") && sub.len() > 5))
+}
+
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return false;
@@ -430,6 +449,29 @@ pub fn is_base64(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_media_types() {
+        for yes in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/problem+json",
+            "application/vnd.acme.v1+json",
+        ] {
+            assert!(is_json_media_type(yes), "{yes}");
+        }
+        for no in [
+            "text/plain",
+            "image/png",
+            "application/+json",
+            "json",
+            "application/jsonx",
+            "",
+            "application/json\n",
+        ] {
+            assert!(!is_json_media_type(no), "{no}");
+        }
+    }
 
     #[test]
     fn the_code_table_is_complete_and_consistent() {

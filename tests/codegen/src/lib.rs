@@ -95,4 +95,8 @@ impl behaviour::Timing for TimingImpl {
         log.push(n);
         Ok(log.clone())
     }
+
+    async fn problem(&self, _ctx: Context) -> Result<String, behaviour::timing::ProblemError> {
+        Ok("see the type".to_string())
+    }
 }

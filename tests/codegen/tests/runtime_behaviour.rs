@@ -349,3 +349,21 @@ async fn idle_and_trickling_connections_are_closed() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     let _ = stop.send(());
 }
+
+#[tokio::test]
+async fn rest_responses_carry_the_declared_json_media_type() {
+    let server = Server::new().service(TimingServer::new(TimingImpl::default()).into_service());
+    let (base, stop) = serve(server).await;
+    let r = svcc_runtime::reqwest::Client::new()
+        .get(format!("{base}/problem"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()[svcc_runtime::reqwest::header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    assert_eq!(r.text().await.unwrap(), "\"see the type\"");
+    stop.send(()).unwrap();
+}

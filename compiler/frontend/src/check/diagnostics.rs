@@ -178,3 +178,15 @@ pub fn error_field_named_code(span: Span, error: &str) -> Diagnostic {
     .with_primary_label("clashes with the error code")
     .with_help("JSON-RPC carries the error's string code in `error.data.code`; rename the field or give it another `@json` name")
 }
+
+pub fn media_type_needs_handler(span: Span, method: &str, what: &str, media: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0421",
+        format!("`{method}` declares the {what} media type `{media}`, which generated code cannot {}", if what == "request" { "read" } else { "write" }),
+        span,
+    )
+    .with_primary_label(format!("{what}s are JSON unless a handler is written by hand"))
+    .with_help(
+        "use a JSON media type (`application/json`, `application/problem+json`, `…+json`), or serve the method with `@handler(\"path::to::fn\")`",
+    )
+}

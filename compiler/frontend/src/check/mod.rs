@@ -444,6 +444,24 @@ impl Checker<'_> {
     }
 
     fn bindings(&mut self, m: &Method) {
+        // Generated code reads and writes JSON; other media types need a hand-written handler.
+        if m.settings.handler.is_none() {
+            for (media, what) in [
+                (&m.settings.request_content_type, "request"),
+                (&m.settings.response_content_type, "response"),
+            ] {
+                if let Some(media) = media
+                    && !svcc_rules::is_json_media_type(media)
+                {
+                    self.out.push(diag::media_type_needs_handler(
+                        m.name_span,
+                        &m.name,
+                        what,
+                        media,
+                    ));
+                }
+            }
+        }
         let fields = m.params.iter().map(|p| (p, "parameter")).chain(
             match &m.result {
                 MethodResult::Named(r) => r.as_slice(),

@@ -2,19 +2,19 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::{boxed::Box, vec::Vec};
+use ::std::{boxed::Box, string::String, vec::Vec};
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::Slot,
+    Code, Context, Error, Validate, __private::Arc, __private::BoxFuture,
+    __private::Call, __private::Output, __private::ServiceDef, client::Batch,
+    client::ClientConfig, client::JsonRpcClient, client::RestClient, client::Slot,
 };
 /// Requests, responses, errors and descriptions of [`Timing`]'s methods.
 pub mod timing {
     use ::svcc_runtime::__private::serde;
     use ::core::option::Option;
     use ::svcc_runtime::{
-        Error, Validate, Validator, __private::Location, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind,
+        Error, Validate, Validator, __private::HttpBinding, __private::Location,
+        __private::MethodInfo, __private::ParamInfo, __private::TextKind,
     };
     /// The parameters of `Timing.slow`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -134,6 +134,59 @@ pub mod timing {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The parameters of `Timing.problem`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct ProblemRequest {}
+    impl Validate for ProblemRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// What `Timing.problem` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum ProblemError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl ProblemError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                ProblemError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`ProblemError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            ProblemError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for ProblemError {
+        fn from(e: Error) -> Self {
+            ProblemError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for ProblemError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for ProblemError {}
+    /// How `Timing.problem` is served.
+    pub static PROBLEM_INFO: MethodInfo = MethodInfo {
+        service: "Timing",
+        name: "problem",
+        jsonrpc: Option::Some("timing.problem"),
+        http: Option::Some(HttpBinding {
+            method: "GET",
+            path: "/problem",
+            status: 200,
+        }),
+        params: &[],
+        results: &[],
+        timeout_ms: Option::None,
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::Some("application/problem+json"),
+    };
 }
 /// Methods whose effects show timing and order.
 ///
@@ -154,6 +207,13 @@ pub trait Timing: ::core::marker::Send + ::core::marker::Sync + 'static {
         n: i32,
     ) -> impl ::core::future::Future<
         Output = Result<Vec<i32>, timing::RecordError>,
+    > + ::core::marker::Send;
+    /// Answers over REST with a JSON media type of its own.
+    fn problem(
+        &self,
+        ctx: Context,
+    ) -> impl ::core::future::Future<
+        Output = Result<String, timing::ProblemError>,
     > + ::core::marker::Send;
 }
 /// Serves a [`Timing`] implementation over the transports the contract names.
@@ -198,6 +258,20 @@ impl<T: Timing> TimingServer<T> {
                     })
                 },
             )
+            .method::<
+                timing::ProblemRequest,
+            >(
+                &timing::PROBLEM_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_timing_problem(&*imp, call).await })
+                    })
+                },
+            )
     }
 }
 async fn invoke_timing_slow<T: Timing>(imp: &T, call: Call) -> Result<Output, Error> {
@@ -214,6 +288,15 @@ async fn invoke_timing_record<T: Timing>(imp: &T, call: Call) -> Result<Output, 
     Validate::validate(&req).map_err(Error::validation)?;
     let timing::RecordRequest { n } = req;
     match imp.record(call.ctx, n).await {
+        Ok(r) => Output::json(&r),
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_timing_problem<T: Timing>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: timing::ProblemRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let timing::ProblemRequest {} = req;
+    match imp.problem(call.ctx).await {
         Ok(r) => Output::json(&r),
         Err(e) => Result::Err(e.into_error()),
     }
@@ -258,6 +341,65 @@ impl Timing for TimingJsonRpcClient {
             .map_err(timing::RecordError::from_error)?;
         out.decode().map_err(timing::RecordError::Other)
     }
+    async fn problem(&self, ctx: Context) -> Result<String, timing::ProblemError> {
+        let req = timing::ProblemRequest {};
+        let out = self
+            .inner
+            .call(&timing::PROBLEM_INFO, &req, &ctx)
+            .await
+            .map_err(timing::ProblemError::from_error)?;
+        out.decode().map_err(timing::ProblemError::Other)
+    }
+}
+/// A client of [`Timing`] over REST. It implements the service trait, so it can stand in for the service.
+#[derive(Debug, Clone)]
+pub struct TimingRestClient {
+    inner: RestClient,
+}
+impl TimingRestClient {
+    pub fn new(config: ClientConfig) -> Self {
+        TimingRestClient {
+            inner: RestClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &RestClient {
+        &self.inner
+    }
+}
+impl Timing for TimingRestClient {
+    async fn slow(&self, ctx: Context, millis: i32) -> Result<(), timing::SlowError> {
+        let _ = (ctx, (millis,));
+        Result::Err(
+            timing::SlowError::Other(
+                Error::new(Code::Unimplemented, "`Timing.slow` is not served over REST"),
+            ),
+        )
+    }
+    async fn record(
+        &self,
+        ctx: Context,
+        n: i32,
+    ) -> Result<Vec<i32>, timing::RecordError> {
+        let _ = (ctx, (n,));
+        Result::Err(
+            timing::RecordError::Other(
+                Error::new(
+                    Code::Unimplemented,
+                    "`Timing.record` is not served over REST",
+                ),
+            ),
+        )
+    }
+    async fn problem(&self, ctx: Context) -> Result<String, timing::ProblemError> {
+        let req = timing::ProblemRequest {};
+        let out = self
+            .inner
+            .call(&timing::PROBLEM_INFO, &req, &ctx)
+            .await
+            .map_err(timing::ProblemError::from_error)?;
+        out.decode().map_err(timing::ProblemError::Other)
+    }
 }
 /// Calls of [`Timing`] collected into one JSON-RPC batch.
 #[derive(Debug, Default)]
@@ -285,5 +427,10 @@ impl TimingBatch {
     pub fn record(&mut self, n: i32) -> Slot<Vec<i32>, timing::RecordError> {
         let req = timing::RecordRequest { n };
         self.inner.push(&timing::RECORD_INFO, &req, timing::RecordError::from_error)
+    }
+    /// Adds a call of `problem`; its result is read from the returned slot after [`Self::send`].
+    pub fn problem(&mut self) -> Slot<String, timing::ProblemError> {
+        let req = timing::ProblemRequest {};
+        self.inner.push(&timing::PROBLEM_INFO, &req, timing::ProblemError::from_error)
     }
 }

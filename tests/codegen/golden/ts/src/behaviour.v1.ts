@@ -18,6 +18,13 @@ export interface TimingRecordParams {
 export type TimingRecordError = ApiError;
 const TIMING_RECORD_INFO: MethodInfo = { params: [{ name: "n", location: "body", key: "n" }], results: [], jsonrpc: "timing.record" };
 
+/** The parameters of `Timing.problem`. */
+export interface TimingProblemParams {
+}
+/** What `Timing.problem` may throw. */
+export type TimingProblemError = ApiError;
+const TIMING_PROBLEM_INFO: MethodInfo = { params: [], results: [], jsonrpc: "timing.problem", http: { method: "GET", path: "/problem", status: 200 } };
+
 /**
  * Methods whose effects show timing and order.
  * 
@@ -46,6 +53,38 @@ export class TimingJsonRpcClient {
    */
   async record(params: TimingRecordParams, opts?: CallOptions): Promise<number[]> {
     return (await this.transport.call(TIMING_RECORD_INFO, params as unknown as Record<string, unknown>, opts)) as number[];
+  }
+
+  /**
+   * Answers over REST with a JSON media type of its own.
+   * 
+   * @throws {TimingProblemError}
+   */
+  async problem(params: TimingProblemParams = {}, opts?: CallOptions): Promise<string> {
+    return (await this.transport.call(TIMING_PROBLEM_INFO, params as unknown as Record<string, unknown>, opts)) as string;
+  }
+
+}
+
+/**
+ * Methods whose effects show timing and order.
+ * 
+ * A client of `Timing` over REST.
+ */
+export class TimingRestClient {
+  private readonly transport: RestTransport;
+
+  constructor(config: ClientConfig) {
+    this.transport = new RestTransport(config);
+  }
+
+  /**
+   * Answers over REST with a JSON media type of its own.
+   * 
+   * @throws {TimingProblemError}
+   */
+  async problem(params: TimingProblemParams = {}, opts?: CallOptions): Promise<string> {
+    return (await this.transport.call(TIMING_PROBLEM_INFO, params as unknown as Record<string, unknown>, opts)) as string;
   }
 
 }
