@@ -92,10 +92,10 @@ impl ClientOutput {
                 _ => return Err(Error::internal("the result is not an object")),
             };
             for r in self.results {
-                let text = match r.location {
+                let text = match &r.location {
                     Location::Header(h) => self
                         .headers
-                        .get(h)
+                        .get(h.as_ref())
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string),
                     Location::Cookie(c) => self
@@ -178,7 +178,7 @@ fn split(info: &MethodInfo, req: &impl serde::Serialize) -> Result<Split, Error>
         if v.is_null() {
             continue;
         }
-        match p.location {
+        match &p.location {
             Location::Body => {
                 s.body.insert(p.name.to_string(), v);
             }
@@ -189,8 +189,8 @@ fn split(info: &MethodInfo, req: &impl serde::Serialize) -> Result<Split, Error>
                     .extend(items.iter().map(|i| (q.to_string(), text_of(i)))),
                 other => s.query.push((q.to_string(), text_of(&other))),
             },
-            Location::Header(h) => s.headers.push((h, text_of(&v))),
-            Location::Cookie(c) => s.cookies.push((c, text_of(&v))),
+            Location::Header(h) => s.headers.push((&**h, text_of(&v))),
+            Location::Cookie(c) => s.cookies.push((&**c, text_of(&v))),
         }
     }
     Ok(s)
@@ -217,7 +217,10 @@ struct Core {
 impl Core {
     fn timeout(&self, info: Option<&MethodInfo>, ctx: &Context) -> Duration {
         ctx.remaining()
-            .or_else(|| info.and_then(|i| i.timeout_ms).map(Duration::from_millis))
+            .or_else(|| {
+                info.and_then(|i| i.policies.timeout_ms)
+                    .map(Duration::from_millis)
+            })
             .unwrap_or(self.config.default_timeout)
     }
 
@@ -468,6 +471,7 @@ impl RestClient {
     ) -> Result<ClientOutput, Error> {
         let binding = info
             .http
+            .as_ref()
             .ok_or_else(|| Error::new(Code::Unimplemented, "not served over REST"))?;
         let s = split(info, req)?;
         let mut path = binding.path.to_string();
@@ -487,7 +491,7 @@ impl RestClient {
         let method =
             reqwest::Method::from_bytes(binding.method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let has_body = info.params.iter().any(|p| p.location == Location::Body)
-            && !matches!(binding.method, "GET" | "DELETE" | "HEAD");
+            && !matches!(&*binding.method, "GET" | "DELETE" | "HEAD");
         let body = has_body.then(|| Value::Object(s.body).to_string());
         let timeout = self.core.timeout(Some(info), ctx);
         let (status, headers, bytes) = self

@@ -560,7 +560,7 @@ fn add_transport_params(
     map: &mut serde_json::Map<String, Value>,
 ) -> Result<(), Error> {
     for p in info.params {
-        let text = match p.location {
+        let text = match &p.location {
             Location::Header(h) => ctx.header(h),
             Location::Cookie(c) => ctx.cookie(c),
             _ => continue,
@@ -684,7 +684,7 @@ mod tests {
             },
         ],
         results: &[],
-        timeout_ms: None,
+        policies: crate::method::Policies::NONE,
         deprecated: false,
         request_content_type: None,
         response_content_type: None,

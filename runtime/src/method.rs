@@ -16,15 +16,12 @@ use tower::util::BoxCloneSyncService;
 /// Re-exported so layers can be written without a direct `tower` dependency.
 pub use tower::Service;
 
-/// Where a parameter travels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Location {
-    Body,
-    Path,
-    Query(&'static str),
-    Header(&'static str),
-    Cookie(&'static str),
-}
+/// Where values travel, the HTTP binding and the policies: one definition shared with the
+/// compiler (`svcc-rules`), so what the contract says and what the runtime reads cannot drift.
+pub use svcc_rules::method::{
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    Sensitive, Text, text,
+};
 
 /// The JSON shape of a parameter that arrives as text (path, query, header, cookie).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +34,7 @@ pub enum TextKind {
     Json,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ParamInfo {
     /// The JSON key.
     pub name: &'static str,
@@ -49,18 +46,11 @@ pub struct ParamInfo {
 }
 
 /// A result that travels in a header or cookie instead of the body.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ResultInfo {
     pub name: &'static str,
     pub location: Location,
     pub kind: TextKind,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct HttpBinding {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub status: u16,
 }
 
 /// Everything the transports need to know about one method, fixed at compile time.
@@ -73,7 +63,9 @@ pub struct MethodInfo {
     /// In declaration order (positional JSON-RPC params follow it, skipping header/cookie).
     pub params: &'static [ParamInfo],
     pub results: &'static [ResultInfo],
-    pub timeout_ms: Option<u64>,
+    /// The effective policies (`@log`, `@metrics`, `@trace`, `@security`, `@rate_limit`,
+    /// `@circuit_breaker`, `@fallback`, `@timeout`, idempotency), for layers to read.
+    pub policies: Policies,
     pub deprecated: bool,
     /// `@content_type(request = …)`: the media type accepted on REST (default JSON).
     pub request_content_type: Option<&'static str>,
@@ -84,9 +76,7 @@ pub struct MethodInfo {
 impl MethodInfo {
     /// Whether some parameters come from headers or cookies.
     pub fn has_transport_params(&self) -> bool {
-        self.params
-            .iter()
-            .any(|p| matches!(p.location, Location::Header(_) | Location::Cookie(_)))
+        self.params.iter().any(|p| p.location.is_header_or_cookie())
     }
 }
 
@@ -283,7 +273,7 @@ impl ServiceDef {
 pub async fn invoke(entry: &MethodEntry, mut call: Call) -> Result<Output, Error> {
     use futures_util::FutureExt as _;
     use tower::ServiceExt as _;
-    if let Some(ms) = entry.info.timeout_ms {
+    if let Some(ms) = entry.info.policies.timeout_ms {
         let limit = std::time::Instant::now() + std::time::Duration::from_millis(ms);
         call.ctx.deadline = Some(call.ctx.deadline.map_or(limit, |d| d.min(limit)));
     }

@@ -33,6 +33,7 @@ pub async fn handle(
             let status = entry
                 .info
                 .http
+                .as_ref()
                 .and_then(|h| StatusCode::from_u16(h.status).ok())
                 .unwrap_or(StatusCode::OK);
             // `@content_type(response = …)`: a JSON media type (the compiler refuses others
@@ -105,7 +106,7 @@ fn assemble(
     for p in info.params {
         let bad =
             |what: &str, m: String| Error::invalid_argument(format!("{what} `{}`: {m}", p.name));
-        match p.location {
+        match &p.location {
             Location::Body => {}
             Location::Path => {
                 if let Some(t) = path.get(p.name) {

@@ -225,8 +225,8 @@ impl Server {
         // Routes sharing a path but not a method are merged into one.
         let mut by_path: HashMap<&'static str, Vec<MethodEntry>> = HashMap::new();
         for e in rest {
-            if let Some(h) = e.info.http {
-                by_path.entry(h.path).or_default().push(e);
+            if let Some(h) = &e.info.http {
+                by_path.entry(&*h.path).or_default().push(e);
             }
         }
         let mut paths: Vec<_> = by_path.into_iter().collect();
@@ -234,7 +234,7 @@ impl Server {
         for (path, entries) in paths {
             let mut route: axum::routing::MethodRouter<()> = axum::routing::MethodRouter::new();
             for e in entries {
-                let Some(h) = e.info.http else { continue };
+                let Some(h) = &e.info.http else { continue };
                 let Ok(method) = Method::from_bytes(h.method.as_bytes()) else {
                     continue;
                 };

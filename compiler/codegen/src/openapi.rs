@@ -267,7 +267,7 @@ pub fn document(model: &Model, packages: &[&str]) -> oa::OpenAPI {
                 });
             }
             for m in &svc.methods {
-                for s in &m.settings.security {
+                for s in m.settings.policies.security.iter() {
                     let (name, scheme) = security_scheme(s);
                     security_schemes
                         .entry(name)
@@ -357,7 +357,7 @@ fn security_scheme(s: &Security) -> (String, oa::SecurityScheme) {
             "api_key".into(),
             oa::SecurityScheme::APIKey {
                 location: oa::APIKeyLocation::Header,
-                name: header.clone(),
+                name: header.to_string(),
                 description: None,
                 extensions: IndexMap::new(),
             },
@@ -757,17 +757,17 @@ impl Builder<'_> {
                     style: oa::PathStyle::Simple,
                 },
                 Location::Query(q) => oa::Parameter::Query {
-                    parameter_data: data(q.clone(), required),
+                    parameter_data: data(q.to_string(), required),
                     allow_reserved: false,
                     style: oa::QueryStyle::Form,
                     allow_empty_value: None,
                 },
                 Location::Header(n) => oa::Parameter::Header {
-                    parameter_data: data(n.clone(), required),
+                    parameter_data: data(n.to_string(), required),
                     style: oa::HeaderStyle::Simple,
                 },
                 Location::Cookie(n) => oa::Parameter::Cookie {
-                    parameter_data: data(n.clone(), required),
+                    parameter_data: data(n.to_string(), required),
                     style: oa::CookieStyle::Form,
                 },
                 Location::Body => continue,
@@ -811,7 +811,7 @@ impl Builder<'_> {
         if let MethodResult::Named(r) = &m.result {
             for f in r {
                 let (name, schema_ref) = match &f.location {
-                    Location::Header(n) => (n.clone(), self.field_schema(f)),
+                    Location::Header(n) => (n.to_string(), self.field_schema(f)),
                     Location::Cookie(_) => (
                         "Set-Cookie".to_string(),
                         ReferenceOr::Item(string_schema(None, None)),
@@ -970,9 +970,9 @@ impl Builder<'_> {
             deprecated: m.settings.deprecated.is_some(),
             ..oa::Operation::default()
         };
-        if m.settings.public || m.settings.security.is_empty() {
+        if m.settings.policies.public || m.settings.policies.security.is_empty() {
             op.security = Some(Vec::new());
-        } else if let Some(s) = m.settings.security.first() {
+        } else if let Some(s) = m.settings.policies.security.first() {
             let (name, _) = security_scheme(s);
             let mut req = IndexMap::new();
             req.insert(name, Vec::new());

@@ -601,9 +601,9 @@ fn method_info(m: &Method) -> String {
         match l {
             Location::Body => ("body", name.to_string()),
             Location::Path => ("path", name.to_string()),
-            Location::Query(q) => ("query", q.clone()),
+            Location::Query(q) => ("query", q.to_string()),
             Location::Header(h) => ("header", h.to_ascii_lowercase()),
-            Location::Cookie(c) => ("cookie", c.clone()),
+            Location::Cookie(c) => ("cookie", c.to_string()),
         }
     };
     let params: Vec<String> = m
@@ -649,7 +649,7 @@ fn method_info(m: &Method) -> String {
             h.method, h.path, h.status
         ));
     }
-    if let Some(t) = m.settings.timeout_ms {
+    if let Some(t) = m.settings.policies.timeout_ms {
         fields.push(format!("timeoutMs: {t}"));
     }
     format!("{{ {} }}", fields.join(", "))

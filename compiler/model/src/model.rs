@@ -342,26 +342,10 @@ pub struct Bound {
 
 /// `@format` values (their checks are shared with the runtime).
 pub use svcc_rules::Format;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mask {
-    Full,
-    FirstHalf,
-    LastHalf,
-    Middle,
-}
-
-/// Where a parameter or result travels.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "in", content = "name", rename_all = "snake_case")]
-pub enum Location {
-    Body,
-    Path,
-    Query(String),
-    Header(String),
-    Cookie(String),
-}
+pub use svcc_rules::{
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    Sensitive,
+};
 
 /// A record field, union variant, event field, error payload field, parameter or result.
 #[derive(Clone, Debug, Serialize)]
@@ -545,15 +529,9 @@ pub struct MethodSettings {
     /// The REST binding when served over REST.
     pub http: Option<HttpBinding>,
     pub grpc: bool,
-    pub security: Vec<Security>,
-    pub public: bool,
-    pub log: Option<LogSettings>,
-    pub metrics: bool,
-    pub trace: bool,
-    pub rate_limit: Option<RateLimit>,
-    pub timeout_ms: Option<u64>,
-    pub circuit_breaker: Option<CircuitBreaker>,
-    pub fallback_ttl_ms: Option<u64>,
+    /// Logging, metrics, tracing, security, limits, breakers, fallbacks, timeout: the types
+    /// the runtime's `MethodInfo` carries too.
+    pub policies: Policies,
     pub request_content_type: Option<String>,
     pub response_content_type: Option<String>,
     pub handler: Option<String>,
@@ -571,45 +549,6 @@ pub struct MethodSettingSpans {
     pub http: Option<Span>,
     pub jsonrpc: Option<Span>,
     pub log: Option<Span>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HttpBinding {
-    /// Upper case: `GET`, `POST`, ...
-    pub method: String,
-    /// The full path: package prefix + service prefix + method path.
-    pub path: String,
-    /// The success status.
-    pub status: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "scheme", rename_all = "snake_case")]
-pub enum Security {
-    Bearer,
-    ApiKey { header: String },
-    Basic,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct LogSettings {
-    /// Parameters or results left out of the log; `response` means all results.
-    pub skip: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RateLimit {
-    pub limit: u64,
-    pub period_ms: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CircuitBreaker {
-    pub max_requests: Option<u64>,
-    pub interval_ms: Option<u64>,
-    pub timeout_ms: Option<u64>,
-    pub failure_rate: Option<f64>,
-    pub min_requests: Option<u64>,
 }
 
 /// Path segments `{name}` in `path`, with their byte ranges inside the path.

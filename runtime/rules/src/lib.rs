@@ -5,9 +5,18 @@
 //! - [`Code`]: the canonical error codes with their gRPC codes, HTTP statuses and JSON-RPC codes;
 //! - [`Format`]: the `@format` checks;
 //! - the wire forms of the scalar types that travel as strings ([`is_uuid`], [`is_date`],
-//!   [`is_date_time`], [`is_duration`], [`is_decimal`], [`is_base64`]).
+//!   [`is_date_time`], [`is_duration`], [`is_decimal`], [`is_base64`]);
+//! - [`method`]: where a method's values travel, its HTTP binding and its effective
+//!   [`Policies`] — held by the compiler's model and by the runtime's `MethodInfo`.
 //!
 //! Only serde is imported; both the compiler and the runtime import this crate.
+
+pub mod method;
+
+pub use method::{
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    Sensitive, Text, text,
+};
 
 use serde::{Deserialize, Serialize};
 

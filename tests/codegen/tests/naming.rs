@@ -82,3 +82,52 @@ fn helpers_yield_to_methods_named_like_them() {
     ));
     let _ = client.transport_();
 }
+
+#[test]
+fn method_descriptions_carry_the_effective_policies() {
+    use std::borrow::Cow;
+    use svcc_runtime::method::{
+        CircuitBreaker, HttpBinding, LogPolicy, Mask, Policies, RateLimit, Security, Sensitive,
+    };
+    let info = &helpers::other::POLICED_INFO;
+    let expected = Policies {
+        log: Some(LogPolicy {
+            skip: Cow::Owned(vec!["secret".into()]),
+        }),
+        sensitive: Cow::Owned(vec![Sensitive {
+            name: "secret".into(),
+            mask: Mask::Middle,
+        }]),
+        metrics: true,
+        trace: true,
+        security: Cow::Owned(vec![Security::ApiKey {
+            header: "X-Key".into(),
+        }]),
+        public: false,
+        rate_limit: Some(RateLimit {
+            limit: 5,
+            period_ms: 1000,
+        }),
+        circuit_breaker: Some(CircuitBreaker {
+            max_requests: Some(3),
+            failure_rate: Some(0.5),
+            ..CircuitBreaker::default()
+        }),
+        fallback_ttl_ms: Some(60_000),
+        timeout_ms: Some(2000),
+        idempotent: true,
+    };
+    assert_eq!(info.policies, expected);
+    assert_eq!(
+        info.http,
+        Some(HttpBinding::new("PUT", "/helpers/other/{id}", 200))
+    );
+    // Service-level settings reach every method; `@public` drops the security.
+    let open = &helpers::other::OPEN_INFO.policies;
+    assert!(open.metrics && open.public && open.security.is_empty());
+    assert!(
+        !open.idempotent,
+        "a JSON-RPC method is not known to be idempotent"
+    );
+    assert_eq!(helpers::other::NEW_INFO.policies.security.len(), 1);
+}

@@ -1031,7 +1031,7 @@ impl<'a> Package<'a> {
         };
         let http = match &st.http {
             Some(h) => format!(
-                "::core::option::Option::Some({PV}::HttpBinding {{ method: {}, path: {}, status: {} }})",
+                "::core::option::Option::Some({RT}::method::HttpBinding::new({}, {}, {}))",
                 lit_str(&h.method),
                 lit_str(&h.path),
                 h.status
@@ -1054,7 +1054,7 @@ impl<'a> Package<'a> {
         let results: Vec<String> = match &method.result {
             MethodResult::Named(r) => r
                 .iter()
-                .filter(|f| matches!(f.location, Location::Header(_) | Location::Cookie(_)))
+                .filter(|f| f.location.is_header_or_cookie())
                 .map(|f| {
                     let (kind, _) = self.text_kind(&f.ty);
                     format!(
@@ -1066,12 +1066,8 @@ impl<'a> Package<'a> {
                 .collect(),
             _ => Vec::new(),
         };
-        let timeout = match st.timeout_ms {
-            Some(ms) => format!("::core::option::Option::Some({ms})"),
-            None => "::core::option::Option::None".to_string(),
-        };
         format!(
-            "/// How `{}.{}` is served.\npub static {}_INFO: {PV}::MethodInfo = {PV}::MethodInfo {{ service: {}, name: {}, jsonrpc: {}, http: {http}, params: &[{}], results: &[{}], timeout_ms: {timeout}, deprecated: {}, request_content_type: {}, response_content_type: {} }};\n\n",
+            "/// How `{}.{}` is served.\npub static {}_INFO: {PV}::MethodInfo = {PV}::MethodInfo {{ service: {}, name: {}, jsonrpc: {}, http: {http}, params: &[{}], results: &[{}], policies: {}, deprecated: {}, request_content_type: {}, response_content_type: {} }};\n\n",
             svc.name,
             method.name,
             upper_snake(&camel(&method.name)),
@@ -1080,6 +1076,7 @@ impl<'a> Package<'a> {
             opt_str(st.jsonrpc.as_ref()),
             params.join(", "),
             results.join(", "),
+            policies(&st.policies),
             st.deprecated.is_some(),
             opt_str(st.request_content_type.as_ref()),
             opt_str(st.response_content_type.as_ref())
@@ -1200,16 +1197,119 @@ fn deprecated_doc(s: &mut String, d: Option<&str>) {
 }
 
 fn location(l: &Location) -> String {
+    const M: &str = "::svcc_runtime::method::Location";
     match l {
-        Location::Body => format!("{PV}::Location::Body"),
-        Location::Path => format!("{PV}::Location::Path"),
-        Location::Query(n) => format!("{PV}::Location::Query({})", lit_str(n)),
-        Location::Header(n) => format!(
-            "{PV}::Location::Header({})",
-            lit_str(&n.to_ascii_lowercase())
-        ),
-        Location::Cookie(n) => format!("{PV}::Location::Cookie({})", lit_str(n)),
+        Location::Body => format!("{M}::Body"),
+        Location::Path => format!("{M}::Path"),
+        Location::Query(n) => format!("{M}::query({})", lit_str(n)),
+        Location::Header(n) => format!("{M}::header({})", lit_str(&n.to_ascii_lowercase())),
+        Location::Cookie(n) => format!("{M}::cookie({})", lit_str(n)),
     }
+}
+
+/// A method's policies as a static expression: the fields that differ from
+/// `Policies::NONE`, the rest by `..Policies::NONE`. Lists are statics in their own block (a
+/// temporary with a destructor cannot be borrowed in a static).
+fn policies(p: &Policies) -> String {
+    const M: &str = "::svcc_runtime::method";
+    let list = |name: &str, ty: &str, items: Vec<String>| {
+        format!(
+            "{{ static {name}: [{M}::{ty}; {}] = [{}]; &{name} }}",
+            items.len(),
+            items.join(", ")
+        )
+    };
+    let text = |t: &str| format!("{M}::text({})", lit_str(t));
+    let opt = |v: Option<u64>| match v {
+        Some(v) => format!("::core::option::Option::Some({v})"),
+        None => "::core::option::Option::None".to_string(),
+    };
+    let mut fields = Vec::new();
+    if let Some(log) = &p.log {
+        let skip: Vec<String> = log.skip.iter().map(|s| text(s)).collect();
+        fields.push(format!(
+            "log: ::core::option::Option::Some({M}::LogPolicy::skipping({}))",
+            list("SKIP", "Text", skip)
+        ));
+    }
+    if !p.sensitive.is_empty() {
+        let items: Vec<String> = p
+            .sensitive
+            .iter()
+            .map(|s| {
+                format!(
+                    "{M}::Sensitive::new({}, {M}::Mask::{:?})",
+                    lit_str(&s.name),
+                    s.mask
+                )
+            })
+            .collect();
+        fields.push(format!(
+            "sensitive: ::std::borrow::Cow::Borrowed({})",
+            list("SENSITIVE", "Sensitive", items)
+        ));
+    }
+    if p.metrics {
+        fields.push("metrics: true".to_string());
+    }
+    if p.trace {
+        fields.push("trace: true".to_string());
+    }
+    if !p.security.is_empty() {
+        let items: Vec<String> = p
+            .security
+            .iter()
+            .map(|s| match s {
+                Security::Bearer => format!("{M}::Security::Bearer"),
+                Security::Basic => format!("{M}::Security::Basic"),
+                Security::ApiKey { header } => {
+                    format!("{M}::Security::ApiKey {{ header: {} }}", text(header))
+                }
+            })
+            .collect();
+        fields.push(format!(
+            "security: ::std::borrow::Cow::Borrowed({})",
+            list("SECURITY", "Security", items)
+        ));
+    }
+    if p.public {
+        fields.push("public: true".to_string());
+    }
+    if let Some(r) = &p.rate_limit {
+        fields.push(format!(
+            "rate_limit: ::core::option::Option::Some({M}::RateLimit {{ limit: {}, period_ms: {} }})",
+            r.limit, r.period_ms
+        ));
+    }
+    if let Some(c) = &p.circuit_breaker {
+        let rate = match c.failure_rate {
+            Some(r) => format!("::core::option::Option::Some({r:?})"),
+            None => "::core::option::Option::None".to_string(),
+        };
+        fields.push(format!(
+            "circuit_breaker: ::core::option::Option::Some({M}::CircuitBreaker {{ max_requests: {}, interval_ms: {}, timeout_ms: {}, failure_rate: {rate}, min_requests: {} }})",
+            opt(c.max_requests),
+            opt(c.interval_ms),
+            opt(c.timeout_ms),
+            opt(c.min_requests)
+        ));
+    }
+    if p.fallback_ttl_ms.is_some() {
+        fields.push(format!("fallback_ttl_ms: {}", opt(p.fallback_ttl_ms)));
+    }
+    if p.timeout_ms.is_some() {
+        fields.push(format!("timeout_ms: {}", opt(p.timeout_ms)));
+    }
+    if p.idempotent {
+        fields.push("idempotent: true".to_string());
+    }
+    if fields.is_empty() {
+        return format!("{M}::Policies::NONE");
+    }
+    format!(
+        "{M}::Policies {{ {}, ..{M}::Policies::NONE }}",
+        fields.join(", ")
+    )
 }
 
 fn opt_u64(v: Option<u64>) -> String {

@@ -98,7 +98,7 @@ impl Checker<'_> {
                 }
                 self.bindings(m);
                 if let Some(h) = &m.settings.http {
-                    let key = (h.method.clone(), normalize_route(&h.path));
+                    let key = (h.method.to_string(), normalize_route(&h.path));
                     let span = m.settings.spans.http.unwrap_or(m.name_span);
                     if let Some((first, first_name)) = routes.get(&key) {
                         let route = format!("{} {}", h.method, h.path);

@@ -386,9 +386,9 @@ fn location(
     let mut found: Vec<(&str, Location, Span)> = Vec::new();
     for a in anns {
         let loc = match a.name.as_str() {
-            "header" => Location::Header(a.str("name").unwrap_or_default()),
-            "cookie" => Location::Cookie(a.str("name").unwrap_or_default()),
-            "query" => Location::Query(a.str("name").unwrap_or_else(|| f.name.name.clone())),
+            "header" => Location::Header(a.str("name").unwrap_or_default().into()),
+            "cookie" => Location::Cookie(a.str("name").unwrap_or_default().into()),
+            "query" => Location::Query(a.str("name").unwrap_or_else(|| f.name.name.clone()).into()),
             _ => continue,
         };
         found.push((a.name.as_str(), loc, a.span));
@@ -599,8 +599,8 @@ fn lower_service(
             let path_span = h.span_of("path");
             check_path(r, &path, path_span);
             settings.http = Some(HttpBinding {
-                method: method.to_ascii_uppercase(),
-                path: format!("{full_prefix}{path}"),
+                method: method.to_ascii_uppercase().into(),
+                path: format!("{full_prefix}{path}").into(),
                 status,
             });
         } else if let Some(h) = find(&anns, "http")
@@ -617,17 +617,40 @@ fn lower_service(
             bind_params(r, &mut params, binding, m);
         }
         settings.grpc = grpc;
-        settings.public = has(&anns, "public");
-        if !settings.public
+        let policies = &mut settings.policies;
+        policies.public = has(&anns, "public");
+        if !policies.public
             && let Some(a) = pick("security")
         {
-            settings.security.push(match a.str("scheme").as_deref() {
-                Some("api_key") => Security::ApiKey {
-                    header: a.str("header").unwrap_or_else(|| "X-Api-Key".to_string()),
-                },
-                Some("basic") => Security::Basic,
-                _ => Security::Bearer,
-            });
+            policies
+                .security
+                .to_mut()
+                .push(match a.str("scheme").as_deref() {
+                    Some("api_key") => Security::ApiKey {
+                        header: a
+                            .str("header")
+                            .unwrap_or_else(|| "X-Api-Key".to_string())
+                            .into(),
+                    },
+                    Some("basic") => Security::Basic,
+                    _ => Security::Bearer,
+                });
+        }
+        policies.idempotent = settings
+            .http
+            .as_ref()
+            .is_some_and(|h| svcc_rules::method::is_idempotent_http_method(&h.method));
+        let sensitive = params.iter().chain(match &result {
+            MethodResult::Named(res) => res.as_slice(),
+            _ => &[],
+        });
+        for f in sensitive {
+            if let Some(mask) = f.sensitive {
+                policies.sensitive.to_mut().push(Sensitive {
+                    name: f.wire_name.clone().into(),
+                    mask,
+                });
+            }
         }
         if let Some(a) = pick("log") {
             settings.spans.log = Some(a.span);
@@ -644,21 +667,21 @@ fn lower_service(
                     }
                 }
             }
-            settings.log = Some(LogSettings {
-                skip: skip.into_iter().map(|(n, _)| n).collect(),
+            policies.log = Some(LogPolicy {
+                skip: skip.into_iter().map(|(n, _)| n.into()).collect(),
             });
         }
-        settings.metrics = pick("metrics").is_some();
-        settings.trace = pick("trace").is_some();
-        settings.rate_limit = pick("rate_limit").map(|a| RateLimit {
+        policies.metrics = pick("metrics").is_some();
+        policies.trace = pick("trace").is_some();
+        policies.rate_limit = pick("rate_limit").map(|a| RateLimit {
             limit: a
                 .int("limit")
                 .and_then(|v| u64::try_from(v).ok())
                 .unwrap_or(0),
             period_ms: a.duration_ms("period").unwrap_or(1000),
         });
-        settings.timeout_ms = pick("timeout").and_then(|a| a.duration_ms("duration"));
-        settings.circuit_breaker = pick("circuit_breaker").map(|a| CircuitBreaker {
+        policies.timeout_ms = pick("timeout").and_then(|a| a.duration_ms("duration"));
+        policies.circuit_breaker = pick("circuit_breaker").map(|a| CircuitBreaker {
             max_requests: a.int("max_requests").and_then(|v| u64::try_from(v).ok()),
             interval_ms: a.duration_ms("interval"),
             timeout_ms: a.duration_ms("timeout"),
@@ -675,7 +698,7 @@ fn lower_service(
                 "write a fraction such as `0.5` for half the requests".to_string(),
             ));
         }
-        settings.fallback_ttl_ms = pick("fallback").and_then(|a| a.duration_ms("ttl"));
+        policies.fallback_ttl_ms = pick("fallback").and_then(|a| a.duration_ms("ttl"));
         if let Some(a) = find(&anns, "content_type") {
             settings.request_content_type = a.str("request");
             settings.response_content_type = a.str("response");
@@ -782,10 +805,10 @@ fn bind_params(r: &mut Resolver<'_>, params: &mut [Field], binding: &HttpBinding
             }
         }
     }
-    if matches!(binding.method.as_str(), "GET" | "DELETE" | "HEAD") {
+    if matches!(&*binding.method, "GET" | "DELETE" | "HEAD") {
         for p in params.iter_mut() {
             if p.location == Location::Body {
-                p.location = Location::Query(p.name.clone());
+                p.location = Location::Query(p.name.clone().into());
             }
         }
     }

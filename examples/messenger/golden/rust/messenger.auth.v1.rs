@@ -81,9 +81,10 @@ pub mod auth_service {
     use ::core::option::Option;
     use ::std::string::String;
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::HttpBinding,
-        __private::Location, __private::MethodInfo, __private::ParamInfo,
-        __private::ResultInfo, __private::TextKind,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::ResultInfo, __private::TextKind, method,
+        method::HttpBinding, method::Location, method::LogPolicy, method::Mask,
+        method::Policies, method::RateLimit, method::Sensitive, method::Text,
     };
     use super::super::super::super::messenger::common::v1::{Email, RateLimited, UserId};
     /// The parameters of `AuthService.login`.
@@ -174,11 +175,7 @@ pub mod auth_service {
         service: "AuthService",
         name: "login",
         jsonrpc: Option::Some("authService.login"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/auth/login",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/auth/login", 200)),
         params: &[
             ParamInfo {
                 name: "email",
@@ -198,11 +195,35 @@ pub mod auth_service {
         results: &[
             ResultInfo {
                 name: "session",
-                location: Location::Cookie("session"),
+                location: Location::cookie("session"),
                 kind: TextKind::String,
             },
         ],
-        timeout_ms: Option::None,
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 2] = [
+                        method::text("password"),
+                        method::text("response"),
+                    ];
+                    &SKIP
+                }),
+            ),
+            sensitive: ::std::borrow::Cow::Borrowed({
+                static SENSITIVE: [Sensitive; 1] = [
+                    Sensitive::new("password", Mask::Full),
+                ];
+                &SENSITIVE
+            }),
+            metrics: true,
+            trace: true,
+            public: true,
+            rate_limit: Option::Some(RateLimit {
+                limit: 30,
+                period_ms: 60000,
+            }),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -260,11 +281,7 @@ pub mod auth_service {
         service: "AuthService",
         name: "refresh",
         jsonrpc: Option::Some("authService.refresh"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/auth/refresh",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/auth/refresh", 200)),
         params: &[
             ParamInfo {
                 name: "refresh_token",
@@ -275,7 +292,28 @@ pub mod auth_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 1] = [method::text("refresh_token")];
+                    &SKIP
+                }),
+            ),
+            sensitive: ::std::borrow::Cow::Borrowed({
+                static SENSITIVE: [Sensitive; 1] = [
+                    Sensitive::new("refresh_token", Mask::Full),
+                ];
+                &SENSITIVE
+            }),
+            metrics: true,
+            trace: true,
+            public: true,
+            rate_limit: Option::Some(RateLimit {
+                limit: 30,
+                period_ms: 60000,
+            }),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -534,9 +572,10 @@ pub mod session_service {
     use ::core::option::Option;
     use ::std::string::String;
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::HttpBinding,
-        __private::Location, __private::MethodInfo, __private::ParamInfo,
-        __private::ResultInfo, __private::TextKind, wire::Timestamp,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::ResultInfo, __private::TextKind,
+        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
+        method::Security, method::Text, wire::Timestamp,
     };
     use super::super::super::super::messenger::common::v1::{Unauthenticated, UserId};
     /// The parameters of `SessionService.logout`.
@@ -595,15 +634,11 @@ pub mod session_service {
         service: "SessionService",
         name: "logout",
         jsonrpc: Option::Some("sessionService.logout"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/auth/logout",
-            status: 204,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/auth/logout", 204)),
         params: &[
             ParamInfo {
                 name: "session",
-                location: Location::Cookie("session"),
+                location: Location::cookie("session"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
@@ -617,7 +652,21 @@ pub mod session_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -684,15 +733,11 @@ pub mod session_service {
         service: "SessionService",
         name: "whoami",
         jsonrpc: Option::Some("sessionService.whoami"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/api/v1/auth/whoami",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/api/v1/auth/whoami", 200)),
         params: &[
             ParamInfo {
                 name: "source",
-                location: Location::Header("x-request-source"),
+                location: Location::header("x-request-source"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
@@ -701,11 +746,26 @@ pub mod session_service {
         results: &[
             ResultInfo {
                 name: "expires_at",
-                location: Location::Header("x-token-expires"),
+                location: Location::header("x-token-expires"),
                 kind: TextKind::String,
             },
         ],
-        timeout_ms: Option::None,
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -409,9 +409,10 @@ pub mod chat_service {
     use ::core::option::Option;
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::HttpBinding,
-        __private::Location, __private::MethodInfo, __private::ParamInfo,
-        __private::TextKind,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
+        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
+        method::RateLimit, method::Security, method::Text,
     };
     use super::super::super::super::messenger::common::v1::{
         ChatId, Cursor, MessageId, PageInfo, PermissionDenied, RateLimited,
@@ -502,11 +503,7 @@ pub mod chat_service {
         service: "ChatService",
         name: "create_chat",
         jsonrpc: Option::Some("chatService.createChat"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/chats",
-            status: 201,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/chats", 201)),
         params: &[
             ParamInfo {
                 name: "title",
@@ -531,7 +528,22 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            timeout_ms: Option::Some(10000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -599,11 +611,7 @@ pub mod chat_service {
         service: "ChatService",
         name: "get_chat",
         jsonrpc: Option::Some("chatService.getChat"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/api/v1/chats/{chat_id}",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/api/v1/chats/{chat_id}", 200)),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -614,7 +622,24 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            fallback_ttl_ms: Option::Some(3600000),
+            timeout_ms: Option::Some(10000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -701,11 +726,9 @@ pub mod chat_service {
         service: "ChatService",
         name: "add_member",
         jsonrpc: Option::Some("chatService.addMember"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/chats/{chat_id}/members",
-            status: 200,
-        }),
+        http: Option::Some(
+            HttpBinding::new("POST", "/api/v1/chats/{chat_id}/members", 200),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -730,7 +753,22 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            timeout_ms: Option::Some(10000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -799,11 +837,9 @@ pub mod chat_service {
         service: "ChatService",
         name: "remove_member",
         jsonrpc: Option::Some("chatService.removeMember"),
-        http: Option::Some(HttpBinding {
-            method: "DELETE",
-            path: "/api/v1/chats/{chat_id}/members/{user_id}",
-            status: 204,
-        }),
+        http: Option::Some(
+            HttpBinding::new("DELETE", "/api/v1/chats/{chat_id}/members/{user_id}", 204),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -821,7 +857,23 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            timeout_ms: Option::Some(10000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -910,11 +962,9 @@ pub mod chat_service {
         service: "ChatService",
         name: "send_message",
         jsonrpc: Option::Some("chat.send"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/chats/{chat_id}/messages",
-            status: 201,
-        }),
+        http: Option::Some(
+            HttpBinding::new("POST", "/api/v1/chats/{chat_id}/messages", 201),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -932,14 +982,33 @@ pub mod chat_service {
             },
             ParamInfo {
                 name: "idempotency_key",
-                location: Location::Header("idempotency-key"),
+                location: Location::header("idempotency-key"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            rate_limit: Option::Some(RateLimit {
+                limit: 20,
+                period_ms: 1000,
+            }),
+            timeout_ms: Option::Some(10000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -1040,11 +1109,9 @@ pub mod chat_service {
         service: "ChatService",
         name: "list_messages",
         jsonrpc: Option::Some("chatService.listMessages"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/api/v1/chats/{chat_id}/messages",
-            status: 200,
-        }),
+        http: Option::Some(
+            HttpBinding::new("GET", "/api/v1/chats/{chat_id}/messages", 200),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -1055,21 +1122,44 @@ pub mod chat_service {
             },
             ParamInfo {
                 name: "cursor",
-                location: Location::Query("cursor"),
+                location: Location::query("cursor"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
             },
             ParamInfo {
                 name: "limit",
-                location: Location::Query("limit"),
+                location: Location::query("limit"),
                 kind: TextKind::Integer,
                 list: false,
                 required: false,
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(3000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(3),
+                interval_ms: Option::Some(30000),
+                timeout_ms: Option::Some(10000),
+                failure_rate: Option::Some(0.6),
+                min_requests: Option::Some(10),
+            }),
+            timeout_ms: Option::Some(3000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -1146,11 +1236,13 @@ pub mod chat_service {
         service: "ChatService",
         name: "edit_message",
         jsonrpc: Option::Some("chatService.editMessage"),
-        http: Option::Some(HttpBinding {
-            method: "PATCH",
-            path: "/api/v1/chats/{chat_id}/messages/{message_id}",
-            status: 200,
-        }),
+        http: Option::Some(
+            HttpBinding::new(
+                "PATCH",
+                "/api/v1/chats/{chat_id}/messages/{message_id}",
+                200,
+            ),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -1175,7 +1267,22 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            timeout_ms: Option::Some(10000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -1244,11 +1351,13 @@ pub mod chat_service {
         service: "ChatService",
         name: "delete_message",
         jsonrpc: Option::Some("chatService.deleteMessage"),
-        http: Option::Some(HttpBinding {
-            method: "DELETE",
-            path: "/api/v1/chats/{chat_id}/messages/{message_id}",
-            status: 204,
-        }),
+        http: Option::Some(
+            HttpBinding::new(
+                "DELETE",
+                "/api/v1/chats/{chat_id}/messages/{message_id}",
+                204,
+            ),
+        ),
         params: &[
             ParamInfo {
                 name: "chat_id",
@@ -1266,7 +1375,23 @@ pub mod chat_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(10000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            timeout_ms: Option::Some(10000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -242,9 +242,10 @@ pub mod user_service {
     use ::core::option::Option;
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::HttpBinding,
-        __private::Location, __private::MethodInfo, __private::ParamInfo,
-        __private::TextKind, wire::Bytes,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
+        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
+        method::RateLimit, method::Security, method::Text, wire::Bytes,
     };
     use super::super::super::super::messenger::common::v1::{
         Cursor, Email, Handle, PageInfo, PermissionDenied, RateLimited, Unauthenticated,
@@ -343,11 +344,7 @@ pub mod user_service {
         service: "UserService",
         name: "create",
         jsonrpc: Option::Some("userService.create"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/users",
-            status: 201,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/users", 201)),
         params: &[
             ParamInfo {
                 name: "display_name",
@@ -372,14 +369,37 @@ pub mod user_service {
             },
             ParamInfo {
                 name: "invite",
-                location: Location::Header("x-invite"),
+                location: Location::header("x-invite"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            public: true,
+            rate_limit: Option::Some(RateLimit {
+                limit: 10,
+                period_ms: 60000,
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -447,11 +467,7 @@ pub mod user_service {
         service: "UserService",
         name: "get",
         jsonrpc: Option::Some("userService.get"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/api/v1/users/{id}",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/api/v1/users/{id}", 200)),
         params: &[
             ParamInfo {
                 name: "id",
@@ -462,7 +478,31 @@ pub mod user_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            fallback_ttl_ms: Option::Some(86400000),
+            timeout_ms: Option::Some(5000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -559,36 +599,55 @@ pub mod user_service {
         service: "UserService",
         name: "list",
         jsonrpc: Option::Some("userService.list"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/api/v1/users",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/api/v1/users", 200)),
         params: &[
             ParamInfo {
                 name: "query",
-                location: Location::Query("q"),
+                location: Location::query("q"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
             },
             ParamInfo {
                 name: "cursor",
-                location: Location::Query("cursor"),
+                location: Location::query("cursor"),
                 kind: TextKind::String,
                 list: false,
                 required: false,
             },
             ParamInfo {
                 name: "limit",
-                location: Location::Query("limit"),
+                location: Location::query("limit"),
                 kind: TextKind::Integer,
                 list: false,
                 required: false,
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -672,11 +731,7 @@ pub mod user_service {
         service: "UserService",
         name: "update",
         jsonrpc: Option::Some("userService.update"),
-        http: Option::Some(HttpBinding {
-            method: "PATCH",
-            path: "/api/v1/users/{id}",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("PATCH", "/api/v1/users/{id}", 200)),
         params: &[
             ParamInfo {
                 name: "id",
@@ -701,7 +756,29 @@ pub mod user_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -769,11 +846,7 @@ pub mod user_service {
         service: "UserService",
         name: "delete",
         jsonrpc: Option::Some("userService.delete"),
-        http: Option::Some(HttpBinding {
-            method: "DELETE",
-            path: "/api/v1/users/{id}",
-            status: 204,
-        }),
+        http: Option::Some(HttpBinding::new("DELETE", "/api/v1/users/{id}", 204)),
         params: &[
             ParamInfo {
                 name: "id",
@@ -784,7 +857,30 @@ pub mod user_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: true,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -854,11 +950,7 @@ pub mod user_service {
         service: "UserService",
         name: "archive",
         jsonrpc: Option::Some("userService.archive"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/api/v1/users/{id}/archive",
-            status: 204,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/api/v1/users/{id}/archive", 204)),
         params: &[
             ParamInfo {
                 name: "id",
@@ -876,7 +968,29 @@ pub mod user_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -935,11 +1049,7 @@ pub mod user_service {
         service: "UserService",
         name: "upload_avatar",
         jsonrpc: Option::Some("userService.uploadAvatar"),
-        http: Option::Some(HttpBinding {
-            method: "PUT",
-            path: "/api/v1/users/{id}/avatar",
-            status: 204,
-        }),
+        http: Option::Some(HttpBinding::new("PUT", "/api/v1/users/{id}/avatar", 204)),
         params: &[
             ParamInfo {
                 name: "id",
@@ -957,7 +1067,30 @@ pub mod user_service {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(5000),
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [Security::Bearer];
+                &SECURITY
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(5),
+                interval_ms: Option::Some(60000),
+                timeout_ms: Option::Some(30000),
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::Some(20),
+            }),
+            timeout_ms: Option::Some(5000),
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::Some("image/png"),
         response_content_type: Option::None,

@@ -13,8 +13,8 @@ pub mod timing {
     use ::svcc_runtime::__private::serde;
     use ::core::option::Option;
     use ::svcc_runtime::{
-        Error, Validate, Validator, __private::HttpBinding, __private::Location,
-        __private::MethodInfo, __private::ParamInfo, __private::TextKind,
+        Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
+        __private::TextKind, method::HttpBinding, method::Location, method::Policies,
     };
     /// The parameters of `Timing.slow`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -70,7 +70,10 @@ pub mod timing {
             },
         ],
         results: &[],
-        timeout_ms: Option::Some(50),
+        policies: Policies {
+            timeout_ms: Option::Some(50),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -129,7 +132,7 @@ pub mod timing {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -175,14 +178,13 @@ pub mod timing {
         service: "Timing",
         name: "problem",
         jsonrpc: Option::Some("timing.problem"),
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/problem",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/problem", 200)),
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::Some("application/problem+json"),

@@ -58,8 +58,8 @@ pub mod deep {
     use ::core::option::Option;
     use ::std::string::String;
     use ::svcc_runtime::{
-        Error, Validate, Validator, __private::Location, __private::MethodInfo,
-        __private::ParamInfo, __private::Pattern, __private::TextKind,
+        Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
+        __private::Pattern, __private::TextKind, method::Location, method::Policies,
     };
     /// The parameters of `Deep.get`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -128,7 +128,7 @@ pub mod deep {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -162,9 +162,9 @@ pub mod helpers {
     use ::core::option::Option;
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::HttpBinding,
-        __private::Location, __private::MethodInfo, __private::ParamInfo,
-        __private::Pattern, __private::TextKind,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::Pattern, __private::TextKind,
+        method::HttpBinding, method::Location, method::Policies,
     };
     /// The parameters of `Helpers.new`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -254,11 +254,7 @@ pub mod helpers {
         service: "Helpers",
         name: "new",
         jsonrpc: Option::Some("helpers.new"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/helpers/new",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/helpers/new", 200)),
         params: &[
             ParamInfo {
                 name: "name",
@@ -276,7 +272,7 @@ pub mod helpers {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -331,11 +327,7 @@ pub mod helpers {
         service: "Helpers",
         name: "send",
         jsonrpc: Option::Some("helpers.send"),
-        http: Option::Some(HttpBinding {
-            method: "POST",
-            path: "/helpers/send",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("POST", "/helpers/send", 200)),
         params: &[
             ParamInfo {
                 name: "word",
@@ -346,7 +338,7 @@ pub mod helpers {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -412,7 +404,7 @@ pub mod helpers {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -461,7 +453,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -510,7 +502,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -582,7 +574,7 @@ pub mod helpers {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -631,7 +623,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -680,7 +672,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -761,7 +753,7 @@ pub mod helpers {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -810,7 +802,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -859,7 +851,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -908,7 +900,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -957,7 +949,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -1006,7 +998,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -1055,7 +1047,7 @@ pub mod helpers {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -2095,7 +2087,13 @@ impl HelpersBatch {
 pub mod other {
     use ::svcc_runtime::__private::serde;
     use ::core::option::Option;
-    use ::svcc_runtime::{Error, Validate, Validator, __private::MethodInfo};
+    use ::std::string::String;
+    use ::svcc_runtime::{
+        Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
+        __private::TextKind, method, method::CircuitBreaker, method::HttpBinding,
+        method::Location, method::LogPolicy, method::Mask, method::Policies,
+        method::RateLimit, method::Security, method::Sensitive, method::Text,
+    };
     /// The parameters of `Other.new`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -2140,7 +2138,18 @@ pub mod other {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            metrics: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [
+                    Security::ApiKey {
+                        header: method::text("X-Key"),
+                    },
+                ];
+                &SECURITY
+            }),
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -2189,13 +2198,183 @@ pub mod other {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            metrics: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [
+                    Security::ApiKey {
+                        header: method::text("X-Key"),
+                    },
+                ];
+                &SECURITY
+            }),
+            ..Policies::NONE
+        },
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
+    /// The parameters of `Other.policed`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct PolicedRequest {
+        pub id: String,
+        pub secret: String,
+    }
+    impl Validate for PolicedRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// What `Other.policed` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum PolicedError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl PolicedError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                PolicedError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`PolicedError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            PolicedError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for PolicedError {
+        fn from(e: Error) -> Self {
+            PolicedError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for PolicedError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for PolicedError {}
+    /// How `Other.policed` is served.
+    pub static POLICED_INFO: MethodInfo = MethodInfo {
+        service: "Other",
+        name: "policed",
+        jsonrpc: Option::Some("other.policed"),
+        http: Option::Some(HttpBinding::new("PUT", "/helpers/other/{id}", 200)),
+        params: &[
+            ParamInfo {
+                name: "id",
+                location: Location::Path,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+            ParamInfo {
+                name: "secret",
+                location: Location::Body,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 1] = [method::text("secret")];
+                    &SKIP
+                }),
+            ),
+            sensitive: ::std::borrow::Cow::Borrowed({
+                static SENSITIVE: [Sensitive; 1] = [
+                    Sensitive::new("secret", Mask::Middle),
+                ];
+                &SENSITIVE
+            }),
+            metrics: true,
+            trace: true,
+            security: ::std::borrow::Cow::Borrowed({
+                static SECURITY: [Security; 1] = [
+                    Security::ApiKey {
+                        header: method::text("X-Key"),
+                    },
+                ];
+                &SECURITY
+            }),
+            rate_limit: Option::Some(RateLimit {
+                limit: 5,
+                period_ms: 1000,
+            }),
+            circuit_breaker: Option::Some(CircuitBreaker {
+                max_requests: Option::Some(3),
+                interval_ms: Option::None,
+                timeout_ms: Option::None,
+                failure_rate: Option::Some(0.5),
+                min_requests: Option::None,
+            }),
+            fallback_ttl_ms: Option::Some(60000),
+            timeout_ms: Option::Some(2000),
+            idempotent: true,
+            ..Policies::NONE
+        },
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
+    /// The parameters of `Other.open`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct OpenRequest {}
+    impl Validate for OpenRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// What `Other.open` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum OpenError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl OpenError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                OpenError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`OpenError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            OpenError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for OpenError {
+        fn from(e: Error) -> Self {
+            OpenError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for OpenError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for OpenError {}
+    /// How `Other.open` is served.
+    pub static OPEN_INFO: MethodInfo = MethodInfo {
+        service: "Other",
+        name: "open",
+        jsonrpc: Option::Some("other.open"),
+        http: Option::None,
+        params: &[],
+        results: &[],
+        policies: Policies {
+            metrics: true,
+            public: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
 }
-/// The same helpers once more, in a service with the same method names.
+/// The same helpers once more, in a service with the same method names, and a method with
+/// every policy (read by `tests/naming.rs` from its `MethodInfo`).
 ///
 /// Implement this trait with the business logic; serve it with [`OtherServer`].
 pub trait Other: ::core::marker::Send + ::core::marker::Sync + 'static {
@@ -2210,6 +2389,20 @@ pub trait Other: ::core::marker::Send + ::core::marker::Sync + 'static {
         ctx: Context,
     ) -> impl ::core::future::Future<
         Output = Result<(), other::SendError>,
+    > + ::core::marker::Send;
+    fn policed(
+        &self,
+        ctx: Context,
+        id: String,
+        secret: String,
+    ) -> impl ::core::future::Future<
+        Output = Result<String, other::PolicedError>,
+    > + ::core::marker::Send;
+    fn open(
+        &self,
+        ctx: Context,
+    ) -> impl ::core::future::Future<
+        Output = Result<(), other::OpenError>,
     > + ::core::marker::Send;
 }
 /// Serves a [`Other`] implementation over the transports the contract names.
@@ -2254,6 +2447,34 @@ impl<T: Other> OtherServer<T> {
                     })
                 },
             )
+            .method::<
+                other::PolicedRequest,
+            >(
+                &other::POLICED_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_other_policed(&*imp, call).await })
+                    })
+                },
+            )
+            .method::<
+                other::OpenRequest,
+            >(
+                &other::OPEN_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_other_open(&*imp, call).await })
+                    })
+                },
+            )
     }
 }
 async fn invoke_other_new<T: Other>(imp: &T, call: Call) -> Result<Output, Error> {
@@ -2270,6 +2491,24 @@ async fn invoke_other_send<T: Other>(imp: &T, call: Call) -> Result<Output, Erro
     Validate::validate(&req).map_err(Error::validation)?;
     let other::SendRequest {} = req;
     match imp.send(call.ctx).await {
+        Ok(_) => Result::Ok(Output::empty()),
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_other_policed<T: Other>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: other::PolicedRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let other::PolicedRequest { id, secret } = req;
+    match imp.policed(call.ctx, id, secret).await {
+        Ok(r) => Output::json(&r),
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_other_open<T: Other>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: other::OpenRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let other::OpenRequest {} = req;
+    match imp.open(call.ctx).await {
         Ok(_) => Result::Ok(Output::empty()),
         Err(e) => Result::Err(e.into_error()),
     }
@@ -2311,6 +2550,92 @@ impl Other for OtherJsonRpcClient {
         let _ = out;
         Result::Ok(())
     }
+    async fn policed(
+        &self,
+        ctx: Context,
+        id: String,
+        secret: String,
+    ) -> Result<String, other::PolicedError> {
+        let req = other::PolicedRequest {
+            id,
+            secret,
+        };
+        let out = self
+            .inner
+            .call(&other::POLICED_INFO, &req, &ctx)
+            .await
+            .map_err(other::PolicedError::from_error)?;
+        out.decode().map_err(other::PolicedError::Other)
+    }
+    async fn open(&self, ctx: Context) -> Result<(), other::OpenError> {
+        let req = other::OpenRequest {};
+        let out = self
+            .inner
+            .call(&other::OPEN_INFO, &req, &ctx)
+            .await
+            .map_err(other::OpenError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+}
+/// A client of [`Other`] over REST. It implements the service trait, so it can stand in for the service.
+#[derive(Debug, Clone)]
+pub struct OtherRestClient {
+    inner: RestClient,
+}
+impl OtherRestClient {
+    pub fn new(config: ClientConfig) -> Self {
+        OtherRestClient {
+            inner: RestClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &RestClient {
+        &self.inner
+    }
+}
+impl Other for OtherRestClient {
+    async fn new(&self, ctx: Context) -> Result<(), other::NewError> {
+        let _ = (ctx, ());
+        Result::Err(
+            other::NewError::Other(
+                Error::new(Code::Unimplemented, "`Other.new` is not served over REST"),
+            ),
+        )
+    }
+    async fn send(&self, ctx: Context) -> Result<(), other::SendError> {
+        let _ = (ctx, ());
+        Result::Err(
+            other::SendError::Other(
+                Error::new(Code::Unimplemented, "`Other.send` is not served over REST"),
+            ),
+        )
+    }
+    async fn policed(
+        &self,
+        ctx: Context,
+        id: String,
+        secret: String,
+    ) -> Result<String, other::PolicedError> {
+        let req = other::PolicedRequest {
+            id,
+            secret,
+        };
+        let out = self
+            .inner
+            .call(&other::POLICED_INFO, &req, &ctx)
+            .await
+            .map_err(other::PolicedError::from_error)?;
+        out.decode().map_err(other::PolicedError::Other)
+    }
+    async fn open(&self, ctx: Context) -> Result<(), other::OpenError> {
+        let _ = (ctx, ());
+        Result::Err(
+            other::OpenError::Other(
+                Error::new(Code::Unimplemented, "`Other.open` is not served over REST"),
+            ),
+        )
+    }
 }
 /// Calls of [`Other`] collected into one JSON-RPC batch.
 #[derive(Debug, Default)]
@@ -2338,5 +2663,22 @@ impl OtherBatch {
     pub fn send(&mut self) -> Slot<(), other::SendError> {
         let req = other::SendRequest {};
         self.inner.push(&other::SEND_INFO, &req, other::SendError::from_error)
+    }
+    /// Adds a call of `policed`; its result is read from the returned slot after [`Self::send_`].
+    pub fn policed(
+        &mut self,
+        id: String,
+        secret: String,
+    ) -> Slot<String, other::PolicedError> {
+        let req = other::PolicedRequest {
+            id,
+            secret,
+        };
+        self.inner.push(&other::POLICED_INFO, &req, other::PolicedError::from_error)
+    }
+    /// Adds a call of `open`; its result is read from the returned slot after [`Self::send_`].
+    pub fn open(&mut self) -> Slot<(), other::OpenError> {
+        let req = other::OpenRequest {};
+        self.inner.push(&other::OPEN_INFO, &req, other::OpenError::from_error)
     }
 }

@@ -244,8 +244,8 @@ pub mod r#impl {
     use ::core::option::Option;
     use ::std::{collections::BTreeMap, string::String, vec::Vec};
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::Location, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind,
+        ApiError, Error, Validate, Validator, __private::MethodInfo,
+        __private::ParamInfo, __private::TextKind, method::Location, method::Policies,
     };
     /// The parameters of `Impl.type`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -348,7 +348,7 @@ pub mod r#impl {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -414,7 +414,7 @@ pub mod r#impl {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -488,7 +488,7 @@ pub mod r#impl {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -13,8 +13,8 @@ pub mod spec {
     use ::svcc_runtime::__private::serde;
     use ::core::option::Option;
     use ::svcc_runtime::{
-        Error, Validate, Validator, __private::Location, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind,
+        Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
+        __private::TextKind, method::Location, method::Policies,
     };
     /// The parameters of `Spec.subtract`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -78,7 +78,7 @@ pub mod spec {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -169,7 +169,7 @@ pub mod spec {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -228,7 +228,7 @@ pub mod spec {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -303,7 +303,7 @@ pub mod spec {
             },
         ],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -352,7 +352,7 @@ pub mod spec {
         http: Option::None,
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies::NONE,
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -54,7 +54,8 @@ pub mod health {
     use ::core::option::Option;
     use ::std::{collections::BTreeMap, string::String};
     use ::svcc_runtime::{
-        Error, Validate, Validator, __private::HttpBinding, __private::MethodInfo,
+        Error, Validate, Validator, __private::MethodInfo, method::HttpBinding,
+        method::Policies,
     };
     /// The parameters of `Health.live`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -103,14 +104,13 @@ pub mod health {
         service: "Health",
         name: "live",
         jsonrpc: Option::None,
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/healthz",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/healthz", 200)),
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,
@@ -163,14 +163,13 @@ pub mod health {
         service: "Health",
         name: "ready",
         jsonrpc: Option::None,
-        http: Option::Some(HttpBinding {
-            method: "GET",
-            path: "/readyz",
-            status: 200,
-        }),
+        http: Option::Some(HttpBinding::new("GET", "/readyz", 200)),
         params: &[],
         results: &[],
-        timeout_ms: Option::None,
+        policies: Policies {
+            idempotent: true,
+            ..Policies::NONE
+        },
         deprecated: false,
         request_content_type: Option::None,
         response_content_type: Option::None,

@@ -310,8 +310,25 @@ export interface OtherSendParams {
 export type OtherSendError = ApiError;
 const OTHER_SEND_INFO: MethodInfo = { params: [], results: [], jsonrpc: "other.send" };
 
+/** The parameters of `Other.policed`. */
+export interface OtherPolicedParams {
+  id: string;
+  secret: string;
+}
+/** What `Other.policed` may throw. */
+export type OtherPolicedError = ApiError;
+const OTHER_POLICED_INFO: MethodInfo = { params: [{ name: "id", location: "path", key: "id" }, { name: "secret", location: "body", key: "secret" }], results: [], jsonrpc: "other.policed", http: { method: "PUT", path: "/helpers/other/{id}", status: 200 }, timeoutMs: 2000 };
+
+/** The parameters of `Other.open`. */
+export interface OtherOpenParams {
+}
+/** What `Other.open` may throw. */
+export type OtherOpenError = ApiError;
+const OTHER_OPEN_INFO: MethodInfo = { params: [], results: [], jsonrpc: "other.open" };
+
 /**
- * The same helpers once more, in a service with the same method names.
+ * The same helpers once more, in a service with the same method names, and a method with
+ * every policy (read by `tests/naming.rs` from its `MethodInfo`).
  * 
  * A client of `Other` over JSON-RPC 2.0 (calls made in the same tick share one batch request).
  */
@@ -334,6 +351,42 @@ export class OtherJsonRpcClient {
    */
   async send(params: OtherSendParams = {}, opts?: CallOptions): Promise<void> {
     await this.transport.call(OTHER_SEND_INFO, params as unknown as Record<string, unknown>, opts);
+  }
+
+  /**
+   * @throws {OtherPolicedError}
+   */
+  async policed(params: OtherPolicedParams, opts?: CallOptions): Promise<string> {
+    return (await this.transport.call(OTHER_POLICED_INFO, params as unknown as Record<string, unknown>, opts)) as string;
+  }
+
+  /**
+   * @throws {OtherOpenError}
+   */
+  async open(params: OtherOpenParams = {}, opts?: CallOptions): Promise<void> {
+    await this.transport.call(OTHER_OPEN_INFO, params as unknown as Record<string, unknown>, opts);
+  }
+
+}
+
+/**
+ * The same helpers once more, in a service with the same method names, and a method with
+ * every policy (read by `tests/naming.rs` from its `MethodInfo`).
+ * 
+ * A client of `Other` over REST.
+ */
+export class OtherRestClient {
+  private readonly transport: RestTransport;
+
+  constructor(config: ClientConfig) {
+    this.transport = new RestTransport(config);
+  }
+
+  /**
+   * @throws {OtherPolicedError}
+   */
+  async policed(params: OtherPolicedParams, opts?: CallOptions): Promise<string> {
+    return (await this.transport.call(OTHER_POLICED_INFO, params as unknown as Record<string, unknown>, opts)) as string;
   }
 
 }
