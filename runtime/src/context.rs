@@ -1,6 +1,6 @@
 //! The request context handed to every handler, and the call context a client sends with.
 
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -30,7 +30,7 @@ impl Context {
 
     /// Adds a header to send (clients) — returns the context for chaining.
     pub fn with_header(mut self, name: &'static str, value: &str) -> Context {
-        if let Ok(v) = axum::http::HeaderValue::from_str(value) {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
             self.headers.insert(name, v);
         }
         self
@@ -49,7 +49,7 @@ impl Context {
     /// A cookie's value from the `Cookie` headers.
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.headers
-            .get_all(axum::http::header::COOKIE)
+            .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))

@@ -2,27 +2,39 @@
 //!
 //! Generated code reaches its dependencies (serde, axum, reqwest, …) only through
 //! [`__private`], so regenerating after a runtime upgrade needs no edits by hand.
+//!
+//! Cargo features (all on by default): `server` (the [`Server`]: axum, hyper), `client`
+//! (generated clients: reqwest), and one per transport, `jsonrpc` and `rest`, for both sides.
+//! A client-only crate depends on
+//! `svcc-runtime = { default-features = false, features = ["client", "jsonrpc", "rest"] }` and
+//! generates with `svcc_build::configure().server(false)`; it compiles no server.
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod context;
-mod dispatch;
 pub mod error;
-pub mod health;
-pub mod jsonrpc;
 pub mod method;
-pub mod rest;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod validate;
-mod watchdog;
 pub mod wire;
+
+/// The server's transports under their old paths.
+#[cfg(all(feature = "server", feature = "jsonrpc"))]
+pub use server::transport::jsonrpc;
+#[cfg(all(feature = "server", feature = "rest"))]
+pub use server::transport::rest;
+#[cfg(feature = "server")]
+pub use server::{Server, ServerConfig, health};
 
 pub use context::Context;
 pub use error::{ApiError, Code, Error, Violation};
-pub use server::{Server, ServerConfig};
 pub use validate::{Validate, Validator};
 
 /// Re-exported for hand-written code (custom handlers, `main`): one version for everything.
+#[cfg(feature = "server")]
 pub use axum;
+#[cfg(feature = "client")]
 pub use reqwest;
 pub use serde_json;
 pub use tokio;
@@ -30,10 +42,9 @@ pub use tokio;
 /// The façade generated code uses. Not a stable API for hand-written code.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::method::{
-        Call, Handler, HttpBinding, Location, MethodInfo, Output, ParamInfo, Params, ResultInfo,
-        ServiceDef, TextKind,
-    };
+    #[cfg(feature = "server")]
+    pub use crate::method::{Call, Handler, Output, Params, ServiceDef};
+    pub use crate::method::{HttpBinding, Location, MethodInfo, ParamInfo, ResultInfo, TextKind};
     pub use crate::validate::{Format, Pattern};
     pub use futures_util::future::BoxFuture;
     pub use serde;

@@ -1,23 +1,19 @@
-//! Methods as the server sees them: a static description ([`MethodInfo`]) and an erased
-//! handler behind a tower stack ([`MethodService`]). Layers ([`MethodLayer`]) wrap each
-//! method's stack once, at start-up, so per-method behaviour (logging, metrics, tracing, rate
-//! limits, auth — switched on by annotations) costs nothing at dispatch time.
+//! Methods: the static description every generated method has ([`MethodInfo`]: where its
+//! values travel, its HTTP binding, its policies), shared by servers and clients; and, with
+//! the `server` feature, the erased handler behind a tower stack ([`MethodService`]) that
+//! layers ([`MethodLayer`]) wrap once, at start-up, so per-method behaviour (logging, metrics,
+//! tracing, rate limits, auth — switched on by annotations) costs nothing at dispatch time.
 
-use crate::context::Context;
-use crate::error::Error;
-use axum::http::{HeaderName, HeaderValue};
-use futures_util::future::BoxFuture;
-use serde_json::Value;
-use serde_json::value::RawValue;
-use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
-use tower::util::BoxCloneSyncService;
-
-/// Re-exported so layers can be written without a direct `tower` dependency.
-pub use tower::Service;
+#[cfg(feature = "server")]
+pub use crate::server::service::{
+    Call, Handler, HandlerService, MethodEntry, MethodLayer, MethodService, Output, Params,
+    ParamsDecoder, Service, ServiceDef, decode_params, invoke,
+};
 
 /// Where values travel, the HTTP binding and the policies: one definition shared with the
 /// compiler (`svcc-rules`), so what the contract says and what the runtime reads cannot drift.
+use serde_json::Value;
+
 pub use svcc_rules::method::{
     CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
     Sensitive, Text, text,
@@ -32,6 +28,33 @@ pub enum TextKind {
     Bool,
     /// Anything else: parsed as JSON when it is not a string.
     Json,
+}
+
+/// Converts a value that arrived as text (path, query, header, cookie) into its JSON form: the
+/// server reads parameters, a client reads header and cookie results.
+pub fn text_to_json(kind: TextKind, text: &str) -> Result<Value, String> {
+    match kind {
+        TextKind::String => Ok(Value::String(text.to_string())),
+        TextKind::Integer => text
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.parse::<u64>().map(Value::from))
+            .map_err(|_| format!("`{text}` is not an integer")),
+        TextKind::Number => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("`{text}` is not a number")),
+        TextKind::Bool => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("`{text}` is not `true` or `false`")),
+        },
+        TextKind::Json => {
+            Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -77,226 +100,5 @@ impl MethodInfo {
     /// Whether some parameters come from headers or cookies.
     pub fn has_transport_params(&self) -> bool {
         self.params.iter().any(|p| p.location.is_header_or_cookie())
-    }
-}
-
-/// A method's parameters as received.
-#[derive(Debug)]
-pub enum Params {
-    /// No parameters were sent.
-    None,
-    /// A JSON object exactly as sent (the fast path: decoded once, straight into the type).
-    Raw(Box<RawValue>),
-    /// A JSON object inside the request body, shared without copying: `body[range]`.
-    Slice(bytes::Bytes, std::ops::Range<usize>),
-    /// An object assembled by the transport (positional params, REST, header/cookie values).
-    Value(Value),
-    /// Already decoded into the method's request type while the request was read (the
-    /// JSON-RPC fast path, see [`ParamsDecoder`]).
-    Decoded(Box<dyn std::any::Any + Send>),
-}
-
-impl Params {
-    /// Decodes the parameters into the method's request type.
-    pub fn decode<T: serde::de::DeserializeOwned + 'static>(self) -> Result<T, Error> {
-        let result = match self {
-            Params::Decoded(v) => {
-                return v
-                    .downcast::<T>()
-                    .map(|v| *v)
-                    .map_err(|_| Error::internal("the parameters were decoded as another type"));
-            }
-            Params::None => serde_json::from_str("{}"),
-            Params::Raw(r) => serde_json::from_str(r.get()),
-            Params::Slice(b, r) => serde_json::from_slice(b.get(r).unwrap_or(b"{}")),
-            Params::Value(v) => serde_json::from_value(v),
-        };
-        result.map_err(|e| Error::invalid_argument(format!("invalid params: {e}")))
-    }
-}
-
-/// One call of a method.
-#[derive(Debug)]
-pub struct Call {
-    pub ctx: Context,
-    pub info: &'static MethodInfo,
-    pub params: Params,
-}
-
-/// What a method produced.
-#[derive(Debug, Default)]
-pub struct Output {
-    /// The JSON result as text (`None`: the method returns nothing).
-    pub body: Option<String>,
-    /// Response headers from `@header` results and `Set-Cookie` from `@cookie` results.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl Output {
-    /// Serializes a result value.
-    pub fn json<T: serde::Serialize>(value: &T) -> Result<Output, Error> {
-        let s = serde_json::to_string(value)
-            .map_err(|e| Error::internal(format!("cannot encode the result: {e}")))?;
-        Ok(Output {
-            body: Some(s),
-            headers: Vec::new(),
-        })
-    }
-
-    pub fn empty() -> Output {
-        Output::default()
-    }
-
-    /// Adds a response header (from a `@header` result).
-    pub fn header(&mut self, name: &'static str, value: &str) {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.push((HeaderName::from_static(name), v));
-        }
-    }
-
-    /// Adds a cookie (from a `@cookie` result).
-    pub fn cookie(&mut self, name: &str, value: &str) {
-        let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            self.headers.push((axum::http::header::SET_COOKIE, v));
-        }
-    }
-}
-
-/// Decodes a method's parameters from the start of `text` (a JSON object) straight into its
-/// request type; returns the value and the bytes it took, or `None` when they do not decode
-/// (the caller then takes the general path, which reports the precise error).
-pub type ParamsDecoder = fn(&str) -> Option<(Box<dyn std::any::Any + Send>, usize)>;
-
-/// The [`ParamsDecoder`] of request type `T`.
-pub fn decode_params<T>(text: &str) -> Option<(Box<dyn std::any::Any + Send>, usize)>
-where
-    T: serde::de::DeserializeOwned + Send + 'static,
-{
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
-    match stream.next() {
-        Some(Ok(v)) => Some((Box::new(v), stream.byte_offset())),
-        _ => None,
-    }
-}
-
-/// A method's stack: erased, cloneable, shareable.
-pub type MethodService = BoxCloneSyncService<Call, Output, Error>;
-
-/// Wraps methods' stacks at start-up. `info` says which method (and its effective settings).
-pub trait MethodLayer: Send + Sync + 'static {
-    fn layer(&self, info: &'static MethodInfo, inner: MethodService) -> MethodService;
-}
-
-/// The handler at the bottom of a method's stack, built by generated code.
-pub type Handler = Arc<dyn Fn(Call) -> BoxFuture<'static, Result<Output, Error>> + Send + Sync>;
-
-/// Adapts a handler function into a tower service.
-#[derive(Clone)]
-pub struct HandlerService(pub Handler);
-
-impl std::fmt::Debug for HandlerService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HandlerService")
-    }
-}
-
-impl tower::Service<Call> for HandlerService {
-    type Response = Output;
-    type Error = Error;
-    type Future = BoxFuture<'static, Result<Output, Error>>;
-
-    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, call: Call) -> Self::Future {
-        (self.0)(call)
-    }
-}
-
-/// One method ready to serve: its description and its stack.
-#[derive(Clone)]
-pub struct MethodEntry {
-    pub info: &'static MethodInfo,
-    pub service: MethodService,
-    /// The bare handler, when no layer wraps this method: called directly, skipping the
-    /// service stack's per-call clone.
-    pub direct: Option<Handler>,
-    /// Decodes the parameters while the request is read (JSON-RPC's one-pass fast path).
-    pub decode: Option<ParamsDecoder>,
-}
-
-impl std::fmt::Debug for MethodEntry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MethodEntry")
-            .field("info", &self.info)
-            .finish()
-    }
-}
-
-/// A service's methods, as generated code hands them to the server.
-#[derive(Clone, Debug)]
-pub struct ServiceDef {
-    pub name: &'static str,
-    /// `userService`: the per-service JSON-RPC URL segment.
-    pub jsonrpc_name: &'static str,
-    pub methods: Vec<MethodEntry>,
-}
-
-impl ServiceDef {
-    pub fn new(name: &'static str, jsonrpc_name: &'static str) -> ServiceDef {
-        ServiceDef {
-            name,
-            jsonrpc_name,
-            methods: Vec::new(),
-        }
-    }
-
-    /// Adds a method with its handler at the bottom of its stack; `Req` is the method's
-    /// request type (its parameters as one record).
-    pub fn method<Req>(mut self, info: &'static MethodInfo, handler: Handler) -> ServiceDef
-    where
-        Req: serde::de::DeserializeOwned + Send + 'static,
-    {
-        self.methods.push(MethodEntry {
-            info,
-            service: BoxCloneSyncService::new(HandlerService(handler.clone())),
-            direct: Some(handler),
-            decode: Some(decode_params::<Req>),
-        });
-        self
-    }
-}
-
-/// Runs a call through its stack: deadline, panic safety.
-pub async fn invoke(entry: &MethodEntry, mut call: Call) -> Result<Output, Error> {
-    use futures_util::FutureExt as _;
-    use tower::ServiceExt as _;
-    if let Some(ms) = entry.info.policies.timeout_ms {
-        let limit = std::time::Instant::now() + std::time::Duration::from_millis(ms);
-        call.ctx.deadline = Some(call.ctx.deadline.map_or(limit, |d| d.min(limit)));
-    }
-    let remaining = call.ctx.remaining();
-    let fut: BoxFuture<'static, Result<Output, Error>> = match &entry.direct {
-        Some(handler) => handler(call),
-        None => Box::pin(entry.service.clone().oneshot(call)),
-    };
-    let fut = std::panic::AssertUnwindSafe(fut).catch_unwind();
-    let outcome = match remaining {
-        Some(left) => match tokio::time::timeout(left, fut).await {
-            Ok(r) => r,
-            Err(_) => {
-                return Err(Error::new(
-                    crate::error::Code::DeadlineExceeded,
-                    "the method did not finish before its deadline",
-                ));
-            }
-        },
-        None => fut.await,
-    };
-    match outcome {
-        Ok(r) => r,
-        Err(_) => Err(Error::internal("the handler panicked")),
     }
 }

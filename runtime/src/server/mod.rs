@@ -2,26 +2,30 @@
 //! request timeout, request ids, panic safety, liveness and readiness, and a graceful
 //! shutdown that stops accepting, drains in-flight requests, then runs shutdown hooks in order.
 
-use crate::context::Context;
-use crate::dispatch::{Conn, Dispatch, Shared};
+pub(crate) mod dispatch;
+pub mod health;
+pub(crate) mod service;
+pub(crate) mod transport;
+mod watchdog;
+
+#[cfg(feature = "jsonrpc")]
+pub use transport::jsonrpc::RpcConfig;
+
 use crate::error::{Code, Error};
-use crate::jsonrpc::{Endpoint, RpcConfig, Scope};
 use crate::method::{MethodEntry, MethodLayer, ServiceDef};
-use crate::watchdog::Limits;
-use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderName, Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{MethodFilter, get, on, post};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use dispatch::{Conn, Dispatch, Shared};
 use futures_util::future::BoxFuture;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use watchdog::Limits;
 
 /// Server settings; every field has a sensible default.
 #[derive(Clone, Debug)]
@@ -37,7 +41,10 @@ pub struct ServerConfig {
     /// Header carrying the request id (default `X-Request-Id`); echoed in every response.
     pub request_id_header: HeaderName,
     /// Where JSON-RPC is served (default `/rpc`): `/rpc`, `/rpc/<service>`, `/rpc/<method>`.
+    #[cfg(feature = "jsonrpc")]
     pub rpc_prefix: String,
+    /// JSON-RPC batch limits.
+    #[cfg(feature = "jsonrpc")]
     pub rpc: RpcConfig,
     /// How long each shutdown hook may take (default 10 s).
     pub hook_timeout: Duration,
@@ -50,7 +57,9 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             request_id_header: HeaderName::from_static("x-request-id"),
+            #[cfg(feature = "jsonrpc")]
             rpc_prefix: "/rpc".to_string(),
+            #[cfg(feature = "jsonrpc")]
             rpc: RpcConfig::default(),
             hook_timeout: Duration::from_secs(10),
         }
@@ -157,15 +166,14 @@ impl Server {
     fn shared(&self) -> Shared {
         install_panic_logger();
         let cfg = &self.config;
-        let mut table: HashMap<&'static str, MethodEntry> = HashMap::new();
-        let mut rest: Vec<MethodEntry> = Vec::new();
+        let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {
                 let mut service = m.service.clone();
                 for l in &self.layers {
                     service = l.layer(m.info, service);
                 }
-                let entry = MethodEntry {
+                methods.push(MethodEntry {
                     info: m.info,
                     service,
                     // Layered methods go through their stack; bare ones straight to the handler.
@@ -175,90 +183,33 @@ impl Server {
                         None
                     },
                     decode: m.decode,
-                };
-                if let Some(name) = m.info.jsonrpc {
-                    table.insert(name, entry.clone());
-                }
-                if m.info.http.is_some() {
-                    rest.push(entry);
-                }
+                });
             }
         }
-        let table = Arc::new(table);
-        let mut rpc = HashMap::new();
-        let prefix = cfg.rpc_prefix.trim_end_matches('/').to_string();
-        if !table.is_empty() {
-            let root = if prefix.is_empty() { "/" } else { &prefix };
-            rpc.insert(
-                root.to_string(),
-                Endpoint::new(table.clone(), Scope::All, cfg.rpc),
-            );
-            for svc in &self.services {
-                if svc.methods.iter().any(|m| m.info.jsonrpc.is_some()) {
-                    rpc.insert(
-                        format!("{prefix}/{}", svc.jsonrpc_name),
-                        Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc),
-                    );
-                }
-            }
-            for name in table.keys() {
-                rpc.insert(
-                    format!("{prefix}/{name}"),
-                    Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc),
-                );
-            }
+        let setup = transport::Setup {
+            config: cfg,
+            services: &self.services,
+            methods: &methods,
+        };
+        let mut routes = transport::Routes::default();
+        for t in transport::all() {
+            t.install(&setup, &mut routes);
         }
+        let mut router = routes.router;
+        for (path, route) in &self.routes {
+            router = router.route(path, route.clone());
+        }
+        let router = health::routes(router, self.ready.clone())
+            .fallback(|| async { error_response(&Error::new(Code::NotFound, "no such route")) })
+            .layer(DefaultBodyLimit::max(cfg.body_limit));
         Shared {
-            router: self.router(rest, rpc.keys().cloned().collect()),
-            rpc,
+            router,
+            fast: routes.fast,
             body_limit: cfg.body_limit,
             request_id_header: cfg.request_id_header.clone(),
             request_timeout: cfg.request_timeout,
             limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
         }
-    }
-
-    /// The routes other than JSON-RPC's. `rpc_paths` answer 405 for methods other than POST.
-    fn router(&self, rest: Vec<MethodEntry>, rpc_paths: Vec<String>) -> Router {
-        let cfg = &self.config;
-        let mut router = Router::new();
-        // Routes sharing a path but not a method are merged into one.
-        let mut by_path: HashMap<&'static str, Vec<MethodEntry>> = HashMap::new();
-        for e in rest {
-            if let Some(h) = &e.info.http {
-                by_path.entry(&*h.path).or_default().push(e);
-            }
-        }
-        let mut paths: Vec<_> = by_path.into_iter().collect();
-        paths.sort_by_key(|(p, _)| *p);
-        for (path, entries) in paths {
-            let mut route: axum::routing::MethodRouter<()> = axum::routing::MethodRouter::new();
-            for e in entries {
-                let Some(h) = &e.info.http else { continue };
-                let Ok(method) = Method::from_bytes(h.method.as_bytes()) else {
-                    continue;
-                };
-                let Ok(filter) = MethodFilter::try_from(method) else {
-                    continue;
-                };
-                let one: axum::routing::MethodRouter<()> =
-                    on(filter, rest_handler).with_state((Arc::new(e), cfg.body_limit));
-                route = route.merge(one);
-            }
-            router = router.route(path, route);
-        }
-        for path in rpc_paths {
-            // POST never gets here (the connection service answers it); other methods: 405.
-            router = router.route(&path, post(|| async { StatusCode::METHOD_NOT_ALLOWED }));
-        }
-        for (path, route) in &self.routes {
-            router = router.route(path, route.clone());
-        }
-        crate::health::routes(router, self.ready.clone())
-            .fallback(|| async {
-                crate::rest::error_response(&Error::new(Code::NotFound, "no such route"))
-            })
-            .layer(DefaultBodyLimit::max(cfg.body_limit))
     }
 
     /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
@@ -400,57 +351,6 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The handler's context; takes the request's headers without copying them.
-fn context(mut parts: axum::http::request::Parts) -> Context {
-    Context {
-        request_id: parts
-            .extensions
-            .get::<tower_http::request_id::RequestId>()
-            .and_then(|r| r.header_value().to_str().ok())
-            .map(str::to_string)
-            .unwrap_or_default(),
-        client_addr: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0),
-        headers: std::mem::take(&mut parts.headers),
-        deadline: None,
-        claims: None,
-    }
-}
-
-async fn rest_handler(State(state): State<(Arc<MethodEntry>, usize)>, req: Request) -> Response {
-    use axum::extract::FromRequestParts as _;
-    let (mut parts, body) = req.into_parts();
-    let path = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
-        Ok(Path(p)) => p,
-        Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
-    };
-    let query = match Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &()).await {
-        Ok(Query(q)) => q,
-        Err(e) => return crate::rest::error_response(&Error::invalid_argument(e.body_text())),
-    };
-    let ctx = context(parts);
-    match axum::body::to_bytes(body, state.1).await {
-        Ok(bytes) => crate::rest::handle(&state.0, ctx, path, query, &bytes).await,
-        Err(e) => body_error(&e),
-    }
-}
-
-/// A body that could not be read: too large (413, as the body limit says) or broken (400).
-fn body_error(e: &axum::Error) -> Response {
-    let too_large = std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
-        .is_some();
-    if too_large {
-        crate::dispatch::too_large()
-    } else {
-        crate::rest::error_response(&Error::invalid_argument(format!(
-            "cannot read the body: {e}"
-        )))
-    }
-}
-
 /// Logs every panic with its backtrace (the server answers the request and keeps serving).
 fn install_panic_logger() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -462,4 +362,16 @@ fn install_panic_logger() {
             previous(info);
         }));
     });
+}
+
+/// An error as an HTTP response: its status and the REST error body `{code, message, data}`
+/// (also what the connection service answers with for 408, 413 and panics).
+pub fn error_response(e: &Error) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (status, headers, e.to_rest_body().to_string()).into_response()
 }

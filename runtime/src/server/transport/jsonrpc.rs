@@ -4,9 +4,10 @@
 //! The method table is built once at start-up; a request costs one parse of the envelope
 //! (params stay raw text) and one decode of the params straight into the method's type.
 
+use super::{FastPath, Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::{Error, jsonrpc_codes};
-use crate::method::{Call, Location, MethodEntry, Params, TextKind, invoke};
+use crate::method::{Call, Location, MethodEntry, Params, invoke, text_to_json};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -14,6 +15,56 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The JSON-RPC 2.0 transport: every method with a JSON-RPC name, at `{prefix}` (all),
+/// `{prefix}/{service}` and `{prefix}/{method}`, answered on the connection service's fast path.
+pub(crate) struct JsonRpc;
+
+impl Transport for JsonRpc {
+    fn install(&self, setup: &Setup<'_>, routes: &mut Routes) {
+        let cfg = setup.config;
+        let mut table: HashMap<&'static str, MethodEntry> = HashMap::new();
+        for m in setup.methods {
+            if let Some(name) = m.info.jsonrpc {
+                table.insert(name, m.clone());
+            }
+        }
+        if table.is_empty() {
+            return;
+        }
+        let table = Arc::new(table);
+        let prefix = cfg.rpc_prefix.trim_end_matches('/').to_string();
+        let root = if prefix.is_empty() { "/" } else { &prefix };
+        let mut endpoints = vec![(
+            root.to_string(),
+            Endpoint::new(table.clone(), Scope::All, cfg.rpc),
+        )];
+        for svc in setup.services {
+            if svc.methods.iter().any(|m| m.info.jsonrpc.is_some()) {
+                endpoints.push((
+                    format!("{prefix}/{}", svc.jsonrpc_name),
+                    Endpoint::new(table.clone(), Scope::Service(svc.name), cfg.rpc),
+                ));
+            }
+        }
+        for name in table.keys() {
+            endpoints.push((
+                format!("{prefix}/{name}"),
+                Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc),
+            ));
+        }
+        for (path, endpoint) in endpoints {
+            // POSTs never reach the router (the connection service answers them): other
+            // methods get 405.
+            let router = std::mem::take(&mut routes.router);
+            routes.router = router.route(
+                &path,
+                axum::routing::post(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+            );
+            routes.fast.insert(path, FastPath::JsonRpc(endpoint));
+        }
+    }
+}
 
 /// Limits of the endpoint.
 #[derive(Clone, Copy, Debug)]
@@ -574,32 +625,6 @@ fn add_transport_params(
     Ok(())
 }
 
-/// Converts a parameter that arrived as text into its JSON form.
-pub fn text_to_json(kind: TextKind, text: &str) -> Result<Value, String> {
-    match kind {
-        TextKind::String => Ok(Value::String(text.to_string())),
-        TextKind::Integer => text
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| text.parse::<u64>().map(Value::from))
-            .map_err(|_| format!("`{text}` is not an integer")),
-        TextKind::Number => text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .ok_or_else(|| format!("`{text}` is not a number")),
-        TextKind::Bool => match text {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
-            _ => Err(format!("`{text}` is not `true` or `false`")),
-        },
-        TextKind::Json => {
-            Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))
-        }
-    }
-}
-
 fn parse_error(detail: &str) -> String {
     error_reply(
         "null",
@@ -654,7 +679,7 @@ fn append(map: &mut HeaderMap, headers: Vec<(axum::http::HeaderName, HeaderValue
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
     use super::*;
-    use crate::method::{Handler, MethodInfo, Output, ParamInfo, ServiceDef};
+    use crate::method::{Handler, MethodInfo, Output, ParamInfo, ServiceDef, TextKind};
 
     #[derive(serde::Deserialize, serde::Serialize)]
     struct EchoRequest {

@@ -2,14 +2,56 @@
 //! converted to their types (a bad value is a 400 with a clear body), the JSON body supplies
 //! the rest; errors answer with their status and `{code, message, data}`.
 
+use super::{Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::Error;
-use crate::jsonrpc::text_to_json;
-use crate::method::{Call, Location, MethodEntry, Params, invoke};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use crate::method::{Call, Location, MethodEntry, Params, invoke, text_to_json};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// An error as a REST response (the same as [`crate::server::error_response`]).
+pub use crate::server::error_response;
+
+/// The REST transport: one axum route per `@http` binding; methods sharing a path share a
+/// route.
+pub(crate) struct Rest;
+
+impl Transport for Rest {
+    fn install(&self, setup: &Setup<'_>, routes: &mut Routes) {
+        let mut by_path: HashMap<&'static str, Vec<&MethodEntry>> = HashMap::new();
+        for e in setup.methods {
+            if let Some(h) = &e.info.http {
+                by_path.entry(&*h.path).or_default().push(e);
+            }
+        }
+        let mut paths: Vec<_> = by_path.into_iter().collect();
+        paths.sort_by_key(|(p, _)| *p);
+        let mut router = std::mem::take(&mut routes.router);
+        for (path, entries) in paths {
+            let mut route: axum::routing::MethodRouter<()> = axum::routing::MethodRouter::new();
+            for e in entries {
+                let Some(h) = &e.info.http else { continue };
+                let Ok(method) = Method::from_bytes(h.method.as_bytes()) else {
+                    continue;
+                };
+                let Ok(filter) = MethodFilter::try_from(method) else {
+                    continue;
+                };
+                let one: axum::routing::MethodRouter<()> = on(filter, rest_handler)
+                    .with_state((Arc::new(e.clone()), setup.config.body_limit));
+                route = route.merge(one);
+            }
+            router = router.route(path, route);
+        }
+        routes.router = router;
+    }
+}
 
 /// Handles one REST request for `entry`.
 pub async fn handle(
@@ -151,13 +193,53 @@ fn assemble(
     Ok(Params::Value(Value::Object(map)))
 }
 
-/// An error as a REST response: its status and `{code, message, data}`.
-pub fn error_response(e: &Error) -> Response {
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (status, headers, e.to_rest_body().to_string()).into_response()
+async fn rest_handler(State(state): State<(Arc<MethodEntry>, usize)>, req: Request) -> Response {
+    use axum::extract::FromRequestParts as _;
+    let (mut parts, body) = req.into_parts();
+    let path = match Path::<HashMap<String, String>>::from_request_parts(&mut parts, &()).await {
+        Ok(Path(p)) => p,
+        Err(e) => return error_response(&Error::invalid_argument(e.body_text())),
+    };
+    let query = match Query::<Vec<(String, String)>>::from_request_parts(&mut parts, &()).await {
+        Ok(Query(q)) => q,
+        Err(e) => return error_response(&Error::invalid_argument(e.body_text())),
+    };
+    let ctx = context(parts);
+    match axum::body::to_bytes(body, state.1).await {
+        Ok(bytes) => handle(&state.0, ctx, path, query, &bytes).await,
+        Err(e) => body_error(&e),
+    }
+}
+
+/// A body that could not be read: too large (413, as the body limit says) or broken (400).
+fn body_error(e: &axum::Error) -> Response {
+    let too_large = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
+        .is_some();
+    if too_large {
+        crate::server::dispatch::too_large()
+    } else {
+        error_response(&Error::invalid_argument(format!(
+            "cannot read the body: {e}"
+        )))
+    }
+}
+
+/// The handler's context; takes the request's headers without copying them.
+fn context(mut parts: axum::http::request::Parts) -> Context {
+    Context {
+        request_id: parts
+            .extensions
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|r| r.header_value().to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_default(),
+        client_addr: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+        headers: std::mem::take(&mut parts.headers),
+        deadline: None,
+        claims: None,
+    }
 }

@@ -1,13 +1,13 @@
 //! The per-connection service every request passes through once: request ids, the body limit,
-//! the request timeout, panic safety — then JSON-RPC URLs are answered directly (one
-//! exact-path lookup; no router, no boxed middleware stack) and everything else (REST routes,
-//! hand-written routes, health, the OpenAPI document, 404) goes to the axum router built at
-//! start-up.
+//! the request timeout, panic safety — then fast-path URLs (JSON-RPC's) are answered directly
+//! (one exact-path lookup; no router, no boxed middleware stack) and everything else (REST
+//! routes, hand-written routes, health, the OpenAPI document, 404) goes to the axum router
+//! built at start-up.
 
+use super::transport::FastPath;
+use super::watchdog::{Busy, Clock, Limits};
 use crate::context::Context;
 use crate::error::{Code, Error};
-use crate::jsonrpc::Endpoint;
-use crate::watchdog::{Busy, Clock, Limits};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Response, Version};
 use futures_util::FutureExt as _;
@@ -25,8 +25,9 @@ use tower::ServiceExt as _;
 
 /// What every connection of one server shares, built once at start-up.
 pub(crate) struct Shared {
-    /// JSON-RPC endpoints by exact path (`/rpc`, `/rpc/userService`, `/rpc/userService.get`).
-    pub rpc: HashMap<String, Endpoint>,
+    /// Fast-path handlers by exact path (JSON-RPC's `/rpc`, `/rpc/userService`,
+    /// `/rpc/userService.get`).
+    pub fast: HashMap<String, FastPath>,
     /// Everything else.
     pub router: axum::Router,
     pub body_limit: usize,
@@ -122,7 +123,7 @@ impl<F: Future<Output = Result<Reply, Panic>>> Future for Answer<F> {
 fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValue) -> Reply {
     let mut res = match outcome {
         Some(Ok(res)) => res,
-        Some(Err(_)) => crate::rest::error_response(&Error::internal("the handler panicked")),
+        Some(Err(_)) => crate::server::error_response(&Error::internal("the handler panicked")),
         None => {
             let e = Error {
                 http_status: Some(408),
@@ -134,7 +135,7 @@ fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValu
                     ),
                 )
             };
-            crate::rest::error_response(&e)
+            crate::server::error_response(&e)
         }
     };
     res.headers_mut()
@@ -159,12 +160,12 @@ fn fresh_request_id() -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
 }
 
-/// JSON-RPC paths are answered here; the rest goes to the router. The router's future is
+/// Fast-path URLs are answered here; the rest goes to the router. The router's future is
 /// boxed so that this future — moved once into its box per request — stays small.
 async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
     if req.method() == Method::POST
-        && let Some(ep) = shared.rpc.get(req.uri().path())
+        && let Some(fast) = shared.fast.get(req.uri().path())
     {
         let (parts, body) = req.into_parts();
         let ctx = Context {
@@ -175,7 +176,7 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
             claims: None,
         };
         return match read_body(body, shared.body_limit).await {
-            Ok(bytes) => ep.handle(ctx, bytes).await,
+            Ok(bytes) => fast.handle(ctx, bytes).await,
             Err(res) => res,
         };
     }
@@ -208,7 +209,7 @@ async fn read_body(body: Incoming, limit: usize) -> Result<bytes::Bytes, Reply> 
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(crate::rest::error_response(&Error::invalid_argument(
+        Err(e) => Err(crate::server::error_response(&Error::invalid_argument(
             format!("cannot read the body: {e}"),
         ))),
     }
@@ -219,5 +220,5 @@ pub(crate) fn too_large() -> Reply {
         http_status: Some(413),
         ..Error::new(Code::ResourceExhausted, "the request body is too large")
     };
-    crate::rest::error_response(&err)
+    crate::server::error_response(&err)
 }

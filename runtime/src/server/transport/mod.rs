@@ -1,0 +1,72 @@
+//! The server's transports. Each one turns the layered methods into what it serves: routes on
+//! the axum router, and — for a transport whose requests are one exact-path POST each, like
+//! JSON-RPC — [`FastPath`] entries the connection service answers without the router. A new
+//! transport (gRPC) is a file here, one line in [`all`], and (only if it has a fast path) one
+//! variant of [`FastPath`].
+
+#[cfg(feature = "jsonrpc")]
+pub mod jsonrpc;
+#[cfg(feature = "rest")]
+pub mod rest;
+
+use super::ServerConfig;
+use crate::context::Context;
+use crate::method::{MethodEntry, ServiceDef};
+use axum::Router;
+use axum::response::Response;
+use std::collections::HashMap;
+
+/// What a transport is given at start-up.
+#[cfg_attr(not(any(feature = "jsonrpc", feature = "rest")), allow(dead_code))]
+pub(crate) struct Setup<'a> {
+    pub config: &'a ServerConfig,
+    /// The services as added (names, methods in order).
+    #[cfg_attr(not(feature = "jsonrpc"), allow(dead_code))]
+    pub services: &'a [ServiceDef],
+    /// Every method with its layers applied, once.
+    pub methods: &'a [MethodEntry],
+}
+
+/// What the transports add to a server.
+#[derive(Default)]
+pub(crate) struct Routes {
+    /// Exact paths whose POSTs the connection service answers itself.
+    pub fast: HashMap<String, FastPath>,
+    /// Everything else, routed by axum.
+    pub router: Router,
+}
+
+/// A server transport.
+pub(crate) trait Transport {
+    /// Adds this transport's routes for `setup`'s methods.
+    fn install(&self, setup: &Setup<'_>, routes: &mut Routes);
+}
+
+/// Every transport this build of the runtime serves (by cargo features).
+pub(crate) fn all() -> Vec<Box<dyn Transport>> {
+    vec![
+        #[cfg(feature = "jsonrpc")]
+        Box::new(jsonrpc::JsonRpc),
+        #[cfg(feature = "rest")]
+        Box::new(rest::Rest),
+    ]
+}
+
+/// A handler on the connection service's fast path: one variant per transport that has one
+/// (an enum, not a trait object, so the hot path stays a direct call).
+pub(crate) enum FastPath {
+    #[cfg(feature = "jsonrpc")]
+    JsonRpc(jsonrpc::Endpoint),
+}
+
+impl FastPath {
+    /// Answers one request whose body has been read.
+    #[allow(clippy::unused_async)] // without a fast-path transport there is nothing to await
+    pub(crate) async fn handle(&self, ctx: Context, body: bytes::Bytes) -> Response {
+        let _ = (&ctx, &body);
+        match *self {
+            #[cfg(feature = "jsonrpc")]
+            FastPath::JsonRpc(ref endpoint) => endpoint.handle(ctx, body).await,
+        }
+    }
+}
