@@ -236,14 +236,11 @@ impl Package<'_> {
         self.collect_imports(&mut imports);
         let has_clients = self.pkg.services.iter().any(|svc| !svc.methods.is_empty());
         if has_clients {
-            s.push_str(
-                "import { ApiError, JsonRpcTransport, RestTransport } from \"./runtime.js\";\n",
-            );
-            s.push_str(
-                "import type { CallOptions, ClientConfig, MethodInfo } from \"./runtime.js\";\n",
-            );
+            // One namespace (`$` cannot start a contract name): the runtime's names never
+            // clash with the contract's (`Record`, `ClientConfig`, a method `transport`).
+            s.push_str("import * as $rt from \"./runtime.js\";\n");
         } else if !self.pkg.errors.is_empty() {
-            s.push_str("import type { ApiError } from \"./runtime.js\";\n");
+            s.push_str("import type * as $rt from \"./runtime.js\";\n");
         }
         for p in imports {
             let _ = writeln!(s, "import type * as {} from \"./{p}.js\";", module_alias(p));
@@ -259,7 +256,7 @@ impl Package<'_> {
             s.push_str("}\n");
             let _ = writeln!(
                 s,
-                "/** Error `{}` ({}, HTTP {}): thrown as an `ApiError` with this code and payload. */\nexport type {}Error = ApiError<{:?}, {}>;\n",
+                "/** Error `{}` ({}, HTTP {}): thrown as an `ApiError` with this code and payload. */\nexport type {}Error = $rt.ApiError<{:?}, {}>;\n",
                 e.code,
                 e.kind.name(),
                 e.http_status,
@@ -486,7 +483,7 @@ impl Package<'_> {
                         format!("{}.{}Error", module_alias(&e.package), e.name)
                     }
                 })
-                .chain(std::iter::once("ApiError".to_string()))
+                .chain(std::iter::once("$rt.ApiError".to_string()))
                 .collect();
             let _ = writeln!(
                 s,
@@ -497,7 +494,7 @@ impl Package<'_> {
             );
             let _ = writeln!(
                 s,
-                "const {}: MethodInfo = {};\n",
+                "const {}: $rt.MethodInfo = {};\n",
                 info_name(svc, m),
                 method_info(m)
             );
@@ -524,7 +521,7 @@ impl Package<'_> {
             doc(s, &d, "");
             let _ = writeln!(
                 s,
-                "export class {}{kind}Client {{\n  private readonly transport: {transport};\n\n  constructor(config: ClientConfig) {{\n    this.transport = new {transport}(config);\n  }}\n",
+                "export class {}{kind}Client {{\n  readonly #transport: $rt.{transport};\n\n  constructor(config: $rt.ClientConfig) {{\n    this.#transport = new $rt.{transport}(config);\n  }}\n",
                 svc.name
             );
             for m in &methods {
@@ -560,7 +557,7 @@ impl Package<'_> {
                 }
                 doc(s, &d, "  ");
                 let call = format!(
-                    "this.transport.call({}, params as unknown as Record<string, unknown>, opts)",
+                    "this.#transport.call({}, params as unknown as {{ [key: string]: unknown }}, opts)",
                     info_name(svc, m)
                 );
                 let body = if result == "void" {
@@ -570,7 +567,7 @@ impl Package<'_> {
                 };
                 let _ = writeln!(
                     s,
-                    "  async {}({param}, opts?: CallOptions): Promise<{result}> {{\n    {body}\n  }}\n",
+                    "  async {}({param}, opts?: $rt.CallOptions): Promise<{result}> {{\n    {body}\n  }}\n",
                     method_name(&m.name)
                 );
             }
