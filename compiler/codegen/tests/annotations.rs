@@ -158,7 +158,10 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
     let samples = samples();
     let mut problems = Vec::new();
     for spec in SPECS {
-        let listed = NOT_YET.iter().any(|n| n.name == spec.name);
+        // Inert everywhere; entries for some places only still need a sample elsewhere.
+        let listed = NOT_YET
+            .iter()
+            .any(|n| n.name == spec.name && n.places.is_empty());
         let sample = samples.iter().find(|(name, _, _)| *name == spec.name);
         match (listed, sample) {
             (true, Some(_)) => problems.push(format!(
@@ -196,7 +199,7 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
 #[test]
 fn not_yet_annotations_warn() {
     // The lint fires on each of them.
-    let text = "@log @metrics @trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { id @1: string; }\n\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(@sensitive s: string);\n}\n";
+    let text = "@log @metrics @trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(@sensitive s: string);\n}\n";
     let c = svcc_frontend::compile_memory(&[("t.svc", text)], &Default::default());
     let warned: Vec<String> = c
         .diagnostics

@@ -309,9 +309,17 @@ impl Linter<'_> {
     }
 
     fn inert_annotations(&mut self) {
-        for (name, span, package) in &self.resolved.annotation_uses {
-            if let Some(n) = crate::resolve::annotations::not_yet(name) {
-                self.emit(package, diag::inert_annotation(*span, name, n.missing));
+        for u in &self.resolved.annotation_uses {
+            if let Some(n) = crate::resolve::annotations::not_yet(&u.name, u.site) {
+                let missing = if n.places.is_empty() {
+                    n.missing.to_string()
+                } else {
+                    format!("on a {}, {}", u.site, n.missing)
+                };
+                self.emit(
+                    &u.package,
+                    diag::inert_annotation(u.span, &u.name, &missing),
+                );
             }
         }
     }

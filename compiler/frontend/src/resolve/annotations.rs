@@ -362,46 +362,68 @@ pub static SPECS: &[Spec] = &[
 pub static NOT_YET: &[NotYet] = &[
     NotYet {
         name: "log",
+        places: &[],
         missing: "no per-call log events are written yet",
     },
     NotYet {
         name: "sensitive",
+        places: &[],
         missing: "nothing is logged yet, so nothing is masked",
     },
     NotYet {
         name: "metrics",
+        places: &[],
         missing: "no Prometheus metrics are recorded yet",
     },
     NotYet {
         name: "trace",
+        places: &[],
         missing: "no OpenTelemetry spans are created yet",
     },
     NotYet {
         name: "security",
+        places: &[],
         missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
     },
     NotYet {
         name: "public",
+        places: &[],
         missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
     },
     NotYet {
         name: "rate_limit",
+        places: &[],
         missing: "generated servers do not limit request rates yet",
     },
     NotYet {
         name: "circuit_breaker",
+        places: &[],
         missing: "generated clients have no circuit breaker yet",
     },
     NotYet {
         name: "fallback",
+        places: &[],
         missing: "generated clients have no fallback cache yet",
     },
     NotYet {
         name: "grpc",
+        places: &[],
         missing: "no gRPC server, client or `.proto` is generated yet",
     },
     NotYet {
+        name: "summary",
+        places: &["service", "field"],
+        missing: "only a method's summary is written (OpenAPI has none for a tag or a property); \
+                  use `///` docs",
+    },
+    NotYet {
+        name: "tags",
+        places: &["field"],
+        missing: "OpenAPI has no tags for a property; use `///` docs",
+    },
+    NotYet {
         name: "key",
+        places: &[],
         missing: "no Kafka producer is generated yet, so no message is keyed",
     },
 ];
@@ -410,13 +432,18 @@ pub static NOT_YET: &[NotYet] = &[
 #[derive(Debug)]
 pub struct NotYet {
     pub name: &'static str,
+    /// Where it has no effect (as [`crate::resolve::AnnotationUse::site`] words it); empty:
+    /// everywhere.
+    pub places: &'static [&'static str],
     /// What does not happen yet, as the rest of a sentence.
     pub missing: &'static str,
 }
 
-/// The [`NOT_YET`] entry of an annotation.
-pub fn not_yet(name: &str) -> Option<&'static NotYet> {
-    NOT_YET.iter().find(|n| n.name == name)
+/// The [`NOT_YET`] entry of an annotation standing at `site`.
+pub fn not_yet(name: &str, site: &str) -> Option<&'static NotYet> {
+    NOT_YET
+        .iter()
+        .find(|n| n.name == name && (n.places.is_empty() || n.places.contains(&site)))
 }
 
 pub fn spec_of(name: &str) -> Option<&'static Spec> {

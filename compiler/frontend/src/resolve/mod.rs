@@ -70,6 +70,16 @@ struct Scope {
     aliases: HashMap<String, (FileId, usize)>,
 }
 
+/// One annotation as written.
+#[derive(Debug, Clone)]
+pub struct AnnotationUse {
+    pub name: String,
+    pub span: Span,
+    pub package: String,
+    /// Where it stands: `package`, `record`, `service`, `method`, `field`, `parameter`, …
+    pub site: &'static str,
+}
+
 /// What resolution produced, besides diagnostics.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -82,8 +92,8 @@ pub struct Resolved {
     pub references: Vec<Vec<Span>>,
     /// The package each parsed file declares.
     pub file_packages: HashMap<FileId, String>,
-    /// Every annotation written, by name, with its span and package (for lints).
-    pub annotation_uses: Vec<(String, Span, String)>,
+    /// Every annotation written (for lints).
+    pub annotation_uses: Vec<AnnotationUse>,
 }
 
 #[derive(Debug)]
@@ -143,15 +153,20 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
         .files()
         .filter_map(|(id, _)| Some((id, loaded.tree(id)?.package.name.text())))
         .collect();
-    let mut annotation_uses: Vec<(String, Span, String)> = Vec::new();
+    let mut annotation_uses: Vec<AnnotationUse> = Vec::new();
     for (file, package) in &file_packages {
         if let Some(tree) = loaded.tree(*file) {
-            tree.each_annotation(|a| {
-                annotation_uses.push((a.name.name.clone(), a.span, package.clone()));
+            tree.each_annotation(|a, site| {
+                annotation_uses.push(AnnotationUse {
+                    name: a.name.name.clone(),
+                    span: a.span,
+                    package: package.clone(),
+                    site,
+                });
             });
         }
     }
-    annotation_uses.sort_by_key(|(_, span, _)| (span.file, span.start));
+    annotation_uses.sort_by_key(|u| (u.span.file, u.span.start));
     let resolved = Resolved {
         annotation_uses,
         file_packages,

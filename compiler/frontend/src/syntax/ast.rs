@@ -66,35 +66,44 @@ pub struct File {
 }
 
 impl File {
-    /// Every annotation in the file, in source order: on the package, declarations, members,
-    /// enum values, methods, parameters and results.
-    pub fn each_annotation(&self, mut f: impl FnMut(&Annotation)) {
-        let fields = |fs: &[Field], f: &mut dyn FnMut(&Annotation)| {
-            for field in fs {
-                field.annotations.iter().for_each(&mut *f);
+    /// Every annotation in the file, in source order, with where it stands (`package`,
+    /// a declaration's kind as [`DeclKind::describe`] words it, `field`, `enum value`,
+    /// `method`, `parameter`, `result`).
+    pub fn each_annotation(&self, mut f: impl FnMut(&Annotation, &'static str)) {
+        let each = |anns: &[Annotation],
+                    site: &'static str,
+                    f: &mut dyn FnMut(&Annotation, &'static str)| {
+            for a in anns {
+                f(a, site);
             }
         };
-        self.annotations.iter().for_each(&mut f);
+        let fields =
+            |fs: &[Field], site: &'static str, f: &mut dyn FnMut(&Annotation, &'static str)| {
+                for field in fs {
+                    each(&field.annotations, site, f);
+                }
+            };
+        each(&self.annotations, "package", &mut f);
         for d in &self.decls {
-            d.annotations.iter().for_each(&mut f);
+            each(&d.annotations, d.kind.describe(), &mut f);
             match &d.kind {
                 DeclKind::Record(b) | DeclKind::Union(b) | DeclKind::Event(b) => {
-                    fields(&b.items, &mut f);
+                    fields(&b.items, "field", &mut f);
                 }
                 DeclKind::Error {
                     fields: Some(b), ..
-                } => fields(&b.items, &mut f),
+                } => fields(&b.items, "field", &mut f),
                 DeclKind::Enum(b) => {
                     for v in &b.items {
-                        v.annotations.iter().for_each(&mut f);
+                        each(&v.annotations, "enum value", &mut f);
                     }
                 }
                 DeclKind::Service(b) => {
                     for m in &b.items {
-                        m.annotations.iter().for_each(&mut f);
-                        fields(&m.params, &mut f);
+                        each(&m.annotations, "method", &mut f);
+                        fields(&m.params, "parameter", &mut f);
                         if let Returns::Named(results, _) = &m.returns {
-                            fields(results, &mut f);
+                            fields(results, "result", &mut f);
                         }
                     }
                 }
