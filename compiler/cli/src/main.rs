@@ -64,13 +64,9 @@ struct CheckArgs {
     config: Option<PathBuf>,
 }
 
+/// What `build` and `watch` generate: targets, their options, imports, configuration.
 #[derive(Args, Debug)]
-struct BuildArgs {
-    /// Files or directories (searched recursively for `*.svc`).
-    paths: Vec<PathBuf>,
-    /// Where to write; the root module is `DIR/svc.rs`.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+struct GenerationArgs {
     /// Targets to generate, comma-separated (`--target list` lists every target and its options).
     #[arg(long, value_delimiter = ',', default_value = "rust")]
     target: Vec<String>,
@@ -83,6 +79,17 @@ struct BuildArgs {
     /// Configuration file (default: the nearest `svcc.toml` above the first path).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    /// Files or directories (searched recursively for `*.svc`).
+    paths: Vec<PathBuf>,
+    /// Where to write; the root module is `DIR/svc.rs`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    generation: GenerationArgs,
     /// Do not generate server glue (`--opt rust.server=false`).
     #[arg(long)]
     no_server: bool,
@@ -107,18 +114,8 @@ struct WatchArgs {
     /// Where to write the targets when the contracts are clean; without it, only check.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Targets to generate, comma-separated (`--target list` lists every target and its options).
-    #[arg(long, value_delimiter = ',', default_value = "rust")]
-    target: Vec<String>,
-    /// A target option, `TARGET.OPTION=VALUE` (repeatable; overrides `[target.TARGET]` in svcc.toml).
-    #[arg(long = "opt", value_name = "TARGET.OPTION=VALUE")]
-    opt: Vec<String>,
-    /// An include root for imports (repeatable).
-    #[arg(short = 'I', long = "include", value_name = "DIR")]
-    include: Vec<PathBuf>,
-    /// Configuration file (default: the nearest `svcc.toml` above the first path).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    generation: GenerationArgs,
     /// Clear the screen before each run.
     #[arg(long)]
     clear: bool,
@@ -281,7 +278,7 @@ fn lists_targets(targets: &[String]) -> bool {
 }
 
 fn watch(args: &WatchArgs) -> ExitCode {
-    if lists_targets(&args.target) {
+    if lists_targets(&args.generation.target) {
         return ExitCode::SUCCESS;
     }
     let paths = if args.paths.is_empty() {
@@ -292,15 +289,15 @@ fn watch(args: &WatchArgs) -> ExitCode {
     if let Err(e) = collect(&paths) {
         return usage_error(&e);
     }
-    let config = match load_config(args.config.as_ref(), &paths) {
+    let config = match load_config(args.generation.config.as_ref(), &paths) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let builder = match generation(&args.target, &args.opt, &config) {
+    let builder = match generation(&args.generation.target, &args.generation.opt, &config) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
     };
-    let mut include = args.include.clone();
+    let mut include = args.generation.include.clone();
     include.extend(config.include.iter().cloned());
     let options = watch::WatchOptions {
         paths,
@@ -325,7 +322,7 @@ fn watch(args: &WatchArgs) -> ExitCode {
 }
 
 fn build(args: &BuildArgs) -> ExitCode {
-    if lists_targets(&args.target) {
+    if lists_targets(&args.generation.target) {
         return ExitCode::SUCCESS;
     }
     let Some(out_path) = &args.out else {
@@ -336,11 +333,11 @@ fn build(args: &BuildArgs) -> ExitCode {
     if let Err(e) = collect(&args.paths) {
         return usage_error(&e);
     }
-    let config = match load_config(args.config.as_ref(), &args.paths) {
+    let config = match load_config(args.generation.config.as_ref(), &args.paths) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let mut b = match generation(&args.target, &args.opt, &config) {
+    let mut b = match generation(&args.generation.target, &args.generation.opt, &config) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
     };
@@ -358,6 +355,7 @@ fn build(args: &BuildArgs) -> ExitCode {
     // extension.
     let ext = out_path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let openapi_only = args
+        .generation
         .target
         .iter()
         .all(|t| svcc_codegen::find(t).is_ok_and(|t| t.name() == "openapi"));
@@ -380,7 +378,7 @@ fn build(args: &BuildArgs) -> ExitCode {
         out_path.clone()
     };
     let mut b = b.out_dir(&out_dir);
-    for i in &args.include {
+    for i in &args.generation.include {
         b = b.include(i);
     }
     let started = std::time::Instant::now();

@@ -254,3 +254,30 @@ fn clear_clears_the_screen_only_when_asked() {
     w2.next_result();
     assert!(!w2.seen.iter().any(|l| l.contains("\u{1b}[2J")));
 }
+
+#[test]
+fn watch_sets_target_options_like_build() {
+    let dir = temp("options");
+    write(&dir.join("idl/a.svc"), GOOD);
+    // `[target.openapi]` in svcc.toml and `--opt` on the command line, as `svcc build` takes them.
+    write(
+        &dir.join("svcc.toml"),
+        "[target.openapi]\nversion = \"3.1\"\n",
+    );
+    let mut w = Watcher::start(
+        &dir,
+        &[
+            "idl",
+            "--out",
+            "gen",
+            "--target",
+            "openapi",
+            "--opt",
+            "openapi.yaml=true",
+        ],
+    );
+    let (line, _) = w.next_result();
+    assert!(line.contains("wrote 1 of 1 files"), "{line}");
+    let doc = std::fs::read_to_string(dir.join("gen/a.v1.openapi.yaml")).unwrap();
+    assert!(doc.contains("openapi: \"3.1.0\""), "{doc}");
+}
