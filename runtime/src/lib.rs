@@ -27,15 +27,41 @@ pub use server::transport::rest;
 #[cfg(feature = "server")]
 pub use server::{Server, ServerConfig, health};
 
+// The surface hand-written code needs, at the crate root: the context, errors, validation,
+// the ids and wire types contracts use, the server and the clients' configuration.
+#[cfg(feature = "client")]
+pub use client::ClientConfig;
 pub use context::Context;
 pub use error::{ApiError, Code, Error, Violation};
+pub use uuid::Uuid;
 pub use validate::{Validate, Validator};
+pub use wire::{Bytes, Date, Decimal, Duration, Timestamp};
+
+/// Runs `main` to completion on a multi-threaded tokio runtime: an entry point without
+/// attributes (`#[tokio::main]` needs `crate = "svcc_runtime::tokio"` when tokio is reached
+/// through this crate). Fails only when the runtime cannot start.
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     svcc_runtime::run(async {
+///         let listener = svcc_runtime::tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+///         svcc_runtime::Server::new().serve(listener).await
+///     })?
+/// }
+/// ```
+pub fn run<F: std::future::Future>(main: F) -> std::io::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(main))
+}
 
 /// Re-exported for hand-written code (custom handlers, `main`): one version for everything.
 #[cfg(feature = "server")]
 pub use axum;
 #[cfg(feature = "client")]
 pub use reqwest;
+pub use serde;
 pub use serde_json;
 pub use tokio;
 

@@ -237,6 +237,11 @@ impl Builder {
         }
         let files =
             svcc_frontend::collect_inputs(&paths).map_err(|message| BuildError { message })?;
+        if files.is_empty() {
+            return Err(BuildError {
+                message: svcc_frontend::no_inputs_error(&paths),
+            });
+        }
         let out_dir = match self
             .out_dir
             .clone()
@@ -284,7 +289,15 @@ impl Builder {
             if d.is_error() {
                 errors.push_str(&text);
             } else {
-                directives.extend(text.lines().map(|l| format!("cargo:warning={l}")));
+                // Cargo shows each `cargo:warning` line as a warning of its own: one line per
+                // diagnostic with its location, and its help on a second.
+                directives.push(format!(
+                    "cargo:warning={}",
+                    render::plain(d, &comp.sources).trim_end()
+                ));
+                if let Some(help) = &d.help {
+                    directives.push(format!("cargo:warning=  help: {help}"));
+                }
                 warnings.push(text);
             }
         }

@@ -19,7 +19,7 @@ mod watch;
 #[command(
     name = "svcc",
     version,
-    about = "Contract-first toolchain for services: check, format and explain .svc contracts"
+    about = "Contract-first toolchain for services: check, format, build (Rust, OpenAPI, TypeScript), watch and explain .svc contracts"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -210,8 +210,13 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The `.svc` files among `paths` (folders searched); none at all is an error.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    svcc_frontend::collect_inputs(paths)
+    let files = svcc_frontend::collect_inputs(paths)?;
+    if files.is_empty() {
+        return Err(svcc_frontend::no_inputs_error(paths));
+    }
+    Ok(files)
 }
 
 /// `svcc.toml`: the one named with `--config`, else the nearest above the first path, else
@@ -286,7 +291,8 @@ fn watch(args: &WatchArgs) -> ExitCode {
     } else {
         args.paths.clone()
     };
-    if let Err(e) = collect(&paths) {
+    // An empty folder is fine here: the first contract may not be written yet.
+    if let Err(e) = svcc_frontend::collect_inputs(&paths) {
         return usage_error(&e);
     }
     let config = match load_config(args.generation.config.as_ref(), &paths) {

@@ -226,3 +226,41 @@ fn openapi_output_forms() {
         Some(2)
     );
 }
+
+#[test]
+fn build_scripts_print_each_lint_on_one_line_with_its_help() {
+    let dir = temp("lints");
+    let svc = dir.join("a.svc");
+    // Two lints: a type named in lower case, and a field named in camel case.
+    std::fs::write(
+        &svc,
+        "package a.v1;\n\ntype user_profile { displayName @1: string; }\n\nservice S { rpc f(u: user_profile); }\n",
+    )
+    .unwrap();
+    let out = svcc_build::configure()
+        .out_dir(dir.join("out"))
+        .cargo_directives(false)
+        .run(&[&svc])
+        .unwrap();
+    let warnings: Vec<&String> = out
+        .directives
+        .iter()
+        .filter(|d| d.starts_with("cargo:warning="))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        4,
+        "two lints, each with its help: {warnings:#?}"
+    );
+    assert!(
+        warnings[0].contains("a.svc:3:6: warning[naming_convention]: type `user_profile`"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].starts_with("cargo:warning=  help: "),
+        "{}",
+        warnings[1]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -360,3 +360,22 @@ fn targets_come_from_the_registry_with_their_options() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_folder_without_contracts_is_an_error_not_a_pass() {
+    let dir = temp_dir("empty");
+    std::fs::write(dir.join("README.md"), "no contracts here\n").unwrap();
+    for args in [
+        vec!["check", "."],
+        vec!["fmt", "--check", "."],
+        vec!["build", ".", "--out", "gen"],
+    ] {
+        let out = svcc(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("no `.svc` files in `.`"), "{args:?}: {err}");
+        assert!(err.contains("name the folder or files"), "{err}");
+    }
+    assert!(!dir.join("gen").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

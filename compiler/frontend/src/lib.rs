@@ -94,6 +94,21 @@ pub(crate) fn finish(
     }
 }
 
+/// The error for inputs that hold no `.svc` file: a lint step pointed at the wrong folder must
+/// fail, not pass with "0 files checked".
+pub fn no_inputs_error(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = if paths.is_empty() {
+        vec!["`.`".to_string()]
+    } else {
+        paths.iter().map(|p| format!("`{}`", p.display())).collect()
+    };
+    format!(
+        "no `.svc` files in {} (folders are searched recursively, skipping hidden folders, \
+         `target` and `node_modules`); name the folder or files that hold your contracts",
+        shown.join(", ")
+    )
+}
+
 /// Compiles files from disk.
 pub fn compile(inputs: &[PathBuf], options: &Options) -> Compilation {
     compile_with(&load::DiskFs, inputs, options)

@@ -17,7 +17,7 @@ pub async fn upload(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("image/png"));
-    if svcc_runtime::__private::Uuid::try_parse(&id).is_err() {
+    if svcc_runtime::Uuid::try_parse(&id).is_err() {
         return (
             StatusCode::BAD_REQUEST,
             "{\"code\":\"INVALID_ARGUMENT\",\"message\":\"invalid user id\"}".into(),

@@ -4,6 +4,14 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The runtime reports through `tracing`; without a subscriber its events go nowhere.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     let bind = args
         .iter()
@@ -11,14 +19,7 @@ fn main() -> ExitCode {
         .and_then(|i| args.get(i + 1).cloned())
         .or_else(|| std::env::var("BIND").ok())
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-    let runtime = match svcc_runtime::tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    runtime.block_on(async move {
+    let served = svcc_runtime::run(async move {
         let listener = match svcc_runtime::tokio::net::TcpListener::bind(&bind).await {
             Ok(l) => l,
             Err(e) => {
@@ -44,5 +45,9 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    });
+    served.unwrap_or_else(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::from(2)
     })
 }

@@ -7,7 +7,7 @@ use crate::api::messenger::common::v1 as common;
 use crate::api::messenger::user::v1 as user;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use svcc_runtime::__private::Uuid;
+use svcc_runtime::Uuid;
 use svcc_runtime::wire::{Duration, Timestamp};
 use svcc_runtime::{Context, Error};
 

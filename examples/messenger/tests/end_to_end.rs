@@ -121,7 +121,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
     assert_ne!(next.users[0].id, all.users[0].id);
 
     // Typed errors, decoded from both transports.
-    let missing = svcc_runtime::__private::Uuid::new_v4();
+    let missing = svcc_runtime::Uuid::new_v4();
     match rpc.get(ctx.clone(), missing).await {
         Err(user::user_service::GetError::UserNotFound(e)) => assert_eq!(e.user_id, missing),
         other => panic!("expected UserNotFound over JSON-RPC, got {other:?}"),
@@ -349,7 +349,7 @@ async fn rest_bindings_statuses_and_errors() {
             .contains("`limit`")
     );
     // A declared error: its status and {code, message, data}.
-    let missing = svcc_runtime::__private::Uuid::new_v4();
+    let missing = svcc_runtime::Uuid::new_v4();
     let r = http()
         .get(format!("{base}/api/v1/users/{missing}"))
         .send()
@@ -640,11 +640,7 @@ async fn shutdown_drains_a_request_in_flight_then_runs_hooks_in_order() {
             o2.lock().unwrap().push("second")
         });
     let s = start_with(server).await;
-    let url = format!(
-        "{}/api/v1/users/{}",
-        s.base,
-        svcc_runtime::__private::Uuid::new_v4()
-    );
+    let url = format!("{}/api/v1/users/{}", s.base, svcc_runtime::Uuid::new_v4());
     let in_flight =
         tokio::spawn(async move { http().get(url).send().await.map(|r| r.status().as_u16()) });
     entered.notified().await;
@@ -739,11 +735,7 @@ enum ChatClient {
 }
 
 impl ChatClient {
-    async fn create(
-        &self,
-        ctx: Context,
-        members: Vec<svcc_runtime::__private::Uuid>,
-    ) -> chat::Chat {
+    async fn create(&self, ctx: Context, members: Vec<svcc_runtime::Uuid>) -> chat::Chat {
         match self {
             ChatClient::Rpc(c) => {
                 c.create_chat(ctx, "Team".into(), chat::ChatKind::Group, members)
@@ -760,7 +752,7 @@ impl ChatClient {
     async fn send(
         &self,
         ctx: Context,
-        chat_id: svcc_runtime::__private::Uuid,
+        chat_id: svcc_runtime::Uuid,
         content: chat::Content,
     ) -> chat::Message {
         match self {
@@ -776,7 +768,7 @@ impl ChatClient {
     async fn send_err(
         &self,
         ctx: Context,
-        chat_id: svcc_runtime::__private::Uuid,
+        chat_id: svcc_runtime::Uuid,
         content: chat::Content,
     ) -> String {
         let r = match self {

@@ -7,8 +7,8 @@ pub mod api {
 }
 
 use api::spec::v1 as spec;
-use svcc_runtime::__private::serde_json::{Value, json};
 use svcc_runtime::Context;
+use svcc_runtime::serde_json::{Value, json};
 
 /// The specification's example service.
 #[derive(Debug, Clone, Default)]

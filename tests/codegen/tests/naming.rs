@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use svcc_codegen_tests::api::obstacle::helpers::v1 as helpers;
-use svcc_runtime::__private::serde_json::{self, json};
 use svcc_runtime::Validate;
+use svcc_runtime::serde_json::{self, json};
 
 #[test]
 fn omitempty_false_sends_absent_fields_as_null() {

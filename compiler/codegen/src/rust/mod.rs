@@ -119,10 +119,11 @@ fn format_code(text: &str) -> Result<String, String> {
 }
 
 /// Lints allowed once per package module (on its `mod` in `svc.rs`), not on every item:
-/// contract names may break Rust's conventions (a method `new` that takes `&self`), methods
+/// contract names may break Rust's conventions (a type `user_profile`, a method `new` that
+/// takes `&self`; the contract's own `naming_convention` lint speaks for those), methods
 /// may have many parameters, deprecated declarations are still served, and a package may not
 /// use every import.
-const MODULE_ALLOWS: &str = "#[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]";
+const MODULE_ALLOWS: &str = "#[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]";
 
 /// `svc.rs`: the module tree, each package's file included at its place, with the package's
 /// docs as the module's rustdoc.

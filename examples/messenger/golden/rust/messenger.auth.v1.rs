@@ -420,7 +420,7 @@ async fn invoke_auth_service_refresh<T: AuthService>(
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`AuthService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`AuthService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::AuthService as _;`).
 #[derive(Debug, Clone)]
 pub struct AuthServiceJsonRpcClient {
     inner: JsonRpcClient,
@@ -470,7 +470,7 @@ impl AuthService for AuthServiceJsonRpcClient {
         out.decode().map_err(auth_service::RefreshError::Other)
     }
 }
-/// A client of [`AuthService`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`AuthService`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::AuthService as _;`).
 #[derive(Debug, Clone)]
 pub struct AuthServiceRestClient {
     inner: RestClient,
@@ -872,7 +872,7 @@ async fn invoke_session_service_whoami<T: SessionService>(
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`SessionService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`SessionService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::SessionService as _;`).
 #[derive(Debug, Clone)]
 pub struct SessionServiceJsonRpcClient {
     inner: JsonRpcClient,
@@ -923,7 +923,7 @@ impl SessionService for SessionServiceJsonRpcClient {
         out.decode().map_err(session_service::WhoamiError::Other)
     }
 }
-/// A client of [`SessionService`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`SessionService`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::SessionService as _;`).
 #[derive(Debug, Clone)]
 pub struct SessionServiceRestClient {
     inner: RestClient,

@@ -1724,7 +1724,7 @@ async fn invoke_chat_service_delete_message<T: ChatService>(
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`ChatService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`ChatService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::ChatService as _;`).
 #[derive(Debug, Clone)]
 pub struct ChatServiceJsonRpcClient {
     inner: JsonRpcClient,
@@ -1888,7 +1888,7 @@ impl ChatService for ChatServiceJsonRpcClient {
         Result::Ok(())
     }
 }
-/// A client of [`ChatService`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`ChatService`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::ChatService as _;`).
 #[derive(Debug, Clone)]
 pub struct ChatServiceRestClient {
     inner: RestClient,

@@ -1348,7 +1348,7 @@ async fn invoke_user_service_archive<T: UserService>(
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`UserService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`UserService`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::UserService as _;`).
 #[derive(Debug, Clone)]
 pub struct UserServiceJsonRpcClient {
     inner: JsonRpcClient,
@@ -1470,7 +1470,7 @@ impl UserService for UserServiceJsonRpcClient {
         Result::Ok(())
     }
 }
-/// A client of [`UserService`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`UserService`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::UserService as _;`).
 #[derive(Debug, Clone)]
 pub struct UserServiceRestClient {
     inner: RestClient,

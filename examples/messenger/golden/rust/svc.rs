@@ -6,14 +6,14 @@ pub mod messenger {
     pub mod auth {
         /// Sign-in with e-mail and password; short-lived access tokens and long-lived refresh tokens
         /// (HS256 JWTs), plus a session cookie for browsers.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("messenger.auth.v1.rs");
         }
     }
     pub mod chat {
         /// Chats, their members and messages.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("messenger.chat.v1.rs");
         }
@@ -24,14 +24,14 @@ pub mod messenger {
         /// Identifiers and small value types shared by every messenger service.
         ///
         /// Cursor-based paging, shared by every listing.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("messenger.common.v1.rs");
         }
     }
     pub mod user {
         /// User accounts of the messenger: registration, profiles and lookups.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("messenger.user.v1.rs");
         }

@@ -303,7 +303,7 @@ async fn invoke_timing_problem<T: Timing>(imp: &T, call: Call) -> Result<Output,
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Timing`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Timing`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Timing as _;`).
 #[derive(Debug, Clone)]
 pub struct TimingJsonRpcClient {
     inner: JsonRpcClient,
@@ -353,7 +353,7 @@ impl Timing for TimingJsonRpcClient {
         out.decode().map_err(timing::ProblemError::Other)
     }
 }
-/// A client of [`Timing`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`Timing`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Timing as _;`).
 #[derive(Debug, Clone)]
 pub struct TimingRestClient {
     inner: RestClient,

@@ -184,7 +184,7 @@ async fn invoke_deep_get<T: Deep>(imp: &T, call: Call) -> Result<Output, Error> 
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Deep`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Deep`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Deep as _;`).
 #[derive(Debug, Clone)]
 pub struct DeepJsonRpcClient {
     inner: JsonRpcClient,

@@ -112,6 +112,15 @@ impl Validate for Record {
         v.leave();
     }
 }
+/// A type named in lower case: the generated code must not make rustc warn.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(crate = "::svcc_runtime::__private::serde")]
+pub struct lower_case {
+    pub value: String,
+}
+impl Validate for lower_case {
+    fn validate_into(&self, _v: &mut Validator) {}
+}
 /// Absent optional fields are sent as `null`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -400,6 +409,72 @@ pub mod helpers {
                 location: Location::Body,
                 kind: TextKind::String,
                 list: true,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies::NONE,
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
+    /// The parameters of `Helpers.lower`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct LowerRequest {
+        pub l: super::lower_case,
+    }
+    impl Validate for LowerRequest {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("l");
+            {
+                let x = &self.l;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
+    }
+    /// What `Helpers.lower` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum LowerError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl LowerError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                LowerError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`LowerError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            LowerError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for LowerError {
+        fn from(e: Error) -> Self {
+            LowerError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for LowerError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for LowerError {}
+    /// How `Helpers.lower` is served.
+    pub static LOWER_INFO: MethodInfo = MethodInfo {
+        service: "Helpers",
+        name: "lower",
+        jsonrpc: Option::Some("helpers.lower"),
+        http: Option::None,
+        params: &[
+            ParamInfo {
+                name: "l",
+                location: Location::Body,
+                kind: TextKind::Json,
+                list: false,
                 required: true,
             },
         ],
@@ -1079,6 +1154,13 @@ pub trait Helpers: ::core::marker::Send + ::core::marker::Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = Result<Record, helpers::CallError>,
     > + ::core::marker::Send;
+    fn lower(
+        &self,
+        ctx: Context,
+        l: lower_case,
+    ) -> impl ::core::future::Future<
+        Output = Result<lower_case, helpers::LowerError>,
+    > + ::core::marker::Send;
     fn into_service(
         &self,
         ctx: Context,
@@ -1208,6 +1290,20 @@ impl<T: Helpers> HelpersServer<T> {
                     | -> BoxFuture<'static, Result<Output, Error>> {
                         let imp = imp.clone();
                         Box::pin(async move { invoke_helpers_call(&*imp, call).await })
+                    })
+                },
+            )
+            .method::<
+                helpers::LowerRequest,
+            >(
+                &helpers::LOWER_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_helpers_lower(&*imp, call).await })
                     })
                 },
             )
@@ -1429,6 +1525,15 @@ async fn invoke_helpers_call<T: Helpers>(imp: &T, call: Call) -> Result<Output, 
         Err(e) => Result::Err(e.into_error()),
     }
 }
+async fn invoke_helpers_lower<T: Helpers>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: helpers::LowerRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let helpers::LowerRequest { l } = req;
+    match imp.lower(call.ctx, l).await {
+        Ok(r) => Output::json(&r),
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
 async fn invoke_helpers_into_service<T: Helpers>(
     imp: &T,
     call: Call,
@@ -1567,7 +1672,7 @@ async fn invoke_helpers_push<T: Helpers>(imp: &T, call: Call) -> Result<Output, 
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Helpers`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Helpers`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Helpers as _;`).
 #[derive(Debug, Clone)]
 pub struct HelpersJsonRpcClient {
     inner: JsonRpcClient,
@@ -1623,6 +1728,19 @@ impl Helpers for HelpersJsonRpcClient {
             .await
             .map_err(helpers::CallError::from_error)?;
         out.decode().map_err(helpers::CallError::Other)
+    }
+    async fn lower(
+        &self,
+        ctx: Context,
+        l: lower_case,
+    ) -> Result<lower_case, helpers::LowerError> {
+        let req = helpers::LowerRequest { l };
+        let out = self
+            .inner
+            .call(&helpers::LOWER_INFO, &req, &ctx)
+            .await
+            .map_err(helpers::LowerError::from_error)?;
+        out.decode().map_err(helpers::LowerError::Other)
     }
     async fn into_service(&self, ctx: Context) -> Result<(), helpers::IntoServiceError> {
         let req = helpers::IntoServiceRequest {};
@@ -1760,7 +1878,7 @@ impl Helpers for HelpersJsonRpcClient {
         Result::Ok(())
     }
 }
-/// A client of [`Helpers`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`Helpers`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Helpers as _;`).
 #[derive(Debug, Clone)]
 pub struct HelpersRestClient {
     inner: RestClient,
@@ -1813,6 +1931,21 @@ impl Helpers for HelpersRestClient {
         Result::Err(
             helpers::CallError::Other(
                 Error::new(Code::Unimplemented, "`Helpers.call` is not served over REST"),
+            ),
+        )
+    }
+    async fn lower(
+        &self,
+        ctx: Context,
+        l: lower_case,
+    ) -> Result<lower_case, helpers::LowerError> {
+        let _ = (ctx, (l,));
+        Result::Err(
+            helpers::LowerError::Other(
+                Error::new(
+                    Code::Unimplemented,
+                    "`Helpers.lower` is not served over REST",
+                ),
             ),
         )
     }
@@ -1990,6 +2123,11 @@ impl HelpersBatch {
     pub fn call(&mut self, items: Vec<String>) -> Slot<Record, helpers::CallError> {
         let req = helpers::CallRequest { items };
         self.inner.push(&helpers::CALL_INFO, &req, helpers::CallError::from_error)
+    }
+    /// Adds a call of `lower`; its result is read from the returned slot after [`Self::send_`].
+    pub fn lower(&mut self, l: lower_case) -> Slot<lower_case, helpers::LowerError> {
+        let req = helpers::LowerRequest { l };
+        self.inner.push(&helpers::LOWER_INFO, &req, helpers::LowerError::from_error)
     }
     /// Adds a call of `into_service`; its result is read from the returned slot after [`Self::send_`].
     pub fn into_service(&mut self) -> Slot<(), helpers::IntoServiceError> {
@@ -2513,7 +2651,7 @@ async fn invoke_other_open<T: Other>(imp: &T, call: Call) -> Result<Output, Erro
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Other`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Other`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Other as _;`).
 #[derive(Debug, Clone)]
 pub struct OtherJsonRpcClient {
     inner: JsonRpcClient,
@@ -2578,7 +2716,7 @@ impl Other for OtherJsonRpcClient {
         Result::Ok(())
     }
 }
-/// A client of [`Other`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`Other`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Other as _;`).
 #[derive(Debug, Clone)]
 pub struct OtherRestClient {
     inner: RestClient,

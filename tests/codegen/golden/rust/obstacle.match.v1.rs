@@ -634,7 +634,7 @@ async fn invoke_impl_box<T: Impl>(
         Err(e) => ::core::result::Result::Err(e.into_error()),
     }
 }
-/// A client of [`Impl`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Impl`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Impl as _;`).
 #[derive(Debug, Clone)]
 pub struct ImplJsonRpcClient {
     inner: JsonRpcClient,

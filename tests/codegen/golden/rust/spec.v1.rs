@@ -540,7 +540,7 @@ async fn invoke_spec_get_data<T: Spec>(imp: &T, call: Call) -> Result<Output, Er
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Spec`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service.
+/// A client of [`Spec`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Spec as _;`).
 #[derive(Debug, Clone)]
 pub struct SpecJsonRpcClient {
     inner: JsonRpcClient,

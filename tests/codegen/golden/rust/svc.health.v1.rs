@@ -265,7 +265,7 @@ async fn invoke_health_ready<T: Health>(imp: &T, call: Call) -> Result<Output, E
         Err(e) => Result::Err(e.into_error()),
     }
 }
-/// A client of [`Health`] over REST. It implements the service trait, so it can stand in for the service.
+/// A client of [`Health`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Health as _;`).
 #[derive(Debug, Clone)]
 pub struct HealthRestClient {
     inner: RestClient,

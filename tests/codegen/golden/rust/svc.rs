@@ -4,7 +4,7 @@
 
 pub mod behaviour {
     /// Behaviour the runtime guarantees: deadlines and batch ordering.
-    #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
     pub mod v1 {
         include!("behaviour.v1.rs");
     }
@@ -14,11 +14,11 @@ pub mod obstacle {
         /// The second half of the naming obstacle course: constraints and defaults on every place they
         /// may stand (fields, parameters, results, aliases, a nested package), and methods named after
         /// every helper the generators emit. The generated code must compile.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("obstacle.helpers.v1.rs");
             /// A package nested inside another package's module, with its own constraints.
-            #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+            #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
             pub mod deep {
                 include!("obstacle.helpers.v1.deep.rs");
             }
@@ -27,7 +27,7 @@ pub mod obstacle {
     pub mod r#match {
         /// A naming obstacle course: names that are keywords or prelude types in Rust and TypeScript.
         /// The generated code must compile.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("obstacle.match.v1.rs");
         }
@@ -35,7 +35,7 @@ pub mod obstacle {
 }
 pub mod spec {
     /// The methods used by the examples in section 7 of the JSON-RPC 2.0 specification.
-    #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
     pub mod v1 {
         include!("spec.v1.rs");
     }
@@ -45,7 +45,7 @@ pub mod svc {
         /// Standard health checks that every svcc service serves next to its own API: the runtime
         /// answers these routes itself (`svcc_runtime::Server`), and a client generated from this
         /// contract reads them.
-        #[allow(deprecated, unused_imports, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+        #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
         pub mod v1 {
             include!("svc.health.v1.rs");
         }

@@ -12,16 +12,16 @@ use std::process::ExitCode;
 use svcc_runtime::axum::{Router, routing::post};
 use svcc_runtime::tokio;
 
-#[derive(svcc_runtime::__private::serde::Deserialize)]
-#[serde(crate = "svcc_runtime::__private::serde")]
+#[derive(svcc_runtime::serde::Deserialize)]
+#[serde(crate = "svcc_runtime::serde")]
 struct Params {
     a: i32,
     b: i32,
     c: i32,
 }
 
-#[derive(svcc_runtime::__private::serde::Deserialize)]
-#[serde(crate = "svcc_runtime::__private::serde")]
+#[derive(svcc_runtime::serde::Deserialize)]
+#[serde(crate = "svcc_runtime::serde")]
 struct Request<'a> {
     #[allow(dead_code)] // checked by deserializing; the value is not needed
     jsonrpc: &'a str,

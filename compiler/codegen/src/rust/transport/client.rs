@@ -47,7 +47,7 @@ impl ServiceGenerator for Client {
         let accessor = helper_name(svc, "transport");
         let _ = writeln!(
             s,
-            "/// A client of [`{sname}`] over {doc_text}. It implements the service trait, so it can stand in for the service.\n#[derive(Debug, Clone)]\npub struct {cname} {{ inner: {RT}::client::{transport}Client }}\n"
+            "/// A client of [`{sname}`] over {doc_text}. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::{sname} as _;`).\n#[derive(Debug, Clone)]\npub struct {cname} {{ inner: {RT}::client::{transport}Client }}\n"
         );
         let _ = writeln!(s, "impl {cname} {{
             pub fn new(config: {RT}::client::ClientConfig) -> Self {{ {cname} {{ inner: {RT}::client::{transport}Client::new(config) }} }}

@@ -15,6 +15,13 @@ export interface Record {
 }
 
 /**
+ * A type named in lower case: the generated code must not make rustc warn.
+ */
+export interface lower_case {
+  value: string;
+}
+
+/**
  * Absent optional fields are sent as `null`.
  */
 export interface Nullable {
@@ -60,6 +67,14 @@ export interface HelpersCallParams {
 /** What `Helpers.call` may throw. */
 export type HelpersCallError = $rt.ApiError;
 const HELPERS_CALL_INFO: $rt.MethodInfo = { params: [{ name: "items", location: "body", key: "items" }], results: [], jsonrpc: "helpers.call" };
+
+/** The parameters of `Helpers.lower`. */
+export interface HelpersLowerParams {
+  l: lower_case;
+}
+/** What `Helpers.lower` may throw. */
+export type HelpersLowerError = $rt.ApiError;
+const HELPERS_LOWER_INFO: $rt.MethodInfo = { params: [{ name: "l", location: "body", key: "l" }], results: [], jsonrpc: "helpers.lower" };
 
 /** The parameters of `Helpers.into_service`. */
 export interface HelpersIntoServiceParams {
@@ -179,6 +194,13 @@ export class HelpersJsonRpcClient {
    */
   async call(params: HelpersCallParams, opts?: $rt.CallOptions): Promise<Record> {
     return (await this.#transport.call(HELPERS_CALL_INFO, params as unknown as { [key: string]: unknown }, opts)) as Record;
+  }
+
+  /**
+   * @throws {HelpersLowerError}
+   */
+  async lower(params: HelpersLowerParams, opts?: $rt.CallOptions): Promise<lower_case> {
+    return (await this.#transport.call(HELPERS_LOWER_INFO, params as unknown as { [key: string]: unknown }, opts)) as lower_case;
   }
 
   /**
