@@ -201,6 +201,16 @@ impl Server {
         }
         let router = health::routes(router, self.ready.clone())
             .fallback(|| async { error_response(&Error::new(Code::NotFound, "no such route")) })
+            // A known path, another HTTP method: JSON like every other error (axum adds `Allow`).
+            .method_not_allowed_fallback(|| async {
+                error_response(&Error {
+                    http_status: Some(405),
+                    ..Error::new(
+                        Code::Unimplemented,
+                        "this path does not answer this HTTP method (see `Allow`)",
+                    )
+                })
+            })
             .layer(DefaultBodyLimit::max(cfg.body_limit));
         Shared {
             router,

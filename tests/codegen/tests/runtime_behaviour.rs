@@ -367,3 +367,30 @@ async fn rest_responses_carry_the_declared_json_media_type() {
     assert_eq!(r.text().await.unwrap(), "\"see the type\"");
     stop.send(()).unwrap();
 }
+
+#[tokio::test]
+async fn wrong_http_methods_get_a_json_405_with_allow() {
+    let server = Server::new()
+        .service(TimingServer::new(TimingImpl::default()).into_service())
+        .service(SpecServer::new(SpecImpl::default()).into_service());
+    let (base, stop) = serve(server).await;
+    let client = svcc_runtime::reqwest::Client::new();
+    for (method, path, allow) in [
+        (svcc_runtime::reqwest::Method::GET, "/rpc", "POST"),
+        (svcc_runtime::reqwest::Method::DELETE, "/problem", "GET,HEAD"),
+    ] {
+        let r = client
+            .request(method.clone(), format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 405, "{method} {path}");
+        let h = r.headers();
+        assert_eq!(h["content-type"], "application/json", "{method} {path}");
+        assert_eq!(h["allow"], allow, "{method} {path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "UNIMPLEMENTED", "{body}");
+        assert!(body["message"].as_str().unwrap().contains("HTTP method"));
+    }
+    stop.send(()).unwrap();
+}

@@ -54,8 +54,8 @@ impl Transport for JsonRpc {
             ));
         }
         for (path, endpoint) in endpoints {
-            // POSTs never reach the router (the connection service answers them): other
-            // methods get 405.
+            // POSTs never reach the router (the connection service answers them); the route
+            // makes other methods a 405 (with `Allow: POST`) instead of a 404.
             let router = std::mem::take(&mut routes.router);
             routes.router = router.route(
                 &path,
