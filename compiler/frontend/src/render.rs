@@ -18,7 +18,9 @@ pub enum Format {
 /// Fixed width so output is stable in tests and logs.
 pub const WIDTH: usize = 100;
 
-/// Renders one diagnostic in the human format.
+/// Renders one diagnostic in the human format: a rustc-style first line
+/// (`error[E0102]: cannot find type …`, `warning[naming_convention]: …`), so a CI log can be
+/// searched for "error", then miette's source snippet with labels and help.
 pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
@@ -28,11 +30,33 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(WIDTH)
         .with_links(false);
-    let report = Report::new(d, sources);
-    let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
+    // miette writes the code on a line of its own and the message after `×`: the header is
+    // ours, and miette's first line (the severity icon with an empty message) is dropped.
+    let mut report = Report::new(d, sources);
+    report.code = String::new();
+    report.message = String::new();
+    let mut snippet = String::new();
+    if handler.render_report(&mut snippet, &report).is_err() {
         // Rendering only fails on a formatter error; fall back to one plain line.
-        out = plain(d, sources);
+        return plain(d, sources);
+    }
+    let word = severity_word(d.severity);
+    let mut out = if color {
+        let hue = match d.severity {
+            Severity::Error => "\x1b[1;31m",
+            Severity::Warning => "\x1b[1;33m",
+        };
+        format!(
+            "{hue}{word}\x1b[0m\x1b[1m[{}]: {}\x1b[0m\n",
+            d.code, d.message
+        )
+    } else {
+        format!("{word}[{}]: {}\n", d.code, d.message)
+    };
+    out.push_str(snippet.split_once('\n').map_or("", |(_, rest)| rest));
+    // A blank line between diagnostics, as rustc leaves.
+    if !out.ends_with("\n\n") {
+        out.push('\n');
     }
     out
 }

@@ -377,7 +377,11 @@ async fn wrong_http_methods_get_a_json_405_with_allow() {
     let client = svcc_runtime::reqwest::Client::new();
     for (method, path, allow) in [
         (svcc_runtime::reqwest::Method::GET, "/rpc", "POST"),
-        (svcc_runtime::reqwest::Method::DELETE, "/problem", "GET,HEAD"),
+        (
+            svcc_runtime::reqwest::Method::DELETE,
+            "/problem",
+            "GET,HEAD",
+        ),
     ] {
         let r = client
             .request(method.clone(), format!("{base}{path}"))
