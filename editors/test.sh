@@ -3,7 +3,7 @@
 #  - VS Code: grammar unit tests with scope assertions (vscode-tmgrammar-test), snapshot tests of
 #    every .svc in the repository (vscode-tmgrammar-snap), packaging into a .vsix (vsce);
 #  - tree-sitter: corpus tests and every .svc that svcc parses also parses without error nodes
-#    (tree-sitter CLI, installed with `cargo install tree-sitter-cli` if missing);
+#    (tree-sitter CLI, pinned, installed into the tool cache by scripts/tools.sh);
 #  - Vim: filetype detection and highlight groups at chosen places (headless vim).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,10 @@ echo "--- VS Code"
   && node_modules/.bin/vsce package --no-dependencies --allow-missing-repository -o svc-language.vsix </dev/null | tail -n 1)
 
 echo "--- tree-sitter"
-if ! command -v tree-sitter >/dev/null; then
-  cargo install tree-sitter-cli --locked -q
-fi
-(cd editors/tree-sitter-svc && tree-sitter generate && tree-sitter test 2>&1 | grep -v -i "warning\|init-config\|configuration file\|parser directories")
+# shellcheck source=scripts/tools.sh
+. scripts/tools.sh
+ts=$(tree_sitter_cli)
+(cd editors/tree-sitter-svc && "$ts" generate && "$ts" test 2>&1 | grep -v -i "warning\|init-config\|configuration file\|parser directories")
 svcc="${CARGO_TARGET_DIR:-target}/debug/svcc"
 cargo build -q -p svcc --locked
 checked=0
@@ -28,7 +28,7 @@ while IFS= read -r f; do
   report=$("$svcc" check --format json "$f" 2>/dev/null || true)
   if grep -q '"code":"E000' <<<"$report"; then continue; fi
   # Quiet mode prints a file only when its tree has errors (the CLI's own notices go to stderr).
-  out=$(cd editors/tree-sitter-svc && tree-sitter parse --quiet "$root/$f" 2>/dev/null || echo "tree-sitter failed")
+  out=$(cd editors/tree-sitter-svc && "$ts" parse --quiet "$root/$f" 2>/dev/null || echo "tree-sitter failed")
   if [ -n "$out" ]; then echo "tree-sitter cannot parse $f:"; echo "$out"; exit 1; fi
   checked=$((checked + 1))
 done < <(git ls-files '*.svc')
