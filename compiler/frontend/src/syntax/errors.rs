@@ -29,6 +29,63 @@ pub fn internal(span: Span, what: &str) -> Diagnostic {
 }
 
 pub fn syntax_error(file: FileId, text: &str) -> Diagnostic {
+    // Doc comments are optional before every member, so a parse attempt may run through them
+    // and report its error past them (`expected a field after field `x`, found `y``) where the
+    // same text without the docs gets the right message (`add `;`…`). Docs must not change the
+    // message: explain the text with its doc comments blanked (same length, same positions)
+    // when that text fails too.
+    let blanked = blank_doc_comments(text);
+    if blanked != text {
+        let d = explain(file, &blanked);
+        if d.code != "E0999" {
+            return d;
+        }
+    }
+    explain(file, text)
+}
+
+/// `///` and `//!` comments replaced by spaces, outside string literals.
+fn blank_doc_comments(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+        } else if bytes[i..].starts_with(b"//") {
+            let doc = bytes[i..].starts_with(b"///") && !bytes[i..].starts_with(b"////")
+                || bytes[i..].starts_with(b"//!");
+            let end = bytes[i..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |n| i + n);
+            if doc {
+                for c in &mut out[i..end] {
+                    *c = b' ';
+                }
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced (by ASCII), so the text stays valid UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// The worded error for a text pest rejects (`E0999` when it does not reject it).
+fn explain(file: FileId, text: &str) -> Diagnostic {
     let (pos, phrases) = {
         let _guard = DETAIL.lock().unwrap_or_else(|e| e.into_inner());
         pest::set_error_detail(true);
@@ -95,6 +152,15 @@ fn describe(file: FileId, text: &str, pos: usize, phrases: BTreeSet<String>) -> 
         (None, None) => Span::new(file, 0, 0),
     };
     let mut expected = expected;
+    // Past `package`, the package declaration is not what is missing (pest names the rule
+    // whose `;` it was trying).
+    if before
+        .iter()
+        .any(|t| text.get(t.start..t.end) == Some("package"))
+        && expected.len() > 1
+    {
+        expected.retain(|p| p != "`package`");
+    }
     if ctx.is_some() && expected.len() > 1 {
         let generic = ["a field", "a parameter", "an enum value", "a declaration"];
         expected.retain(|p| !generic.contains(&p.as_str()));
