@@ -6,13 +6,21 @@ use svcc_model::Diagnostic;
 use svcc_model::diagnostic::{all_of, one_of};
 use svcc_model::source::Span;
 
-pub fn import_not_found(span: Span, path: &str, tried: &[String]) -> Diagnostic {
-    Diagnostic::error("E0100", format!("cannot find imported file `{path}`"), span)
-        .with_primary_label("no such file")
-        .with_help(format!(
+pub fn import_not_found(
+    span: Span,
+    path: &str,
+    tried: &[String],
+    near: Option<String>,
+) -> Diagnostic {
+    let d = Diagnostic::error("E0100", format!("cannot find imported file `{path}`"), span)
+        .with_primary_label("no such file");
+    match near {
+        Some(near) => d.with_help(format!("did you mean `{near}`?")),
+        None => d.with_help(format!(
             "looked in {}; add an include root with `-I DIR` if the file lives elsewhere",
             all_of(tried)
-        ))
+        )),
+    }
 }
 
 pub fn import_cycle(span: Span, cycle: &[String], others: Vec<(Span, String)>) -> Diagnostic {

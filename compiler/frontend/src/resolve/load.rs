@@ -13,6 +13,12 @@ use svcc_model::source::{FileId, SourceMap, Span};
 pub trait FileSystem {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
     fn is_file(&self, path: &Path) -> bool;
+    /// The names of the entries of a folder (for "did you mean" on a missing import); empty
+    /// when unknown.
+    fn list_dir(&self, path: &Path) -> Vec<String> {
+        let _ = path;
+        Vec::new()
+    }
 }
 
 /// The real file system.
@@ -25,6 +31,15 @@ impl FileSystem for DiskFs {
     }
     fn is_file(&self, path: &Path) -> bool {
         path.is_file()
+    }
+    fn list_dir(&self, path: &Path) -> Vec<String> {
+        std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -53,6 +68,18 @@ impl FileSystem for MemoryFs {
     }
     fn is_file(&self, path: &Path) -> bool {
         self.files.contains_key(&normalize(path))
+    }
+    fn list_dir(&self, path: &Path) -> Vec<String> {
+        let dir = normalize(path);
+        let mut names: Vec<String> = self
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(&dir).ok()?.components().next())
+            .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 }
 
@@ -94,6 +121,9 @@ pub struct Loaded {
     /// The files named on the command line (or found in named directories).
     pub roots: Vec<FileId>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files with an import that could not be found: names they cannot resolve are not
+    /// reported again (the missing file may have declared them).
+    pub broken_imports: std::collections::HashSet<FileId>,
 }
 
 impl Loaded {
@@ -186,8 +216,10 @@ pub fn load_cached(
                     .iter()
                     .map(|c| format!("`{}`", normalize(c).display()))
                     .collect();
+                let near = near_path(fs, &dir, &rel);
                 l.diagnostics
-                    .push(diag::import_not_found(span, &rel, &tried));
+                    .push(diag::import_not_found(span, &rel, &tried, near));
+                l.broken_imports.insert(id);
                 continue;
             };
             let key = normalize(&path);
@@ -364,4 +396,28 @@ fn find_cycles(l: &mut Loaded) {
 
 fn file_name(sources: &SourceMap, id: FileId) -> String {
     sources.get(id).path.display().to_string()
+}
+
+/// A path like `rel` (from `dir`) that exists, with each missing folder or file name replaced
+/// by the closest name beside it: `../comon/ids.svc` → `../common/ids.svc`.
+fn near_path(fs: &dyn FileSystem, dir: &Path, rel: &str) -> Option<String> {
+    let mut at = dir.to_path_buf();
+    let mut parts: Vec<String> = Vec::new();
+    let mut changed = false;
+    for part in rel.split('/') {
+        let name = if part.is_empty() || part == "." || part == ".." {
+            part.to_string()
+        } else {
+            let names = fs.list_dir(&at);
+            if names.iter().any(|n| n == part) {
+                part.to_string()
+            } else {
+                changed = true;
+                svcc_model::diagnostic::suggest(part, names.iter().map(String::as_str))?
+            }
+        };
+        at = normalize(&at.join(&name));
+        parts.push(name);
+    }
+    (changed && fs.is_file(&at)).then(|| parts.join("/"))
 }

@@ -371,6 +371,9 @@ impl<'a> Resolver<'a> {
                 self.references[i].push(name.span);
                 Some(i)
             }
+            // A file whose import is missing says so once (E0100); the names that file would
+            // have brought are not reported again.
+            None if self.loaded.broken_imports.contains(&file) => None,
             None => {
                 let text = name.text();
                 let suggestion = self.suggest_name(file, &text);
