@@ -157,7 +157,7 @@ impl Validator {
         {
             self.report(
                 "length",
-                format!("must have at least {min} {unit}, has {len}"),
+                format!("must have at least {}, has {len}", count(min, unit)),
             );
         }
         if let Some(max) = max
@@ -165,7 +165,7 @@ impl Validator {
         {
             self.report(
                 "length",
-                format!("must have at most {max} {unit}, has {len}"),
+                format!("must have at most {}, has {len}", count(max, unit)),
             );
         }
     }
@@ -259,9 +259,40 @@ impl Pattern {
 /// `@format` values and their checks, shared with the compiler through `svcc-rules`.
 pub use svcc_rules::Format;
 
+/// `1 character`, `3 characters`, `2 entries`.
+fn count(n: u64, unit: &str) -> String {
+    match (n, unit) {
+        (1, _) => format!("1 {unit}"),
+        (_, "entry") => format!("{n} entries"),
+        _ => format!("{n} {unit}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_messages_are_plain_english() {
+        let mut v = Validator::default();
+        v.str_length("ab", Some(3), None);
+        v.str_length("abcd", None, Some(1));
+        v.length(5, None, Some(2), "entry");
+        let messages: Vec<String> = v
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|x| x.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "must have at least 3 characters, has 2",
+                "must have at most 1 character, has 4",
+                "must have at most 2 entries, has 5",
+            ]
+        );
+    }
 
     #[test]
     fn paths_and_every_violation() {

@@ -334,7 +334,33 @@ async fn rest_bindings_statuses_and_errors() {
     assert_eq!(r.status().as_u16(), 400);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "INVALID_ARGUMENT");
-    assert!(body["message"].as_str().unwrap().contains("UUID"), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("parameter `id`: ") && message.contains("UUID"),
+        "the parameter is named: {body}"
+    );
+    // The same over JSON-RPC, for a body parameter of the wrong type and one left out.
+    let r: Value = http()
+        .post(format!("{base}/rpc"))
+        .body(r#"{"jsonrpc":"2.0","method":"userService.get","params":{"id":"nope"},"id":1}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("parameter `id`: "), "{r}");
+    let r: Value = http()
+        .post(format!("{base}/rpc"))
+        .body(r#"{"jsonrpc":"2.0","method":"userService.get","params":{},"id":1}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["error"]["message"], "missing parameter `id`", "{r}");
     // A query value of the wrong type.
     let r = http()
         .get(format!("{base}/api/v1/users?limit=abc"))

@@ -36,19 +36,28 @@ pub enum Params {
 impl Params {
     /// Decodes the parameters into the method's request type.
     pub fn decode<T: serde::de::DeserializeOwned + 'static>(self) -> Result<T, Error> {
-        let result = match self {
-            Params::Decoded(v) => {
-                return v
-                    .downcast::<T>()
-                    .map(|v| *v)
-                    .map_err(|_| Error::internal("the parameters were decoded as another type"));
-            }
-            Params::None => serde_json::from_str("{}"),
-            Params::Raw(r) => serde_json::from_str(r.get()),
-            Params::Slice(b, r) => serde_json::from_slice(b.get(r).unwrap_or(b"{}")),
-            Params::Value(v) => serde_json::from_value(v),
-        };
-        result.map_err(|e| Error::invalid_argument(format!("invalid params: {e}")))
+        // The fast decoders do not track where they fail; on failure the same text is decoded
+        // again with its path tracked, so the error names the parameter.
+        fn from_text<T: serde::de::DeserializeOwned>(text: &[u8]) -> Result<T, Error> {
+            serde_json::from_slice(text).map_err(|_| {
+                let mut de = serde_json::Deserializer::from_slice(text);
+                match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Err(e) => params_error(&e.path().to_string(), &e.into_inner().to_string()),
+                    Ok(_) => Error::invalid_argument("invalid params"),
+                }
+            })
+        }
+        match self {
+            Params::Decoded(v) => v
+                .downcast::<T>()
+                .map(|v| *v)
+                .map_err(|_| Error::internal("the parameters were decoded as another type")),
+            Params::None => from_text(b"{}"),
+            Params::Raw(r) => from_text(r.get().as_bytes()),
+            Params::Slice(b, r) => from_text(b.get(r).unwrap_or(b"{}")),
+            Params::Value(v) => serde_path_to_error::deserialize(v)
+                .map_err(|e| params_error(&e.path().to_string(), &e.into_inner().to_string())),
+        }
     }
 }
 
@@ -236,4 +245,28 @@ pub async fn invoke(entry: &MethodEntry, mut call: Call) -> Result<Output, Error
         Ok(r) => r,
         Err(_) => Err(Error::internal("the handler panicked")),
     }
+}
+
+/// A parameter that does not decode, named with the path to it: ``parameter `tags[2]`: invalid
+/// type: string "x", expected a sequence``; ``missing parameter `name` ``.
+pub(crate) fn params_error(path: &str, message: &str) -> Error {
+    // serde_json's position (`at line 1 column 12`) means nothing to a REST caller.
+    let message = message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i]);
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!("{path}.")
+        };
+        return Error::invalid_argument(format!("missing parameter `{at}{field}`"));
+    }
+    if path == "." || path.is_empty() {
+        return Error::invalid_argument(format!("invalid params: {message}"));
+    }
+    Error::invalid_argument(format!("parameter `{path}`: {message}"))
 }
