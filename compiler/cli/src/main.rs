@@ -131,9 +131,12 @@ struct WatchArgs {
 struct FmtArgs {
     /// Files or directories (searched recursively for `*.svc`). Default: the current directory.
     paths: Vec<PathBuf>,
-    /// Do not write; list the files that would change and exit 1 if there are any.
+    /// Do not write; show what would change as a unified diff and exit 1 if anything would.
     #[arg(long)]
     check: bool,
+    /// With `--check`: list the files that would change instead of showing the diff.
+    #[arg(short = 'l', long = "list", requires = "check")]
+    list: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -490,15 +493,28 @@ fn fmt(args: &FmtArgs) -> ExitCode {
     };
     let mut changed = Vec::new();
     let mut failed = false;
+    let mut diffs = String::new();
     for path in &files {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => return usage_error(&format!("cannot read `{}`: {e}", path.display())),
         };
+        let original = String::from_utf8_lossy(&bytes).into_owned();
         match svcc_frontend::fmt::format_file(path, bytes) {
             Ok(formatted) => {
                 if formatted.changed {
                     changed.push(path.clone());
+                    if args.check && !args.list {
+                        let name = path.display().to_string();
+                        let diff = similar::TextDiff::from_lines(&original, &formatted.text);
+                        diffs.push_str(
+                            &diff
+                                .unified_diff()
+                                .context_radius(3)
+                                .header(&name, &format!("{name} (formatted)"))
+                                .to_string(),
+                        );
+                    }
                     if !args.check
                         && let Err(e) = std::fs::write(path, formatted.text)
                     {
@@ -515,10 +531,13 @@ fn fmt(args: &FmtArgs) -> ExitCode {
             }
         }
     }
+    if args.check && !args.list {
+        print!("{diffs}");
+    }
     for p in &changed {
-        if args.check {
+        if args.list {
             println!("{}", p.display());
-        } else {
+        } else if !args.check {
             eprintln!("formatted {}", p.display());
         }
     }

@@ -241,7 +241,21 @@ fn fmt_check_lists_files_and_fmt_rewrites_them() {
     let messy = "package demo.v1;\ntype A{x @1:string;// keep me\n}\n";
     std::fs::write(dir.join("a.svc"), messy).unwrap();
     std::fs::write(dir.join("b.svc"), "package demo.v1;\n\ntype B {}\n").unwrap();
+    // `--check` shows what would change as a unified diff; `--check --list` names the files.
     let out = svcc(&["fmt", "--check", "."], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let diff = text(&out.stdout);
+    assert!(
+        diff.starts_with("--- ./a.svc\n+++ ./a.svc (formatted)\n@@ "),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("\n-type A{x @1:string;// keep me\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n+  x @1: string; // keep me\n"), "{diff}");
+    assert!(!diff.contains("b.svc"), "{diff}");
+    let out = svcc(&["fmt", "--check", "--list", "."], &dir);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout).trim(), "./a.svc");
     assert_eq!(
