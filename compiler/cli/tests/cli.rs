@@ -393,3 +393,53 @@ fn a_folder_without_contracts_is_an_error_not_a_pass() {
     assert!(!dir.join("gen").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_merged_openapi_document_is_titled_for_all_its_packages() {
+    let root = common::root();
+    let dir = temp_dir("merged");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let out_a = dir.join("a.json");
+    let out = svcc(
+        &[
+            "build",
+            "examples/messenger/idl",
+            "--target",
+            "openapi",
+            "--out",
+            out_a.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc = read("a.json");
+    // Not the first package's title: the name the packages share, and each one's version.
+    assert_eq!(doc["info"]["title"], "messenger API");
+    assert_eq!(
+        doc["info"]["version"],
+        "messenger.auth.v1 1.1.0, messenger.chat.v1 2.0.0, messenger.user.v1 1.3.0"
+    );
+    let out_b = dir.join("b.json");
+    let out = svcc(
+        &[
+            "build",
+            "examples/messenger/idl",
+            "--target",
+            "openapi",
+            "--out",
+            out_b.to_str().unwrap(),
+            "--opt",
+            "openapi.title=Messenger API",
+            "--opt",
+            "openapi.api_version=2026.12",
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc = read("b.json");
+    assert_eq!(doc["info"]["title"], "Messenger API");
+    assert_eq!(doc["info"]["version"], "2026.12");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

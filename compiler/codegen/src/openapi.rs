@@ -62,6 +62,18 @@ impl crate::Target for OpenApiTarget {
                 default: "false",
                 doc: "one document for every package (`api.openapi.json`)",
             },
+            crate::OptionSpec {
+                name: "title",
+                kind: crate::OptionKind::Text,
+                default: "the packages' own, or their common name",
+                doc: "`info.title` of a merged document",
+            },
+            crate::OptionSpec {
+                name: "api_version",
+                kind: crate::OptionKind::Text,
+                default: "the packages' own, when they agree",
+                doc: "`info.version` of a merged document",
+            },
         ]
     }
 
@@ -71,10 +83,24 @@ impl crate::Target for OpenApiTarget {
         options: &crate::TargetOptions,
         _cx: &crate::Context,
     ) -> Result<Vec<crate::File>, String> {
-        Ok(generate(
-            model,
-            OpenApiOptions::from_target_options(options),
-        ))
+        let mut files = Vec::new();
+        for (name, mut doc) in documents(model, OpenApiOptions::from_target_options(options)) {
+            if let Some(t) = options
+                .get("title")
+                .filter(|_| options.flag("merged", false))
+            {
+                doc.info.title = t.to_string();
+            }
+            if let Some(v) = options
+                .get("api_version")
+                .filter(|_| options.flag("merged", false))
+            {
+                doc.info.version = v.to_string();
+            }
+            let text = serialize(&doc, OpenApiOptions::from_target_options(options));
+            files.push(crate::File::new(name, text));
+        }
+        Ok(files)
     }
 }
 
@@ -110,6 +136,14 @@ impl OpenApiOptions {
 
 /// Documents: one per package, or one merged (`api.openapi.json`).
 pub fn generate(model: &Model, options: OpenApiOptions) -> Vec<crate::File> {
+    documents(model, options)
+        .into_iter()
+        .map(|(name, doc)| crate::File::new(name, serialize(&doc, options)))
+        .collect()
+}
+
+/// The documents as models, by file name.
+fn documents(model: &Model, options: OpenApiOptions) -> Vec<(String, oa::OpenAPI)> {
     let ext = if options.yaml { "yaml" } else { "json" };
     let docs: Vec<(String, oa::OpenAPI)> = if options.merged {
         let names: Vec<&str> = model.packages.iter().map(|p| p.name.as_str()).collect();
@@ -126,9 +160,7 @@ pub fn generate(model: &Model, options: OpenApiOptions) -> Vec<crate::File> {
             })
             .collect()
     };
-    docs.into_iter()
-        .map(|(name, doc)| crate::File::new(name, serialize(&doc, options)))
-        .collect()
+    docs
 }
 
 /// Writes a document as JSON or YAML, in the requested version.
@@ -195,6 +227,57 @@ fn to_3_1(v: &mut Value) {
     walk(v);
 }
 
+/// One package's `@title`; for several, the title they share, else the name they share
+/// (`messenger API` for `messenger.user.v1` and `messenger.chat.v1`).
+fn merged_title(pkgs: &[&Package], names: &[&str]) -> String {
+    let titles: BTreeSet<&str> = pkgs
+        .iter()
+        .filter_map(|p| p.settings.title.as_deref())
+        .collect();
+    if titles.len() == 1
+        && let Some(t) = titles.first()
+    {
+        return (*t).to_string();
+    }
+    if let [one] = names {
+        return (*one).to_string();
+    }
+    let mut common: Vec<&str> = names
+        .first()
+        .map(|n| n.split('.').collect())
+        .unwrap_or_default();
+    for n in names.iter().skip(1) {
+        let segs: Vec<&str> = n.split('.').collect();
+        let keep = common.iter().zip(&segs).take_while(|(a, b)| a == b).count();
+        common.truncate(keep);
+    }
+    if common.is_empty() {
+        names.join(", ")
+    } else {
+        format!("{} API", common.join("."))
+    }
+}
+
+/// One package's `@version`; for several, the version they share, else each package's.
+fn merged_version(pkgs: &[&Package]) -> String {
+    let versions: BTreeSet<&str> = pkgs
+        .iter()
+        .filter_map(|p| p.settings.version.as_deref())
+        .collect();
+    match versions.len() {
+        0 => "0.0.0".to_string(),
+        1 => versions
+            .first()
+            .map(|v| (*v).to_string())
+            .unwrap_or_default(),
+        _ => pkgs
+            .iter()
+            .filter_map(|p| Some(format!("{} {}", p.name, p.settings.version.as_deref()?)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// The document describing `packages` (schemas of other packages they use are included).
 pub fn document(model: &Model, packages: &[&str]) -> oa::OpenAPI {
     let mut b = Builder {
@@ -209,14 +292,9 @@ pub fn document(model: &Model, packages: &[&str]) -> oa::OpenAPI {
         .iter()
         .filter(|p| b.own.contains(&p.name))
         .collect();
-    let first = pkgs.first().copied();
     let mut info = oa::Info {
-        title: first
-            .and_then(|p| p.settings.title.clone())
-            .unwrap_or_else(|| packages.join(", ")),
-        version: first
-            .and_then(|p| p.settings.version.clone())
-            .unwrap_or_else(|| "0.0.0".into()),
+        title: merged_title(&pkgs, packages),
+        version: merged_version(&pkgs),
         ..oa::Info::default()
     };
     let docs: Vec<&str> = pkgs

@@ -9,6 +9,8 @@ pub enum OptionKind {
     Bool,
     /// One of the listed words.
     Choice(&'static [&'static str]),
+    /// Any text.
+    Text,
 }
 
 impl OptionKind {
@@ -17,6 +19,7 @@ impl OptionKind {
         match self {
             OptionKind::Bool => "true|false".to_string(),
             OptionKind::Choice(words) => words.join("|"),
+            OptionKind::Text => "TEXT".to_string(),
         }
     }
 }
@@ -61,6 +64,7 @@ impl TargetOptions {
         let ok = match spec.kind {
             OptionKind::Bool => matches!(value, "true" | "false"),
             OptionKind::Choice(words) => words.contains(&value),
+            OptionKind::Text => true,
         };
         if !ok {
             return Err(format!(
