@@ -443,3 +443,17 @@ fn a_merged_openapi_document_is_titled_for_all_its_packages() {
     assert_eq!(doc["info"]["version"], "2026.12");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn help_names_every_command() {
+    let out = svcc(&["--help"], &common::root());
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for word in ["check", "fmt", "build", "watch", "explain"] {
+        assert!(help.contains(&format!("\n  {word} ")), "{help}");
+    }
+    let about = help.lines().next().unwrap();
+    for word in ["check", "format", "build", "watch", "explain"] {
+        assert!(about.contains(word), "{about}");
+    }
+}
