@@ -4,7 +4,8 @@
 #    every .svc in the repository (vscode-tmgrammar-snap), packaging into a .vsix (vsce);
 #  - tree-sitter: corpus tests and every .svc that svcc parses also parses without error nodes
 #    (tree-sitter CLI, pinned, installed into the tool cache by scripts/tools.sh);
-#  - Vim: filetype detection and highlight groups at chosen places (headless vim).
+#  - Vim: filetype detection and highlight groups at chosen places (headless vim, unpacked
+#    from Debian's archive into the tool cache by scripts/tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,10 +36,10 @@ done < <(git ls-files '*.svc')
 echo "tree-sitter: $checked .svc files parse without errors"
 
 echo "--- Vim"
-command -v vim >/dev/null || apt-get install -y -qq vim >/dev/null
+vim=$(vim_cli)
 result=$(mktemp)
 status=0
-SVC_VIM_RESULT="$result" vim -Nu NONE -es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'syntax on' \
+SVC_VIM_RESULT="$result" "$vim" -Nu NONE -es -c 'set rtp^=editors/vim' -c 'filetype on' -c 'syntax on' \
   -S editors/vim/test.vim >/dev/null 2>&1 || status=$?
 cat "$result"
 rm -f "$result"

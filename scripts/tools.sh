@@ -1,9 +1,9 @@
 # Sourced by the test scripts: the external tools the tests use, each pinned to a version and
 # installed into one cache folder ($SVCC_TOOLS, default $HOME/.cache/svcc) on first use, so a
 # test run installs nothing anywhere else and a new machine gets the same versions.
-# (Two exceptions come from Debian's packages when missing: curl and vim. The VS Code grammar
-# tests install their npm packages from editors/vscode/package-lock.json into that folder's
-# node_modules, which git ignores.)
+# Vim comes from Debian's archive, downloaded and unpacked into the cache (not installed). The
+# VS Code grammar tests install their npm packages from editors/vscode/package-lock.json into
+# that folder's node_modules, which git ignores.
 
 SVCC_TOOLS="${SVCC_TOOLS:-$HOME/.cache/svcc}"
 SCHEMATHESIS_VERSION=4.32.5
@@ -46,3 +46,45 @@ tree_sitter_cli() {
   fi
   echo "$root/bin/tree-sitter"
 }
+
+# Vim from Debian's archive, unpacked into $SVCC_TOOLS/vim (no system install); prints a
+# launcher that runs it with its own libraries and runtime files.
+vim_cli() {
+  local dir="$SVCC_TOOLS/vim"
+  if [ ! -x "$dir/vim" ]; then
+    local debs
+    debs=$(mktemp -d)
+    local pkgs="vim vim-runtime vim-common libgpm2 libsodium23"
+    # shellcheck disable=SC2086
+    (cd "$debs" && { apt-get download -qq $pkgs 2>/dev/null \
+      || { apt-get update -qq >/dev/null && apt-get download -qq $pkgs 2>/dev/null; }; }) >&2
+    rm -rf "$dir"
+    mkdir -p "$dir/root"
+    for d in "$debs"/*.deb; do dpkg -x "$d" "$dir/root"; done
+    rm -rf "$debs"
+    cat >"$dir/vim" <<LAUNCH
+#!/usr/bin/env bash
+export LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export VIMRUNTIME="\$(echo "$dir"/root/usr/share/vim/vim[0-9]*)"
+exec "$dir/root/usr/bin/vim.basic" "\$@"
+LAUNCH
+    chmod +x "$dir/vim"
+  fi
+  echo "$dir/vim"
+}
+
+# An HTTP request with Python's standard library (no curl needed): prints the body, fails on
+# an error status. Usage: fetch METHOD URL [JSON_BODY]
+fetch() {
+  python3 - "$@" <<'PY'
+import sys, urllib.request
+method, url = sys.argv[1], sys.argv[2]
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+req = urllib.request.Request(url, data=body, method=method)
+if body is not None:
+    req.add_header("content-type", "application/json")
+with urllib.request.urlopen(req, timeout=10) as r:
+    sys.stdout.write(r.read().decode())
+PY
+}
+
