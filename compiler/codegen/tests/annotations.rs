@@ -97,6 +97,12 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
         ("json", vec![("field", "@json(\"alpha\")")], vec![]),
         ("omitempty", vec![("record", "@omitempty(false)")], vec![]),
         ("timeout", vec![("method", "@timeout(\"5s\")")], vec![]),
+        ("log", vec![("method", "@log(skip = [p])")], vec![]),
+        (
+            "sensitive",
+            vec![("field", "@sensitive(mask = middle) s @6: string;")],
+            vec![("field", "s @6: string;")],
+        ),
         ("length", vec![("field", "@length(max = 5)")], vec![]),
         ("range", vec![("param", "@range(min = 1)")], vec![]),
         ("pattern", vec![("alias", "@pattern(\"[a-z]+\")")], vec![]),
@@ -199,7 +205,7 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
 #[test]
 fn not_yet_annotations_warn() {
     // The lint fires on each of them.
-    let text = "@log @metrics @trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(@sensitive s: string);\n}\n";
+    let text = "@metrics @trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(s: string);\n}\n";
     let c = svcc_frontend::compile_memory(&[("t.svc", text)], &Default::default());
     let warned: Vec<String> = c
         .diagnostics

@@ -82,6 +82,62 @@ impl Model {
             .get(*pi.errors.get(&name.name)?)
     }
 
+    /// Where `@sensitive` values stand among `fields` (a method's parameters or results), as
+    /// JSON paths of wire names: `password`, `credentials.password`, `items[].secret`,
+    /// `settings{}.token` (a map's values), each with its mask. Records are followed through
+    /// fields, unions, aliases, lists and maps; a record met again on the same path stops there.
+    pub fn sensitive_paths(&self, fields: &[Field]) -> Vec<Sensitive> {
+        let mut out = Vec::new();
+        let mut visiting = Vec::new();
+        self.sensitive_in(fields, "", &mut visiting, &mut out);
+        out
+    }
+
+    fn sensitive_in(
+        &self,
+        fields: &[Field],
+        prefix: &str,
+        visiting: &mut Vec<QualifiedName>,
+        out: &mut Vec<Sensitive>,
+    ) {
+        for f in fields {
+            let path = format!("{prefix}{}", f.wire_name);
+            match f.sensitive {
+                Some(mask) => out.push(Sensitive {
+                    name: path.into(),
+                    mask,
+                }),
+                None => self.sensitive_type(&f.ty, &path, visiting, out),
+            }
+        }
+    }
+
+    fn sensitive_type(
+        &self,
+        ty: &TypeRef,
+        path: &str,
+        visiting: &mut Vec<QualifiedName>,
+        out: &mut Vec<Sensitive>,
+    ) {
+        match self.unalias(ty) {
+            TypeRef::List(inner) => self.sensitive_type(inner, &format!("{path}[]"), visiting, out),
+            TypeRef::Map(_, value) => {
+                self.sensitive_type(value, &format!("{path}{{}}"), visiting, out);
+            }
+            TypeRef::Named(n) if !visiting.contains(n) => {
+                let fields = match self.type_def(n) {
+                    Some(TypeDef::Record(r)) => &r.fields,
+                    Some(TypeDef::Union(u)) => &u.variants,
+                    _ => return,
+                };
+                visiting.push(n.clone());
+                self.sensitive_in(fields, &format!("{path}."), visiting, out);
+                visiting.pop();
+            }
+            _ => {}
+        }
+    }
+
     /// Follows aliases to the type they stand for.
     pub fn unalias<'a>(&'a self, ty: &'a TypeRef) -> &'a TypeRef {
         let mut t = ty;

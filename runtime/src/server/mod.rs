@@ -4,6 +4,7 @@
 
 pub(crate) mod dispatch;
 pub mod health;
+mod layers;
 pub(crate) mod service;
 pub(crate) mod transport;
 mod watchdog;
@@ -169,7 +170,8 @@ impl Server {
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {
-                let mut service = m.service.clone();
+                // The contract's own layers first (`@log` …), then the user's around them.
+                let (mut service, built_in) = layers::for_method(m.info, m.service.clone());
                 for l in &self.layers {
                     service = l.layer(m.info, service);
                 }
@@ -177,12 +179,16 @@ impl Server {
                     info: m.info,
                     service,
                     // Layered methods go through their stack; bare ones straight to the handler.
-                    direct: if self.layers.is_empty() {
+                    direct: if self.layers.is_empty() && !built_in {
                         m.direct.clone()
                     } else {
                         None
                     },
-                    decode: m.decode,
+                    decode: if layers::need_raw_params(m.info) {
+                        None
+                    } else {
+                        m.decode
+                    },
                 });
             }
         }

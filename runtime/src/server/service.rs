@@ -67,6 +67,8 @@ pub struct Call {
     pub ctx: Context,
     pub info: &'static MethodInfo,
     pub params: Params,
+    /// The transport the call came in on (`jsonrpc`, `rest`).
+    pub transport: &'static str,
 }
 
 /// What a method produced.

@@ -459,6 +459,27 @@ impl<'a> Package<'a> {
         format!("{owner}::{name}")
     }
 
+    /// `Debug` for a struct with `@sensitive` fields: their values print as `"***"` (nested
+    /// ones are masked by their own type's `Debug`); empty when no field is sensitive.
+    fn masked_debug(&self, name: &str, fields: &[Field]) -> String {
+        if !fields.iter().any(|f| f.sensitive.is_some()) {
+            return String::new();
+        }
+        let mut body = String::new();
+        for f in fields {
+            let value = if f.sensitive.is_some() {
+                "&\"***\"".to_string()
+            } else {
+                format!("&self.{}", self.fid(f))
+            };
+            let _ = write!(body, ".field({}, {value})", lit_str(&f.name));
+        }
+        format!(
+            "/// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.\nimpl ::core::fmt::Debug for {name} {{ fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {{ f.debug_struct({}){body}.finish() }} }}\n\n",
+            lit_str(name)
+        )
+    }
+
     /// Closes a struct: `}` and, when its fields have defaults, their functions.
     fn struct_end(&mut self, name: &str, s: &mut String) {
         s.push_str("}\n\n");
@@ -514,7 +535,7 @@ impl<'a> Package<'a> {
         let mut s = String::new();
         doc(&mut s, &r.docs);
         deprecated_doc(&mut s, r.deprecated.as_deref());
-        s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
+        s.push_str(derives(&r.fields));
         s.push_str(&self.serde_attrs());
         let name = ident(&r.name);
         let _ = writeln!(s, "pub struct {name} {{");
@@ -523,6 +544,7 @@ impl<'a> Package<'a> {
             s.push_str(&decl);
         }
         self.struct_end(&name, &mut s);
+        s.push_str(&self.masked_debug(&name, &r.fields));
         s.push_str(&self.validate_impl(&name, &r.fields));
         self.out.push_str(&s);
     }
@@ -776,7 +798,7 @@ impl<'a> Package<'a> {
             e.kind.name(),
             e.http_status
         );
-        s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
+        s.push_str(derives(&e.fields));
         s.push_str(&self.serde_attrs());
         let _ = writeln!(s, "pub struct {name} {{");
         for f in &e.fields {
@@ -784,6 +806,7 @@ impl<'a> Package<'a> {
             s.push_str(&decl);
         }
         self.struct_end(&name, &mut s);
+        s.push_str(&self.masked_debug(&name, &e.fields));
         let first_line = e
             .docs
             .lines()
@@ -834,7 +857,7 @@ impl<'a> Package<'a> {
         let mut s = String::new();
         doc(&mut s, &e.docs);
         let _ = writeln!(s, "///\n/// Published on the Kafka topic `{}`.", e.topic);
-        s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
+        s.push_str(derives(&e.fields));
         s.push_str(&self.serde_attrs());
         let name = ident(&e.name);
         let _ = writeln!(s, "pub struct {name} {{");
@@ -843,6 +866,7 @@ impl<'a> Package<'a> {
             s.push_str(&decl);
         }
         self.struct_end(&name, &mut s);
+        s.push_str(&self.masked_debug(&name, &e.fields));
         let _ = writeln!(
             s,
             "impl {name} {{ /// The Kafka topic.\npub const TOPIC: &'static str = {}; }}\n",
@@ -942,7 +966,7 @@ impl<'a> Package<'a> {
         let base = camel(&method.name);
         // Request.
         let _ = writeln!(s, "/// The parameters of `{}.{}`.", svc.name, method.name);
-        s.push_str("#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n");
+        s.push_str(derives(&method.params));
         s.push_str(&self.serde_attrs());
         let request = format!("{base}Request");
         let omit_empty = method.settings.omit_empty;
@@ -952,13 +976,12 @@ impl<'a> Package<'a> {
             s.push_str(&decl);
         }
         self.struct_end(&request, &mut s);
+        s.push_str(&self.masked_debug(&request, &method.params));
         s.push_str(&self.validate_impl(&request, &method.params));
         // Response.
         if let MethodResult::Named(results) = &method.result {
             let _ = writeln!(s, "/// The results of `{}.{}`.", svc.name, method.name);
-            s.push_str(
-                "#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n",
-            );
+            s.push_str(derives(results));
             s.push_str(&self.serde_attrs());
             let response = format!("{base}Response");
             let _ = writeln!(s, "pub struct {response} {{");
@@ -971,6 +994,7 @@ impl<'a> Package<'a> {
                 s.push_str(&decl);
             }
             self.struct_end(&response, &mut s);
+            s.push_str(&self.masked_debug(&response, results));
         }
         // Error.
         let _ = writeln!(
@@ -1105,6 +1129,16 @@ impl<'a> Package<'a> {
 }
 
 /// Makes names unique within one list: a clash gets `_2`, `_3`, ….
+/// The derives of a generated struct: `Debug` unless a field is `@sensitive` (then
+/// [`Package::masked_debug`] writes it).
+fn derives(fields: &[Field]) -> &'static str {
+    if fields.iter().any(|f| f.sensitive.is_some()) {
+        "#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n"
+    } else {
+        "#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]\n"
+    }
+}
+
 fn dedup(names: Vec<String>) -> Vec<String> {
     let mut seen = HashSet::new();
     names

@@ -361,16 +361,6 @@ pub static SPECS: &[Spec] = &[
 /// when an annotation outside it changes no generated output.
 pub static NOT_YET: &[NotYet] = &[
     NotYet {
-        name: "log",
-        places: &[],
-        missing: "no per-call log events are written yet",
-    },
-    NotYet {
-        name: "sensitive",
-        places: &[],
-        missing: "nothing is logged yet, so nothing is masked",
-    },
-    NotYet {
         name: "metrics",
         places: &[],
         missing: "no Prometheus metrics are recorded yet",

@@ -640,18 +640,6 @@ fn lower_service(
             .http
             .as_ref()
             .is_some_and(|h| svcc_rules::method::is_idempotent_http_method(&h.method));
-        let sensitive = params.iter().chain(match &result {
-            MethodResult::Named(res) => res.as_slice(),
-            _ => &[],
-        });
-        for f in sensitive {
-            if let Some(mask) = f.sensitive {
-                policies.sensitive.to_mut().push(Sensitive {
-                    name: f.wire_name.clone().into(),
-                    mask,
-                });
-            }
-        }
         if let Some(a) = pick("log") {
             settings.spans.log = Some(a.span);
             let skip = a.names("skip");

@@ -136,7 +136,29 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
     for (name, files) in &packages {
         lowered.push(lower::lower_package(&mut r, name, files, &mut allows));
     }
-    let model = Model::new(lowered);
+    let mut model = Model::new(lowered);
+    // `@sensitive` values nested anywhere in a method's parameters and results: known only now
+    // that every package's types are lowered.
+    let mut sensitive = Vec::new();
+    for pkg in &model.packages {
+        for svc in &pkg.services {
+            for m in &svc.methods {
+                let mut fields = m.params.clone();
+                if let svcc_model::MethodResult::Named(results) = &m.result {
+                    fields.extend(results.iter().cloned());
+                }
+                sensitive.push(model.sensitive_paths(&fields));
+            }
+        }
+    }
+    let mut found = sensitive.into_iter();
+    for pkg in &mut model.packages {
+        for svc in &mut pkg.services {
+            for m in &mut svc.methods {
+                m.settings.policies.sensitive = found.next().unwrap_or_default().into();
+            }
+        }
+    }
     let mut unused_imports = Vec::new();
     for (id, _) in loaded.sources.files() {
         if let Some(tree) = loaded.tree(id) {

@@ -11,7 +11,7 @@ use ::svcc_runtime::{
 };
 use super::super::super::messenger::common::v1::Email;
 /// A pair of tokens returned by sign-in and refresh.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(crate = "::svcc_runtime::__private::serde")]
 pub struct TokenPair {
     /// Sent as `Authorization: Bearer …`.
@@ -31,6 +31,17 @@ impl TokenPair {
     }
     fn default_token_type() -> String {
         String::from("Bearer")
+    }
+}
+/// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.
+impl ::core::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"***")
+            .field("refresh_token", &"***")
+            .field("expires_in", &self.expires_in)
+            .field("token_type", &self.token_type)
+            .finish()
     }
 }
 impl Validate for TokenPair {
@@ -88,11 +99,20 @@ pub mod auth_service {
     };
     use super::super::super::super::messenger::common::v1::{Email, RateLimited, UserId};
     /// The parameters of `AuthService.login`.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct LoginRequest {
         pub email: Email,
         pub password: String,
+    }
+    /// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.
+    impl ::core::fmt::Debug for LoginRequest {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("LoginRequest")
+                .field("email", &self.email)
+                .field("password", &"***")
+                .finish()
+        }
     }
     impl Validate for LoginRequest {
         fn validate_into(&self, v: &mut Validator) {
@@ -210,8 +230,10 @@ pub mod auth_service {
                 }),
             ),
             sensitive: ::std::borrow::Cow::Borrowed({
-                static SENSITIVE: [Sensitive; 1] = [
+                static SENSITIVE: [Sensitive; 3] = [
                     Sensitive::new("password", Mask::Full),
+                    Sensitive::new("tokens.access_token", Mask::Middle),
+                    Sensitive::new("tokens.refresh_token", Mask::Full),
                 ];
                 &SENSITIVE
             }),
@@ -229,10 +251,16 @@ pub mod auth_service {
         response_content_type: Option::None,
     };
     /// The parameters of `AuthService.refresh`.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct RefreshRequest {
         pub refresh_token: String,
+    }
+    /// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.
+    impl ::core::fmt::Debug for RefreshRequest {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("RefreshRequest").field("refresh_token", &"***").finish()
+        }
     }
     impl Validate for RefreshRequest {
         fn validate_into(&self, _v: &mut Validator) {}

@@ -293,6 +293,7 @@ async fn call_method(
         ctx,
         info: entry.info,
         params,
+        transport: "jsonrpc",
     };
     let id_text = id.unwrap_or("null");
     let (text, headers) = match invoke(entry, call).await {

@@ -69,6 +69,7 @@ pub async fn handle(
         ctx,
         info: entry.info,
         params,
+        transport: "rest",
     };
     match invoke(entry, call).await {
         Ok(out) => {

@@ -2353,11 +2353,20 @@ pub mod other {
         response_content_type: Option::None,
     };
     /// The parameters of `Other.policed`.
-    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct PolicedRequest {
         pub id: String,
         pub secret: String,
+    }
+    /// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.
+    impl ::core::fmt::Debug for PolicedRequest {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("PolicedRequest")
+                .field("id", &self.id)
+                .field("secret", &"***")
+                .finish()
+        }
     }
     impl Validate for PolicedRequest {
         fn validate_into(&self, _v: &mut Validator) {}

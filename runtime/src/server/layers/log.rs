@@ -1,0 +1,279 @@
+//! `@log`: one structured event per call (target `svcc::call`): service, method, transport,
+//! request id, client address, outcome (ok, or the error's code and kind), duration, and the
+//! parameters and results — without what `@log(skip = [...])` leaves out, and with every
+//! `@sensitive` value masked wherever it stands (nested fields included). Declared errors log
+//! at `warn`, other errors and panics at `error`, successes at `info`.
+
+use crate::error::{Code, Error};
+use crate::method::{Call, Mask, MethodInfo, MethodService, Output, Params, Sensitive};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+/// Wraps a method's stack with its call log.
+pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
+    MethodService::new(CallLog { info, inner })
+}
+
+#[derive(Clone)]
+struct CallLog {
+    info: &'static MethodInfo,
+    inner: MethodService,
+}
+
+impl tower::Service<Call> for CallLog {
+    type Response = Output;
+    type Error = Error;
+    type Future = BoxFuture<'static, Result<Output, Error>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, call: Call) -> Self::Future {
+        let info = self.info;
+        let started = Instant::now();
+        let params = loggable_params(info, &call.params);
+        let request_id = call.ctx.request_id.clone();
+        let client = call
+            .ctx
+            .client_addr
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let transport = call.transport;
+        let fut = self.inner.call(call);
+        Box::pin(async move {
+            // A panic is logged here, with the call's fields, then reported as an internal error.
+            let outcome = match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(r) => r,
+                Err(_) => Err(Error::internal("the handler panicked")),
+            };
+            let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let event = Event {
+                info,
+                transport,
+                request_id: &request_id,
+                client: &client,
+                duration_ms,
+                params: &params,
+            };
+            match &outcome {
+                Ok(out) => event.ok(out),
+                Err(e) => event.failed(e),
+            }
+            outcome
+        })
+    }
+}
+
+/// The fields every event of one call carries.
+struct Event<'a> {
+    info: &'static MethodInfo,
+    transport: &'static str,
+    request_id: &'a str,
+    client: &'a str,
+    duration_ms: f64,
+    params: &'a str,
+}
+
+impl Event<'_> {
+    fn ok(&self, out: &Output) {
+        let result = loggable_result(self.info, out.body.as_deref());
+        tracing::info!(
+            target: "svcc::call",
+            service = self.info.service,
+            method = self.info.name,
+            transport = self.transport,
+            request_id = self.request_id,
+            client = self.client,
+            outcome = "ok",
+            duration_ms = self.duration_ms,
+            params = self.params,
+            result = result.as_str(),
+            "{}.{} ok",
+            self.info.service,
+            self.info.name
+        );
+    }
+
+    fn failed(&self, e: &Error) {
+        macro_rules! event {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "svcc::call",
+                    $level,
+                    service = self.info.service,
+                    method = self.info.name,
+                    transport = self.transport,
+                    request_id = self.request_id,
+                    client = self.client,
+                    outcome = "error",
+                    code = e.code.as_str(),
+                    kind = e.kind.as_str(),
+                    duration_ms = self.duration_ms,
+                    params = self.params,
+                    error = e.message.as_str(),
+                    "{}.{} failed: {}",
+                    self.info.service,
+                    self.info.name,
+                    e.code
+                )
+            };
+        }
+        if e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss) {
+            event!(tracing::Level::WARN);
+        } else {
+            event!(tracing::Level::ERROR);
+        }
+    }
+}
+
+/// The parameters as JSON text, without skipped ones, sensitive values masked.
+fn loggable_params(info: &MethodInfo, params: &Params) -> String {
+    let mut value = match params {
+        Params::None => Value::Object(serde_json::Map::new()),
+        Params::Raw(r) => serde_json::from_str(r.get()).unwrap_or(Value::Null),
+        Params::Slice(b, r) => b
+            .get(r.clone())
+            .and_then(|t| serde_json::from_slice(t).ok())
+            .unwrap_or(Value::Null),
+        Params::Value(v) => v.clone(),
+        // Decoded early (a method without `@log`): not kept as JSON.
+        Params::Decoded(_) => return "{…}".to_string(),
+    };
+    if let (Some(log), Value::Object(map)) = (&info.policies.log, &mut value) {
+        for skip in log.skip.iter() {
+            map.remove(skip.as_ref());
+        }
+    }
+    mask_all(&mut value, &info.policies.sensitive);
+    value.to_string()
+}
+
+/// The result as JSON text, masked; `-` when `@log(skip = [response])`.
+fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
+    let skip = info.policies.log.as_ref().map(|l| &l.skip);
+    if skip.is_some_and(|s| s.iter().any(|n| n == "response")) {
+        return "-".to_string();
+    }
+    let Some(mut value) = body.and_then(|b| serde_json::from_str::<Value>(b).ok()) else {
+        return "null".to_string();
+    };
+    if let (Some(skip), Value::Object(map)) = (skip, &mut value) {
+        for s in skip.iter() {
+            map.remove(s.as_ref());
+        }
+    }
+    mask_all(&mut value, &info.policies.sensitive);
+    value.to_string()
+}
+
+/// Masks every sensitive path of `value` (parameters and results share one object space:
+/// a path names a parameter or a result).
+fn mask_all(value: &mut Value, sensitive: &[Sensitive]) {
+    for s in sensitive {
+        let segments: Vec<&str> = s.name.split('.').collect();
+        mask_path(value, &segments, s.mask);
+    }
+}
+
+fn mask_path(value: &mut Value, path: &[&str], mask: Mask) {
+    let Some((first, rest)) = path.split_first() else {
+        *value = masked(value, mask);
+        return;
+    };
+    let (key, each) = if let Some(k) = first.strip_suffix("[]") {
+        (k, Some('['))
+    } else if let Some(k) = first.strip_suffix("{}") {
+        (k, Some('{'))
+    } else {
+        (*first, None)
+    };
+    let Some(child) = value.as_object_mut().and_then(|m| m.get_mut(key)) else {
+        return;
+    };
+    match (each, child) {
+        (None, child) => mask_path(child, rest, mask),
+        (Some('['), Value::Array(items)) => {
+            for item in items {
+                mask_path(item, rest, mask);
+            }
+        }
+        (Some(_), Value::Object(entries)) => {
+            for item in entries.values_mut() {
+                mask_path(item, rest, mask);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A value as it may be logged: `***` for everything but the kept part of a string.
+pub(crate) fn masked(value: &Value, mask: Mask) -> Value {
+    let Value::String(s) = value else {
+        return Value::String("***".to_string());
+    };
+    Value::String(mask_text(s, mask))
+}
+
+/// Masks text: `Full` → `***`; `Middle` keeps the first and last characters; `FirstHalf` hides
+/// the first half, `LastHalf` the second.
+pub(crate) fn mask_text(s: &str, mask: Mask) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    match mask {
+        _ if n < 4 => "***".to_string(),
+        Mask::Full => "***".to_string(),
+        Mask::Middle => format!("{}***{}", chars[0], chars[n - 1]),
+        Mask::FirstHalf => format!("***{}", chars[n / 2..].iter().collect::<String>()),
+        Mask::LastHalf => format!("{}***", chars[..n / 2].iter().collect::<String>()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::borrow::Cow;
+
+    #[test]
+    fn masks_nested_paths_lists_and_maps() {
+        let sensitive = [
+            Sensitive::new("password", Mask::Full),
+            Sensitive::new("card.number", Mask::Middle),
+            Sensitive::new("logins[].token", Mask::Full),
+            Sensitive::new("keys{}.secret", Mask::LastHalf),
+        ];
+        let mut v = json!({
+            "user": "ada",
+            "password": "hunter22",
+            "card": {"number": "4111111111111111", "holder": "Ada"},
+            "logins": [{"token": "t1"}, {"token": "t2"}],
+            "keys": {"a": {"secret": "abcdefgh"}},
+            "count": 3
+        });
+        mask_all(&mut v, &sensitive);
+        assert_eq!(
+            v,
+            json!({
+                "user": "ada",
+                "password": "***",
+                "card": {"number": "4***1", "holder": "Ada"},
+                "logins": [{"token": "***"}, {"token": "***"}],
+                "keys": {"a": {"secret": "abcd***"}},
+                "count": 3
+            })
+        );
+        let _ = Cow::<str>::Borrowed("");
+    }
+
+    #[test]
+    fn short_and_non_text_values_are_fully_masked() {
+        assert_eq!(mask_text("abc", Mask::Middle), "***");
+        assert_eq!(mask_text("secret-token", Mask::FirstHalf), "***-token");
+        assert_eq!(masked(&json!(1234), Mask::Middle), json!("***"));
+    }
+}

@@ -1,0 +1,24 @@
+//! Layers the contract switches on (`@log` today; metrics and tracing to come), applied by the
+//! server to each method whose policies ask for them, before the user's own layers. A new one
+//! is a file here and a line in [`for_method`].
+
+mod log;
+
+use crate::method::{MethodInfo, MethodService};
+
+/// Wraps `inner` in every built-in layer `info`'s policies switch on; `true` when one did
+/// (the method then goes through its stack, not straight to the handler).
+pub(crate) fn for_method(info: &'static MethodInfo, inner: MethodService) -> (MethodService, bool) {
+    let mut service = inner;
+    let mut wrapped = false;
+    if info.policies.log.is_some() {
+        service = log::layer(info, service);
+        wrapped = true;
+    }
+    (service, wrapped)
+}
+
+/// Whether a method's layers need its parameters as JSON text (not decoded early).
+pub(crate) fn need_raw_params(info: &MethodInfo) -> bool {
+    info.policies.log.is_some()
+}
