@@ -13,6 +13,7 @@
 pub mod client;
 pub mod context;
 pub mod error;
+pub mod mask;
 pub mod method;
 #[cfg(feature = "server")]
 pub mod server;

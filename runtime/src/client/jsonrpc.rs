@@ -113,6 +113,11 @@ impl JsonRpcClient {
                 &s.cookies,
                 ctx,
                 timeout,
+                &|v| {
+                    if let Some(params) = v.get_mut("params") {
+                        crate::mask::mask_all(params, &info.policies.sensitive);
+                    }
+                },
             )
             .await?;
         if status != 200 {
@@ -136,7 +141,7 @@ type Outcome = Arc<Mutex<Option<Result<Value, Error>>>>;
 /// Calls collected into one JSON-RPC batch request.
 #[derive(Debug, Default)]
 pub struct Batch {
-    calls: Vec<(Value, Outcome)>,
+    calls: Vec<(Value, Outcome, &'static MethodInfo)>,
 }
 
 /// Where one call's result lands once its batch is sent.
@@ -194,7 +199,7 @@ impl Batch {
             (_, Err(e)) => Err(e),
         };
         match request {
-            Ok(r) => self.calls.push((r, outcome.clone())),
+            Ok(r) => self.calls.push((r, outcome.clone(), info)),
             Err(e) => {
                 if let Ok(mut g) = outcome.lock() {
                     *g = Some(Err(e));
@@ -213,7 +218,8 @@ impl Batch {
         if self.calls.is_empty() {
             return Ok(());
         }
-        let body = Value::Array(self.calls.iter().map(|(r, _)| r.clone()).collect()).to_string();
+        let body = Value::Array(self.calls.iter().map(|(r, _, _)| r.clone()).collect()).to_string();
+        let infos: Vec<&'static MethodInfo> = self.calls.iter().map(|(_, _, i)| *i).collect();
         let timeout = client.core.timeout(None, ctx);
         let (status, _, bytes) = client
             .core
@@ -225,6 +231,16 @@ impl Batch {
                 &[],
                 ctx,
                 timeout,
+                &|v| {
+                    // Each call of the batch with its own method's sensitive values.
+                    if let Value::Array(calls) = v {
+                        for (call, info) in calls.iter_mut().zip(&infos) {
+                            if let Some(params) = call.get_mut("params") {
+                                crate::mask::mask_all(params, &info.policies.sensitive);
+                            }
+                        }
+                    }
+                },
             )
             .await?;
         if status != 200 {
@@ -232,7 +248,7 @@ impl Batch {
         }
         let replies: Vec<Value> = serde_json::from_slice(&bytes)
             .map_err(|e| Error::internal(format!("invalid batch response: {e}")))?;
-        for (i, (_, outcome)) in self.calls.drain(..).enumerate() {
+        for (i, (_, outcome, _)) in self.calls.drain(..).enumerate() {
             let id = Value::from(i + 1);
             let reply = replies.iter().find(|r| r.get("id") == Some(&id));
             let result = match reply {

@@ -214,6 +214,7 @@ impl Core {
         cookies: &[(&'static str, String)],
         ctx: &Context,
         timeout: Duration,
+        redact: &(dyn Fn(&mut Value) + Sync),
     ) -> Result<(u16, HeaderMap, bytes::Bytes), Error> {
         let mut headers = self.config.headers.clone();
         for (k, v) in &ctx.headers {
@@ -239,7 +240,11 @@ impl Core {
                 HeaderValue::from_static("application/json"),
             );
         }
-        let curl = curl_command(&method, &url, &headers, body.as_deref());
+        let curl = if self.config.curl == CurlLog::Never {
+            String::new()
+        } else {
+            redacted_curl(&method, &url, &headers, body.as_deref(), redact)
+        };
         if self.config.curl == CurlLog::Always {
             tracing::info!(target: "svcc::client", "{curl}");
         }
@@ -277,6 +282,31 @@ fn transport_error(e: &reqwest::Error) -> Error {
     } else {
         Error::unavailable(format!("the call failed: {e}"))
     }
+}
+
+/// The call as a `curl` command line for the log: secret headers and the body's `@sensitive`
+/// values masked (`redact` knows where they stand in this call's body).
+fn redacted_curl(
+    method: &reqwest::Method,
+    url: &str,
+    headers: &HeaderMap,
+    body: Option<&str>,
+    redact: &(dyn Fn(&mut Value) + Sync),
+) -> String {
+    let mut shown = headers.clone();
+    for name in crate::mask::SECRET_HEADERS {
+        if shown.contains_key(*name) {
+            shown.insert(*name, HeaderValue::from_static("***"));
+        }
+    }
+    let body = body.map(|b| match serde_json::from_str::<Value>(b) {
+        Ok(mut v) => {
+            redact(&mut v);
+            v.to_string()
+        }
+        Err(_) => b.to_string(),
+    });
+    curl_command(method, url, &shown, body.as_deref())
 }
 
 /// The call as a `curl` command line.

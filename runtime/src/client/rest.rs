@@ -70,7 +70,18 @@ impl RestClient {
         let timeout = self.core.timeout(Some(info), ctx);
         let (status, headers, bytes) = self
             .core
-            .send(method, url, body, &s.headers, &s.cookies, ctx, timeout)
+            .send(
+                method,
+                url,
+                body,
+                &s.headers,
+                &s.cookies,
+                ctx,
+                timeout,
+                &|v| {
+                    crate::mask::mask_all(v, &info.policies.sensitive);
+                },
+            )
             .await?;
         if status >= 400 {
             return Err(error_from_rest(status, &bytes));

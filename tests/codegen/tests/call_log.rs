@@ -71,6 +71,31 @@ async fn one_event_per_call_without_skipped_or_sensitive_values() {
     let task = tokio::spawn(server.serve_until(listener, async {
         let _ = stopped.await;
     }));
+    // The generated clients, logging each call as a curl command: secrets masked there too.
+    let config = svcc_runtime::ClientConfig::new(&base)
+        .with_curl_log(svcc_runtime::client::CurlLog::Always)
+        .with_header("authorization", "Bearer bearer-token-123");
+    let rpc = helpers::OtherJsonRpcClient::new(config.clone());
+    let rest = helpers::OtherRestClient::new(config);
+    {
+        use helpers::Other as _;
+        assert_eq!(
+            rpc.policed(Context::default(), "c1".into(), SECRET.into())
+                .await
+                .unwrap(),
+            "ok c1"
+        );
+        assert_eq!(
+            rest.policed(Context::default(), "c2".into(), SECRET.into())
+                .await
+                .unwrap(),
+            "ok c2"
+        );
+        let mut batch = helpers::OtherBatch::new_();
+        let slot = batch.policed("c3".into(), SECRET.into());
+        batch.send_(&rpc, &Context::default()).await.unwrap();
+        assert_eq!(slot.take().unwrap(), "ok c3");
+    }
     let http = svcc_runtime::reqwest::Client::new();
     // JSON-RPC and REST, a success and a panic.
     let r: Value = http
@@ -95,7 +120,22 @@ async fn one_event_per_call_without_skipped_or_sensitive_values() {
     task.await.unwrap().unwrap();
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let calls: Vec<&str> = log.lines().filter(|l| l.contains("svcc::call")).collect();
+    let curls: Vec<&str> = log.lines().filter(|l| l.contains("svcc::client")).collect();
+    assert_eq!(curls.len(), 3, "one curl line per request:\n{log}");
+    assert!(
+        curls
+            .iter()
+            .all(|l| l.contains("curl -X") && l.contains("authorization: ***")),
+        "{log}"
+    );
+    assert!(
+        !log.contains("bearer-token-123"),
+        "a token reached the log:\n{log}"
+    );
+    let calls: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("svcc::call") && !l.contains("\"c"))
+        .collect();
     assert_eq!(calls.len(), 2, "one event per call:\n{log}");
     let ok = calls[0];
     for field in [

@@ -5,7 +5,8 @@
 //! at `warn`, other errors and panics at `error`, successes at `info`.
 
 use crate::error::{Code, Error};
-use crate::method::{Call, Mask, MethodInfo, MethodService, Output, Params, Sensitive};
+use crate::mask::mask_all;
+use crate::method::{Call, MethodInfo, MethodService, Output, Params};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -171,71 +172,10 @@ fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
     value.to_string()
 }
 
-/// Masks every sensitive path of `value` (parameters and results share one object space:
-/// a path names a parameter or a result).
-fn mask_all(value: &mut Value, sensitive: &[Sensitive]) {
-    for s in sensitive {
-        let segments: Vec<&str> = s.name.split('.').collect();
-        mask_path(value, &segments, s.mask);
-    }
-}
-
-fn mask_path(value: &mut Value, path: &[&str], mask: Mask) {
-    let Some((first, rest)) = path.split_first() else {
-        *value = masked(value, mask);
-        return;
-    };
-    let (key, each) = if let Some(k) = first.strip_suffix("[]") {
-        (k, Some('['))
-    } else if let Some(k) = first.strip_suffix("{}") {
-        (k, Some('{'))
-    } else {
-        (*first, None)
-    };
-    let Some(child) = value.as_object_mut().and_then(|m| m.get_mut(key)) else {
-        return;
-    };
-    match (each, child) {
-        (None, child) => mask_path(child, rest, mask),
-        (Some('['), Value::Array(items)) => {
-            for item in items {
-                mask_path(item, rest, mask);
-            }
-        }
-        (Some(_), Value::Object(entries)) => {
-            for item in entries.values_mut() {
-                mask_path(item, rest, mask);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A value as it may be logged: `***` for everything but the kept part of a string.
-pub(crate) fn masked(value: &Value, mask: Mask) -> Value {
-    let Value::String(s) = value else {
-        return Value::String("***".to_string());
-    };
-    Value::String(mask_text(s, mask))
-}
-
-/// Masks text: `Full` → `***`; `Middle` keeps the first and last characters; `FirstHalf` hides
-/// the first half, `LastHalf` the second.
-pub(crate) fn mask_text(s: &str, mask: Mask) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    match mask {
-        _ if n < 4 => "***".to_string(),
-        Mask::Full => "***".to_string(),
-        Mask::Middle => format!("{}***{}", chars[0], chars[n - 1]),
-        Mask::FirstHalf => format!("***{}", chars[n / 2..].iter().collect::<String>()),
-        Mask::LastHalf => format!("{}***", chars[..n / 2].iter().collect::<String>()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::mask::{mask_all, mask_text, masked};
+    use crate::method::{Mask, Sensitive};
     use serde_json::json;
     use std::borrow::Cow;
 
