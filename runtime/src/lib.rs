@@ -4,7 +4,8 @@
 //! [`__private`], so regenerating after a runtime upgrade needs no edits by hand.
 //!
 //! Cargo features (all on by default): `server` (the [`Server`]: axum, hyper), `client`
-//! (generated clients: reqwest), and one per transport, `jsonrpc` and `rest`, for both sides.
+//! (generated clients: reqwest), one per transport, `jsonrpc` and `rest`, for both sides, and
+//! `logging` ([`logging::init`]: JSON lines or text on stdout, non-blocking).
 //! A client-only crate depends on
 //! `svcc-runtime = { default-features = false, features = ["client", "jsonrpc", "rest"] }` and
 //! generates with `svcc_build::configure().server(false)`; it compiles no server.
@@ -13,6 +14,8 @@
 pub mod client;
 pub mod context;
 pub mod error;
+#[cfg(feature = "logging")]
+pub mod logging;
 pub mod mask;
 pub mod method;
 #[cfg(feature = "server")]

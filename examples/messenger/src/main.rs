@@ -4,14 +4,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // The runtime reports through `tracing`; without a subscriber its events go nowhere.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Call logs (`@log`) and the runtime's own events, on stdout: JSON lines unless stdout is
+    // a terminal, filtered by RUST_LOG (default `info`). Kept until the end: it flushes on drop.
+    let _logging = svcc_runtime::logging::init();
     let args: Vec<String> = std::env::args().collect();
     let bind = args
         .iter()

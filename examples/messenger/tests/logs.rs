@@ -1,0 +1,96 @@
+//! The example's log output as an operator sees it: JSON lines on stdout (not a terminal here),
+//! one call event per `@log` call with its fields, no secret, flushed on graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_example_writes_json_call_logs_without_secrets() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env_remove("SVCC_LOG_FORMAT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The banner (stderr) says where it listens.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = String::new();
+    for _ in 0..50 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            addr = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(!addr.is_empty(), "the example did not start");
+    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = svcc_runtime::reqwest::Client::new();
+        let r = http
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&svcc_runtime::serde_json::json!({"email": "nobody@example.com", "password": "s3cret-passw0rd"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        let r = http
+            .post(format!("http://{addr}/api/v1/users"))
+            .json(&svcc_runtime::serde_json::json!({"display_name": "Ada", "email": "ada@example.com", "handle": "ada_l"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    });
+    // A graceful stop flushes the queued lines.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let events: Vec<svcc_runtime::serde_json::Value> = out
+        .lines()
+        .map(|l| {
+            svcc_runtime::serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+        })
+        .collect();
+    let calls: Vec<&svcc_runtime::serde_json::Value> = events
+        .iter()
+        .filter(|e| e["target"] == "svcc::call")
+        .collect();
+    assert_eq!(calls.len(), 2, "{out}");
+    let login = calls
+        .iter()
+        .find(|e| e["method"] == "login")
+        .expect("login logged");
+    assert_eq!(
+        login["level"], "WARN",
+        "a declared error logs at warn: {login}"
+    );
+    assert_eq!(login["code"], "INVALID_CREDENTIALS");
+    assert_eq!(login["transport"], "rest");
+    // `@log(skip = [password, response])` and `@sensitive`: no password anywhere.
+    assert!(!out.contains("s3cret-passw0rd"), "{out}");
+    let create = calls
+        .iter()
+        .find(|e| e["method"] == "create")
+        .expect("create logged");
+    assert_eq!(create["level"], "INFO");
+    assert_eq!(create["outcome"], "ok");
+    assert!(
+        create["params"].as_str().unwrap().contains("ada_l"),
+        "{create}"
+    );
+}
