@@ -1,9 +1,9 @@
 # Sourced by the test scripts: the external tools the tests use, each pinned to a version and
 # installed into one cache folder ($SVCC_TOOLS, default $HOME/.cache/svcc) on first use, so a
 # test run installs nothing anywhere else and a new machine gets the same versions.
-# Vim comes from Debian's archive, downloaded and unpacked into the cache (not installed). The
-# VS Code grammar tests install their npm packages from editors/vscode/package-lock.json into
-# that folder's node_modules, which git ignores.
+# Vim, Prometheus and promtool come from Debian's archive, downloaded and unpacked into the
+# cache (not installed). The VS Code grammar tests install their npm packages from
+# editors/vscode/package-lock.json into that folder's node_modules, which git ignores.
 
 SVCC_TOOLS="${SVCC_TOOLS:-$HOME/.cache/svcc}"
 SCHEMATHESIS_VERSION=4.32.5
@@ -86,5 +86,22 @@ if body is not None:
 with urllib.request.urlopen(req, timeout=10) as r:
     sys.stdout.write(r.read().decode())
 PY
+}
+
+# Prometheus and promtool from Debian's archive, unpacked into $SVCC_TOOLS/prometheus (no
+# system install); prints the folder holding both binaries.
+prometheus_tools() {
+  local dir="$SVCC_TOOLS/prometheus"
+  if [ ! -x "$dir/root/usr/bin/promtool" ]; then
+    local debs
+    debs=$(mktemp -d)
+    (cd "$debs" && { apt-get download -qq prometheus 2>/dev/null \
+      || { apt-get update -qq >/dev/null && apt-get download -qq prometheus 2>/dev/null; }; }) >&2
+    rm -rf "$dir"
+    mkdir -p "$dir/root"
+    dpkg -x "$debs"/prometheus_*.deb "$dir/root"
+    rm -rf "$debs"
+  fi
+  echo "$dir/root/usr/bin"
 }
 

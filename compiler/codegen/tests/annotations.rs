@@ -98,6 +98,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
         ("omitempty", vec![("record", "@omitempty(false)")], vec![]),
         ("timeout", vec![("method", "@timeout(\"5s\")")], vec![]),
         ("log", vec![("method", "@log(skip = [p])")], vec![]),
+        ("metrics", vec![("method", "@metrics")], vec![]),
         (
             "sensitive",
             vec![("field", "@sensitive(mask = middle) s @6: string;")],
@@ -205,7 +206,7 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
 #[test]
 fn not_yet_annotations_warn() {
     // The lint fires on each of them.
-    let text = "@metrics @trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(s: string);\n}\n";
+    let text = "@trace @security(bearer) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @rate_limit(limit = 1, period = \"1s\") @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\") @public\n  rpc m(s: string);\n}\n";
     let c = svcc_frontend::compile_memory(&[("t.svc", text)], &Default::default());
     let warned: Vec<String> = c
         .diagnostics

@@ -167,11 +167,13 @@ impl Server {
     fn shared(&self) -> Shared {
         install_panic_logger();
         let cfg = &self.config;
+        let metrics = layers::metrics::Metrics::new();
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {
                 // The contract's own layers first (`@log` …), then the user's around them.
-                let (mut service, built_in) = layers::for_method(m.info, m.service.clone());
+                let (mut service, built_in) =
+                    layers::for_method(m.info, m.service.clone(), &metrics);
                 for l in &self.layers {
                     service = l.layer(m.info, service);
                 }
@@ -205,6 +207,22 @@ impl Server {
         for (path, route) in &self.routes {
             router = router.route(path, route.clone());
         }
+        // Prometheus scrapes here (the methods under `@metrics`, and the build info).
+        let router = router.route(
+            "/metrics",
+            get(move || {
+                let text = metrics.encode();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        text,
+                    )
+                }
+            }),
+        );
         let router = health::routes(router, self.ready.clone())
             .fallback(|| async { error_response(&Error::new(Code::NotFound, "no such route")) })
             // A known path, another HTTP method: JSON like every other error (axum adds `Allow`).

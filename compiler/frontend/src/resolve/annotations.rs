@@ -361,11 +361,6 @@ pub static SPECS: &[Spec] = &[
 /// when an annotation outside it changes no generated output.
 pub static NOT_YET: &[NotYet] = &[
     NotYet {
-        name: "metrics",
-        places: &[],
-        missing: "no Prometheus metrics are recorded yet",
-    },
-    NotYet {
         name: "trace",
         places: &[],
         missing: "no OpenTelemetry spans are created yet",

@@ -1,0 +1,218 @@
+//! `@metrics`: per-method request metrics in Prometheus' text format at `/metrics`, named as
+//! the OpenTelemetry semantic conventions are exported to Prometheus:
+//!
+//! - `rpc_server_call_duration_seconds` (histogram) for JSON-RPC calls, labels
+//!   `rpc_system_name` (`jsonrpc`), `rpc_service`, `rpc_method`, `rpc_response_status_code`
+//!   (`OK`, or the canonical error code: low cardinality);
+//! - `http_server_request_duration_seconds` (histogram) for REST calls, labels
+//!   `http_request_method`, `http_route` (the route template, never the raw path),
+//!   `http_response_status_code`;
+//! - `rpc_server_active_requests` (gauge) by `rpc_service` and `rpc_method`;
+//! - `svcc_build_info` (always 1) with the runtime's `version`.
+//!
+//! Request counts and rates are the histograms' `_count` series.
+
+use crate::error::Error;
+use crate::method::{Call, MethodInfo, MethodService, Output};
+use futures_util::future::BoxFuture;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+/// Seconds: the OpenTelemetry default boundaries for durations.
+const BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabels {
+    rpc_system_name: &'static str,
+    rpc_service: &'static str,
+    rpc_method: &'static str,
+    rpc_response_status_code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    http_request_method: &'static str,
+    http_route: &'static str,
+    http_response_status_code: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MethodLabels {
+    rpc_service: &'static str,
+    rpc_method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS.iter().copied())
+}
+
+/// One server's metrics.
+pub(crate) struct Metrics {
+    registry: Registry,
+    rpc: Family<RpcLabels, Histogram, fn() -> Histogram>,
+    http: Family<HttpLabels, Histogram, fn() -> Histogram>,
+    active: Family<MethodLabels, Gauge>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Arc<Metrics> {
+        let mut registry = Registry::default();
+        let rpc = Family::<RpcLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            histogram as fn() -> Histogram,
+        );
+        let http = Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            histogram as fn() -> Histogram,
+        );
+        let active = Family::<MethodLabels, Gauge>::default();
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register_with_unit(
+            "rpc_server_call_duration",
+            "Duration of JSON-RPC calls",
+            Unit::Seconds,
+            rpc.clone(),
+        );
+        registry.register_with_unit(
+            "http_server_request_duration",
+            "Duration of REST requests",
+            Unit::Seconds,
+            http.clone(),
+        );
+        registry.register(
+            "rpc_server_active_requests",
+            "Calls in progress",
+            active.clone(),
+        );
+        registry.register("svcc_build_info", "The svcc runtime's version", build);
+        Arc::new(Metrics {
+            registry,
+            rpc,
+            http,
+            active,
+        })
+    }
+
+    /// The scrape: Prometheus' text format.
+    pub(crate) fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Wraps a method's stack with its metrics.
+pub(super) fn layer(
+    info: &'static MethodInfo,
+    inner: MethodService,
+    metrics: &Arc<Metrics>,
+) -> MethodService {
+    MethodService::new(Measured {
+        info,
+        inner,
+        metrics: metrics.clone(),
+    })
+}
+
+#[derive(Clone)]
+struct Measured {
+    info: &'static MethodInfo,
+    inner: MethodService,
+    metrics: Arc<Metrics>,
+}
+
+impl tower::Service<Call> for Measured {
+    type Response = Output;
+    type Error = Error;
+    type Future = BoxFuture<'static, Result<Output, Error>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, call: Call) -> Self::Future {
+        let info = self.info;
+        let metrics = self.metrics.clone();
+        let transport = call.transport;
+        let started = Instant::now();
+        let active = metrics
+            .active
+            .get_or_create(&MethodLabels {
+                rpc_service: info.service,
+                rpc_method: info.name,
+            })
+            .clone();
+        active.inc();
+        let fut = self.inner.call(call);
+        Box::pin(async move {
+            // Decremented however the call ends (a panic unwinds through this guard too).
+            struct Leave(Gauge);
+            impl Drop for Leave {
+                fn drop(&mut self) {
+                    self.0.dec();
+                }
+            }
+            let _leave = Leave(active);
+            let outcome = fut.await;
+            let seconds = started.elapsed().as_secs_f64();
+            match (transport, &info.http) {
+                ("rest", Some(h)) => {
+                    let status = match &outcome {
+                        Ok(_) => h.status,
+                        Err(e) => e.http_status(),
+                    };
+                    let route: &'static str = &h.path;
+                    let method: &'static str = &h.method;
+                    metrics
+                        .http
+                        .get_or_create(&HttpLabels {
+                            http_request_method: method,
+                            http_route: route,
+                            http_response_status_code: status,
+                        })
+                        .observe(seconds);
+                }
+                _ => {
+                    let code = match &outcome {
+                        Ok(_) => "OK",
+                        Err(e) => e.kind.as_str(),
+                    };
+                    metrics
+                        .rpc
+                        .get_or_create(&RpcLabels {
+                            rpc_system_name: transport,
+                            rpc_service: info.service,
+                            rpc_method: info.jsonrpc.unwrap_or(info.name),
+                            rpc_response_status_code: code,
+                        })
+                        .observe(seconds);
+                }
+            }
+            outcome
+        })
+    }
+}
