@@ -100,3 +100,21 @@ impl behaviour::Timing for TimingImpl {
         Ok("see the type".to_string())
     }
 }
+
+use api::observed::v1 as observed;
+
+/// The benchmark's sum with `@log @metrics` on.
+#[derive(Debug, Clone, Default)]
+pub struct ObservedImpl;
+
+impl observed::Observed for ObservedImpl {
+    async fn sum(
+        &self,
+        _ctx: Context,
+        a: i32,
+        b: i32,
+        c: i32,
+    ) -> Result<i32, observed::observed::SumError> {
+        Ok(a.wrapping_add(b).wrapping_add(c))
+    }
+}

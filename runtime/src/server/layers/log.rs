@@ -134,6 +134,20 @@ impl Event<'_> {
 
 /// The parameters as JSON text, without skipped ones, sensitive values masked.
 fn loggable_params(info: &MethodInfo, params: &Params) -> String {
+    // Nothing to leave out or mask: the text as received, without parsing it.
+    let untouched = info.policies.sensitive.is_empty()
+        && info.policies.log.as_ref().is_none_or(|l| l.skip.is_empty());
+    if untouched {
+        match params {
+            Params::Raw(r) => return r.get().to_string(),
+            Params::Slice(b, r) => {
+                if let Some(text) = b.get(r.clone()).and_then(|t| std::str::from_utf8(t).ok()) {
+                    return text.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
     let mut value = match params {
         Params::None => Value::Object(serde_json::Map::new()),
         Params::Raw(r) => serde_json::from_str(r.get()).unwrap_or(Value::Null),
@@ -159,6 +173,9 @@ fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
     let skip = info.policies.log.as_ref().map(|l| &l.skip);
     if skip.is_some_and(|s| s.iter().any(|n| n == "response")) {
         return "-".to_string();
+    }
+    if info.policies.sensitive.is_empty() && skip.is_none_or(|s| s.is_empty()) {
+        return body.unwrap_or("null").to_string();
     }
     let Some(mut value) = body.and_then(|b| serde_json::from_str::<Value>(b).ok()) else {
         return "null".to_string();

@@ -9,6 +9,14 @@ pub mod behaviour {
         include!("behaviour.v1.rs");
     }
 }
+pub mod observed {
+    /// The benchmark's method with the contract's observability switched on (`@log @metrics`):
+    /// `scripts/bench-observability` compares it with the same method without them.
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    pub mod v1 {
+        include!("observed.v1.rs");
+    }
+}
 pub mod obstacle {
     pub mod helpers {
         /// The second half of the naming obstacle course: constraints and defaults on every place they

@@ -5,8 +5,11 @@
 //! - `handwritten`: a minimal axum handler doing the same JSON work by hand: parse the
 //!   envelope, decode the params into a struct, add, encode the reply.
 //!
-//! Usage: `bench_server generated|handwritten ADDR` (one worker thread, so pinning it to one
-//! core measures one core's work).
+//! - `observed`: the generated server of the same method under `@log @metrics` (one JSON log
+//!   line per call, metrics recorded; `scripts/bench-observability`).
+//!
+//! Usage: `bench_server generated|handwritten|observed ADDR` (one worker thread, so pinning it
+//! to one core measures one core's work).
 
 use std::process::ExitCode;
 use svcc_runtime::axum::{Router, routing::post};
@@ -52,7 +55,7 @@ async fn handwritten(
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(which), Some(addr)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: bench_server generated|handwritten ADDR");
+        eprintln!("usage: bench_server generated|handwritten|observed ADDR");
         return ExitCode::from(2);
     };
     let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
@@ -76,6 +79,19 @@ fn main() -> ExitCode {
                     .into_service(),
                 );
                 server.serve(listener).await
+            }
+            // The same method under `@log @metrics`, logging JSON lines to stdout.
+            "observed" => {
+                let logging = svcc_runtime::logging::init_with(svcc_runtime::logging::Format::Json);
+                let server = svcc_runtime::Server::new().service(
+                    svcc_codegen_tests::api::observed::v1::ObservedServer::new(
+                        svcc_codegen_tests::ObservedImpl,
+                    )
+                    .into_service(),
+                );
+                let served = server.serve(listener).await;
+                drop(logging);
+                served
             }
             "handwritten" => {
                 let app = Router::new().route("/rpc", post(handwritten));
