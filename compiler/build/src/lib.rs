@@ -163,17 +163,24 @@ impl Builder {
     ///     .unwrap();
     /// ```
     pub fn option(mut self, target: &str, name: &str, value: &str) -> Builder {
-        let set = svcc_codegen::find(target).and_then(|t| {
-            self.options
-                .entry(t.name())
-                .or_default()
-                .set(t.options(), name, value)
-                .map_err(|e| format!("target `{}`: {e}", t.name()))
-        });
-        if let Err(e) = set {
+        if let Err(e) = self.try_option(target, name, value) {
+            let e = match svcc_codegen::find(target) {
+                Ok(t) => format!("target `{}`: {e}", t.name()),
+                Err(_) => e,
+            };
             self.invalid.get_or_insert(e);
         }
         self
+    }
+
+    /// Like [`Builder::option`], returning the error (an unknown target, option or value)
+    /// instead of keeping it for [`Builder::compile`]: for callers that word it themselves.
+    pub fn try_option(&mut self, target: &str, name: &str, value: &str) -> Result<(), String> {
+        let t = svcc_codegen::find(target)?;
+        self.options
+            .entry(t.name())
+            .or_default()
+            .set(t.options(), name, value)
     }
 
     /// Generate server glue (default: on); the Rust target's `server` option.

@@ -251,13 +251,10 @@ fn generation(
         .targets(&names)
         .cargo_directives(false);
     for (target, options) in &config.targets {
-        let t = svcc_codegen::find(target).map_err(|e| format!("invalid `svcc.toml`: {e}"))?;
+        svcc_codegen::find(target).map_err(|e| format!("invalid `svcc.toml`: {e}"))?;
         for (name, value) in options {
-            let mut check = svcc_codegen::TargetOptions::default();
-            check
-                .set(t.options(), name, value)
+            b.try_option(target, name, value)
                 .map_err(|e| format!("invalid `svcc.toml`: [target.{target}]: {e}"))?;
-            b = b.option(target, name, value);
         }
     }
     for o in opts {
@@ -267,11 +264,9 @@ fn generation(
         let (target, name) = key
             .split_once('.')
             .ok_or_else(|| format!("`--opt {o}`: write TARGET.OPTION=VALUE"))?;
-        let t = svcc_codegen::find(target)?;
-        svcc_codegen::TargetOptions::default()
-            .set(t.options(), name, value)
+        svcc_codegen::find(target)?;
+        b.try_option(target, name, value)
             .map_err(|e| format!("`--opt {o}`: {e}"))?;
-        b = b.option(target, name, value);
     }
     Ok(b)
 }

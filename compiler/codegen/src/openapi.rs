@@ -83,22 +83,22 @@ impl crate::Target for OpenApiTarget {
         options: &crate::TargetOptions,
         _cx: &crate::Context,
     ) -> Result<Vec<crate::File>, String> {
+        let typed = OpenApiOptions::from_target_options(options);
+        // `title` and `api_version` name a merged document.
+        let (title, version) = if typed.merged {
+            (options.get("title"), options.get("api_version"))
+        } else {
+            (None, None)
+        };
         let mut files = Vec::new();
-        for (name, mut doc) in documents(model, OpenApiOptions::from_target_options(options)) {
-            if let Some(t) = options
-                .get("title")
-                .filter(|_| options.flag("merged", false))
-            {
+        for (name, mut doc) in documents(model, typed) {
+            if let Some(t) = title {
                 doc.info.title = t.to_string();
             }
-            if let Some(v) = options
-                .get("api_version")
-                .filter(|_| options.flag("merged", false))
-            {
+            if let Some(v) = version {
                 doc.info.version = v.to_string();
             }
-            let text = serialize(&doc, OpenApiOptions::from_target_options(options));
-            files.push(crate::File::new(name, text));
+            files.push(crate::File::new(name, serialize(&doc, typed)));
         }
         Ok(files)
     }

@@ -86,16 +86,19 @@ impl Model {
     /// JSON paths of wire names: `password`, `credentials.password`, `items[].secret`,
     /// `settings{}.token` (a map's values), each with its mask. Records are followed through
     /// fields, unions, aliases, lists and maps; a record met again on the same path stops there.
-    pub fn sensitive_paths(&self, fields: &[Field]) -> Vec<Sensitive> {
+    pub fn sensitive_paths<'a>(
+        &self,
+        fields: impl IntoIterator<Item = &'a Field>,
+    ) -> Vec<Sensitive> {
         let mut out = Vec::new();
         let mut visiting = Vec::new();
         self.sensitive_in(fields, "", &mut visiting, &mut out);
         out
     }
 
-    fn sensitive_in(
+    fn sensitive_in<'a>(
         &self,
-        fields: &[Field],
+        fields: impl IntoIterator<Item = &'a Field>,
         prefix: &str,
         visiting: &mut Vec<QualifiedName>,
         out: &mut Vec<Sensitive>,

@@ -94,3 +94,60 @@ fn the_example_writes_json_call_logs_without_secrets() {
         "{create}"
     );
 }
+
+#[test]
+fn svcc_log_format_text_writes_readable_lines() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("SVCC_LOG_FORMAT", "text")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("serving on") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the example did not start"
+        );
+    }
+    // Once it answers, it is serving (and listens for SIGTERM).
+    let addr = line
+        .split("serving on http://")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = svcc_runtime::reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    // The shutdown event, as text (no colour: stdout is not a terminal), not JSON.
+    let shutdown = out
+        .lines()
+        .find(|l| l.contains("shutting down"))
+        .unwrap_or_else(|| panic!("no shutdown line in {out:?}"));
+    assert!(
+        shutdown.contains(" INFO ") && !shutdown.starts_with('{'),
+        "{shutdown}"
+    );
+    assert!(!shutdown.contains('\u{1b}'), "{shutdown}");
+}

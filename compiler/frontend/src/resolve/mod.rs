@@ -143,11 +143,11 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
     for pkg in &model.packages {
         for svc in &pkg.services {
             for m in &svc.methods {
-                let mut fields = m.params.clone();
-                if let svcc_model::MethodResult::Named(results) = &m.result {
-                    fields.extend(results.iter().cloned());
-                }
-                sensitive.push(model.sensitive_paths(&fields));
+                let results = match &m.result {
+                    svcc_model::MethodResult::Named(results) => results.as_slice(),
+                    _ => &[],
+                };
+                sensitive.push(model.sensitive_paths(m.params.iter().chain(results)));
             }
         }
     }

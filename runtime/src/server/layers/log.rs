@@ -1,8 +1,9 @@
 //! `@log`: one structured event per call (target `svcc::call`): service, method, transport,
 //! request id, client address, outcome (ok, or the error's code and kind), duration, and the
 //! parameters and results — without what `@log(skip = [...])` leaves out, and with every
-//! `@sensitive` value masked wherever it stands (nested fields included). Declared errors log
-//! at `warn`, other errors and panics at `error`, successes at `info`.
+//! `@sensitive` value masked wherever it stands (nested fields included). Successes log at
+//! `info`; internal, unknown and data-loss errors and panics at `error`; every other error
+//! (declared ones, invalid arguments, not found, …) at `warn`.
 
 use crate::error::{Code, Error};
 use crate::mask::mask_all;

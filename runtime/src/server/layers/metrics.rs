@@ -125,17 +125,55 @@ impl Metrics {
     }
 }
 
-/// Wraps a method's stack with its metrics.
+/// Wraps a method's stack with its metrics. The series a successful call records are looked
+/// up once here, not per call; failures (rarer, labelled by their code) are looked up per call.
 pub(super) fn layer(
     info: &'static MethodInfo,
     inner: MethodService,
     metrics: &Arc<Metrics>,
 ) -> MethodService {
+    let active = metrics
+        .active
+        .get_or_create(&MethodLabels {
+            rpc_service: info.service,
+            rpc_method: info.name,
+        })
+        .clone();
+    let rpc_ok = metrics
+        .rpc
+        .get_or_create(&rpc_labels(info, "jsonrpc", "OK"))
+        .clone();
+    let http_ok = info.http.as_ref().map(|h| {
+        metrics
+            .http
+            .get_or_create(&http_labels(h, h.status))
+            .clone()
+    });
     MethodService::new(Measured {
         info,
         inner,
         metrics: metrics.clone(),
+        active,
+        rpc_ok,
+        http_ok,
     })
+}
+
+fn rpc_labels(info: &'static MethodInfo, transport: &'static str, code: &'static str) -> RpcLabels {
+    RpcLabels {
+        rpc_system_name: transport,
+        rpc_service: info.service,
+        rpc_method: info.jsonrpc.unwrap_or(info.name),
+        rpc_response_status_code: code,
+    }
+}
+
+fn http_labels(h: &'static crate::method::HttpBinding, status: u16) -> HttpLabels {
+    HttpLabels {
+        http_request_method: &h.method,
+        http_route: &h.path,
+        http_response_status_code: status,
+    }
 }
 
 #[derive(Clone)]
@@ -143,6 +181,10 @@ struct Measured {
     info: &'static MethodInfo,
     inner: MethodService,
     metrics: Arc<Metrics>,
+    active: Gauge,
+    /// The series of a successful JSON-RPC call, and of a successful REST call.
+    rpc_ok: Histogram,
+    http_ok: Option<Histogram>,
 }
 
 impl tower::Service<Call> for Measured {
@@ -155,17 +197,11 @@ impl tower::Service<Call> for Measured {
     }
 
     fn call(&mut self, call: Call) -> Self::Future {
-        let info = self.info;
-        let metrics = self.metrics.clone();
+        let (info, metrics) = (self.info, self.metrics.clone());
+        let (rpc_ok, http_ok) = (self.rpc_ok.clone(), self.http_ok.clone());
         let transport = call.transport;
         let started = Instant::now();
-        let active = metrics
-            .active
-            .get_or_create(&MethodLabels {
-                rpc_service: info.service,
-                rpc_method: info.name,
-            })
-            .clone();
+        let active = self.active.clone();
         active.inc();
         let fut = self.inner.call(call);
         Box::pin(async move {
@@ -180,37 +216,28 @@ impl tower::Service<Call> for Measured {
             let outcome = fut.await;
             let seconds = started.elapsed().as_secs_f64();
             match (transport, &info.http) {
-                ("rest", Some(h)) => {
-                    let status = match &outcome {
-                        Ok(_) => h.status,
-                        Err(e) => e.http_status(),
-                    };
-                    let route: &'static str = &h.path;
-                    let method: &'static str = &h.method;
-                    metrics
-                        .http
-                        .get_or_create(&HttpLabels {
-                            http_request_method: method,
-                            http_route: route,
-                            http_response_status_code: status,
-                        })
-                        .observe(seconds);
-                }
-                _ => {
-                    let code = match &outcome {
-                        Ok(_) => "OK",
-                        Err(e) => e.kind.as_str(),
-                    };
-                    metrics
-                        .rpc
-                        .get_or_create(&RpcLabels {
-                            rpc_system_name: transport,
-                            rpc_service: info.service,
-                            rpc_method: info.jsonrpc.unwrap_or(info.name),
-                            rpc_response_status_code: code,
-                        })
-                        .observe(seconds);
-                }
+                ("rest", Some(h)) => match (&outcome, &http_ok) {
+                    (Ok(_), Some(ok)) => ok.observe(seconds),
+                    _ => {
+                        let status = outcome
+                            .as_ref()
+                            .map_or_else(Error::http_status, |_| h.status);
+                        metrics
+                            .http
+                            .get_or_create(&http_labels(h, status))
+                            .observe(seconds);
+                    }
+                },
+                _ => match &outcome {
+                    Ok(_) if transport == "jsonrpc" => rpc_ok.observe(seconds),
+                    _ => {
+                        let code = outcome.as_ref().map_or_else(|e| e.kind.as_str(), |_| "OK");
+                        metrics
+                            .rpc
+                            .get_or_create(&rpc_labels(info, transport, code))
+                            .observe(seconds);
+                    }
+                },
             }
             outcome
         })
