@@ -1,5 +1,6 @@
 //! The request context handed to every handler, and the call context a client sends with.
 
+use crate::telemetry::SpanContext;
 use http::HeaderMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -20,6 +21,9 @@ pub struct Context {
     pub deadline: Option<Instant>,
     /// Room for authentication claims (filled by the auth layer of a later release).
     pub claims: Option<serde_json::Value>,
+    /// The trace this call belongs to: on a server, the call's own span (`@trace`); on a
+    /// client, the span to continue (default: the span of the call the task is serving).
+    pub trace: Option<SpanContext>,
 }
 
 impl Context {
@@ -39,6 +43,11 @@ impl Context {
     pub fn with_timeout(mut self, timeout: Duration) -> Context {
         self.deadline = Some(Instant::now() + timeout);
         self
+    }
+
+    /// The trace id as 32 hex digits, when the call is traced.
+    pub fn trace_id(&self) -> Option<String> {
+        self.trace.as_ref().map(|t| t.trace_id.to_string())
     }
 
     /// A header's value as text.

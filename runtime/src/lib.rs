@@ -20,6 +20,7 @@ pub mod mask;
 pub mod method;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod telemetry;
 pub mod validate;
 pub mod wire;
 

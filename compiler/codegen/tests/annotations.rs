@@ -99,6 +99,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
         ("timeout", vec![("method", "@timeout(\"5s\")")], vec![]),
         ("log", vec![("method", "@log(skip = [p])")], vec![]),
         ("metrics", vec![("method", "@metrics")], vec![]),
+        ("trace", vec![("method", "@trace")], vec![]),
         (
             "sensitive",
             vec![("field", "@sensitive(mask = middle) s @6: string;")],

@@ -118,6 +118,7 @@ impl JsonRpcClient {
                         crate::mask::mask_all(params, &info.policies.sensitive);
                     }
                 },
+                Some(super::Traced { info, rest: false }),
             )
             .await?;
         if status != 200 {
@@ -241,6 +242,8 @@ impl Batch {
                         }
                     }
                 },
+                // The batch continues the caller's trace; it is not one method's call.
+                None,
             )
             .await?;
         if status != 200 {

@@ -16,6 +16,7 @@ mod jsonrpc;
 mod rest;
 
 use crate::method::{Location, MethodInfo};
+use crate::telemetry::Span;
 use http::{HeaderMap, HeaderName, HeaderValue};
 #[cfg(feature = "jsonrpc")]
 pub use jsonrpc::{Batch, JsonRpcClient, Slot};
@@ -215,10 +216,26 @@ impl Core {
         ctx: &Context,
         timeout: Duration,
         redact: &(dyn Fn(&mut Value) + Sync),
+        traced: Option<Traced>,
     ) -> Result<(u16, HeaderMap, bytes::Bytes), Error> {
         let mut headers = self.config.headers.clone();
         for (k, v) in &ctx.headers {
             headers.insert(k.clone(), v.clone());
+        }
+        // The trace continues: the caller's span (the context's, else the task's current
+        // one), through a client span when the method is under `@trace`.
+        let parent = ctx.trace.clone().or_else(crate::telemetry::current);
+        let mut span = traced
+            .filter(|t| t.info.policies.trace)
+            .map(|t| t.start(&url, parent.as_ref()));
+        match (&span, &parent) {
+            (Some(s), _) => s.context().inject(&mut headers),
+            (None, Some(p)) => p.inject(&mut headers),
+            (None, None) => {
+                // Not traced: headers passed on from a server's context must not claim to be.
+                headers.remove("traceparent");
+                headers.remove("tracestate");
+            }
         }
         for (k, v) in split_headers {
             if let (Ok(name), Ok(value)) = (
@@ -257,7 +274,7 @@ impl Core {
         if let Some(b) = body {
             req = req.body(b);
         }
-        let result = async {
+        let result: Result<(u16, HeaderMap, bytes::Bytes), Error> = async {
             let resp = req.send().await.map_err(|e| transport_error(&e))?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
@@ -272,7 +289,69 @@ impl Core {
         if failed && self.config.curl == CurlLog::OnError {
             tracing::info!(target: "svcc::client", "{curl}");
         }
+        if let Some(span) = &mut span {
+            match &result {
+                Ok((status, _, _)) => {
+                    span.set_attribute("http.response.status_code", i64::from(*status));
+                    if *status >= 400 {
+                        span.set_attribute("error.type", status.to_string());
+                        span.set_error(format!("HTTP {status}"));
+                    }
+                }
+                Err(e) => {
+                    span.set_attribute("error.type", e.code.clone());
+                    span.set_error(e.message.clone());
+                }
+            }
+        }
         result
+    }
+}
+
+/// What a client span is about: the method and the transport carrying it.
+#[derive(Clone, Copy, Debug)]
+struct Traced {
+    info: &'static MethodInfo,
+    rest: bool,
+}
+
+impl Traced {
+    /// A client span named and attributed as the OpenTelemetry RPC/HTTP conventions ask.
+    fn start(self, url: &str, parent: Option<&crate::telemetry::SpanContext>) -> Span {
+        use crate::telemetry::SpanKind;
+        let info = self.info;
+        let http = info.http.as_ref().filter(|_| self.rest);
+        let mut span = Span::start_with(
+            || match http {
+                Some(h) => format!("{} {}", h.method, h.path).into(),
+                None => format!("{}/{}", info.service, info.name).into(),
+            },
+            SpanKind::Client,
+            parent,
+        );
+        if span.is_recording() {
+            match http {
+                Some(h) => {
+                    span.set_attribute("http.request.method", h.method.to_string());
+                    span.set_attribute("url.template", h.path.to_string());
+                }
+                None => {
+                    span.set_attribute("rpc.system", "jsonrpc");
+                    span.set_attribute("rpc.jsonrpc.version", "2.0");
+                }
+            }
+            span.set_attribute("rpc.service", info.service);
+            span.set_attribute("rpc.method", info.name);
+            if let Ok(u) = url.parse::<http::Uri>() {
+                if let Some(host) = u.host() {
+                    span.set_attribute("server.address", host.to_string());
+                }
+                if let Some(port) = u.port_u16() {
+                    span.set_attribute("server.port", i64::from(port));
+                }
+            }
+        }
+        span
     }
 }
 

@@ -81,6 +81,7 @@ impl RestClient {
                 &|v| {
                     crate::mask::mask_all(v, &info.policies.sensitive);
                 },
+                Some(super::Traced { info, rest: true }),
             )
             .await?;
         if status >= 400 {

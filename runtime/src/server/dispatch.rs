@@ -174,6 +174,7 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
             headers: parts.headers,
             deadline: None,
             claims: None,
+            trace: None,
         };
         return match read_body(body, shared.body_limit).await {
             Ok(bytes) => fast.handle(ctx, bytes).await,

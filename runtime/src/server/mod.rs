@@ -1,6 +1,7 @@
 //! The server: several services on one address over JSON-RPC and REST; a body limit, a
 //! request timeout, request ids, panic safety, liveness and readiness, and a graceful
-//! shutdown that stops accepting, drains in-flight requests, then runs shutdown hooks in order.
+//! shutdown that stops accepting, drains in-flight requests, runs shutdown hooks in order, then
+//! flushes queued telemetry.
 
 pub(crate) mod dispatch;
 pub mod health;
@@ -303,6 +304,9 @@ impl Server {
                 tracing::warn!(hook = %name, "shutdown hook timed out");
             }
         }
+        // Spans and log records still queued go to the collector (bounded like a hook).
+        let timeout = self.config.hook_timeout;
+        let _ = tokio::task::spawn_blocking(move || crate::telemetry::flush(timeout)).await;
         Ok(())
     }
 }

@@ -69,11 +69,11 @@ pub static LINTS: &[Lint] = &[
     Lint {
         name: "inert_annotation",
         default: Level::Warn,
-        summary: "an annotation svcc accepts but does not act on yet (`@trace`, \
+        summary: "an annotation svcc accepts but does not act on yet (\
                   `@security`, `@public`, `@rate_limit`, \
                   `@circuit_breaker`, `@fallback`, `@grpc`, `@key`): the warning says what does \
                   not happen yet, so nobody relies on it",
-        example: "@trace   // inert_annotation: no OpenTelemetry spans are created yet\npackage shop.v1;",
+        example: "@grpc   // inert_annotation: no gRPC server, client or `.proto` is generated yet\npackage shop.v1;",
     },
 ];
 

@@ -361,11 +361,6 @@ pub static SPECS: &[Spec] = &[
 /// when an annotation outside it changes no generated output.
 pub static NOT_YET: &[NotYet] = &[
     NotYet {
-        name: "trace",
-        places: &[],
-        missing: "no OpenTelemetry spans are created yet",
-    },
-    NotYet {
         name: "security",
         places: &[],
         missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",

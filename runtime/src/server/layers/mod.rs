@@ -1,9 +1,10 @@
-//! Layers the contract switches on (`@log`, `@metrics`; tracing to come), applied by the
+//! Layers the contract switches on (`@log`, `@metrics`, `@trace`), applied by the
 //! server to each method whose policies ask for them, before the user's own layers. A new one
 //! is a file here and a line in [`for_method`].
 
 mod log;
 pub(crate) mod metrics;
+mod trace;
 
 use crate::method::{MethodInfo, MethodService};
 use std::sync::Arc;
@@ -24,6 +25,12 @@ pub(crate) fn for_method(
     // Outside the log layer, so the measured time includes writing the log event.
     if info.policies.metrics {
         service = metrics::layer(info, service, metrics);
+        wrapped = true;
+    }
+    // Outermost: the span covers the whole call, and the call's log event is written inside
+    // it (with its ids).
+    if info.policies.trace {
+        service = trace::layer(info, service);
         wrapped = true;
     }
     (service, wrapped)

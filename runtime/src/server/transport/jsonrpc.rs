@@ -8,6 +8,7 @@ use super::{FastPath, Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::{Error, jsonrpc_codes};
 use crate::method::{Call, Location, MethodEntry, Params, invoke, text_to_json};
+use crate::telemetry::{Span, SpanContext, SpanKind};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -186,6 +187,18 @@ impl Endpoint {
                 Vec::new(),
             );
         }
+        // Under `@trace`, a batch is a span of its own and its calls are its children.
+        let traced = self.table.values().any(|e| e.info.policies.trace);
+        let mut ctx = ctx;
+        let batch_span = traced.then(|| {
+            let parent = SpanContext::from_headers(&ctx.headers);
+            let mut span = Span::start("jsonrpc batch", SpanKind::Server, parent.as_ref());
+            span.set_attribute("rpc.system", "jsonrpc");
+            span.set_attribute("rpc.jsonrpc.version", "2.0");
+            span.set_attribute("svcc.batch.size", items.len() as i64);
+            ctx.trace = Some(span.context().clone());
+            span
+        });
         let sequential = ctx
             .header("x-sync-on")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -226,6 +239,7 @@ impl Endpoint {
                 }
             }
         }
+        drop(batch_span);
         let present: Vec<String> = replies.into_iter().flatten().collect();
         if present.is_empty() {
             return no_content(headers);

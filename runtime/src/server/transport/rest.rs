@@ -242,5 +242,6 @@ fn context(mut parts: axum::http::request::Parts) -> Context {
         headers: std::mem::take(&mut parts.headers),
         deadline: None,
         claims: None,
+        trace: None,
     }
 }

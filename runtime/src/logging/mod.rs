@@ -1,7 +1,16 @@
-//! Log output for services: one call installs a `tracing` subscriber that writes JSON lines
-//! when stdout is not a terminal (what log collectors read) and readable text on a terminal,
-//! filtered by `RUST_LOG` (default `info`), through a non-blocking writer: a slow or blocked
-//! stdout never stalls a request — lines are dropped instead, and counted.
+//! Log output for services: one call installs a `tracing` subscriber with two outputs, each
+//! switchable, as the platform library had:
+//!
+//! - stdout: JSON lines when stdout is not a terminal (what log collectors read) and readable
+//!   text on a terminal (`SVCC_LOG_FORMAT=json|text|off` chooses), through a non-blocking
+//!   writer: a slow or blocked stdout never stalls a request — lines are dropped instead, and
+//!   counted ([`Logging::dropped`]). JSON lines inside a traced call carry `trace_id` and
+//!   `span_id`.
+//! - OTLP log records, when an OTLP endpoint is set (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+//!   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`) and `OTEL_LOGS_EXPORTER` is not `none`; see
+//!   [`crate::telemetry`].
+//!
+//! Both are filtered by `RUST_LOG` (default `info`).
 //!
 //! ```no_run
 //! fn main() -> std::io::Result<()> {
@@ -9,6 +18,10 @@
 //!     svcc_runtime::run(async { /* serve */ })
 //! }
 //! ```
+
+mod json;
+#[cfg(feature = "otlp")]
+mod otlp;
 
 use std::io::IsTerminal as _;
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
@@ -21,14 +34,17 @@ pub enum Format {
     Json,
     /// Readable text (with colour on a terminal).
     Text,
+    /// Nothing on stdout (OTLP only, when configured).
+    Off,
 }
 
 impl Format {
-    /// `SVCC_LOG_FORMAT=json|text` when set, else JSON unless stdout is a terminal.
+    /// `SVCC_LOG_FORMAT=json|text|off` when set, else JSON unless stdout is a terminal.
     pub fn from_env() -> Format {
         match std::env::var("SVCC_LOG_FORMAT").as_deref() {
             Ok("json") => Format::Json,
             Ok("text") => Format::Text,
+            Ok("off" | "none") => Format::Off,
             _ if std::io::stdout().is_terminal() => Format::Text,
             _ => Format::Json,
         }
@@ -54,6 +70,13 @@ impl std::fmt::Debug for Logging {
     }
 }
 
+impl Drop for Logging {
+    /// Log records still queued for OTLP are sent (at most 5 s), as stdout's lines are.
+    fn drop(&mut self) {
+        crate::telemetry::flush(std::time::Duration::from_secs(5));
+    }
+}
+
 impl Logging {
     /// Lines dropped because the writer could not keep up.
     pub fn dropped(&self) -> usize {
@@ -69,25 +92,40 @@ pub fn init() -> Logging {
 
 /// [`init`] with a chosen format.
 pub fn init_with(format: Format) -> Logging {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    type Base = tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>;
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(64 * 1024)
         .finish(std::io::stdout());
     let dropped = writer.error_counter();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    let _ = match format {
-        Format::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-        Format::Text => builder
-            .with_ansi(std::io::stdout().is_terminal())
-            .try_init(),
-    };
+    let mut outputs: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
+    match format {
+        Format::Json => outputs.push(
+            tracing_subscriber::fmt::layer()
+                .event_format(json::JsonLines)
+                .with_writer(writer)
+                .boxed(),
+        ),
+        Format::Text => outputs.push(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stdout().is_terminal())
+                .with_writer(writer)
+                .boxed(),
+        ),
+        Format::Off => {}
+    }
+    #[cfg(feature = "otlp")]
+    if crate::telemetry::logs_enabled() {
+        outputs.push(otlp::OtlpLogs.boxed());
+    }
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(outputs)
+        .try_init();
     Logging {
         _guard: guard,
         dropped,

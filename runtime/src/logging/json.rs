@@ -1,0 +1,185 @@
+//! JSON lines, written straight into the line buffer: one object per event with `timestamp`
+//! (RFC 3339, microseconds, UTC), `level`, `target`, `message`, the event's fields, and —
+//! inside a traced call — `trace_id` and `span_id`.
+
+use crate::telemetry;
+use std::fmt::{self, Write as _};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The JSON event format.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct JsonLines;
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        w.write_str("{\"timestamp\":\"")?;
+        write_timestamp(&mut w)?;
+        w.write_str("\",\"level\":\"")?;
+        w.write_str(meta.level().as_str())?;
+        w.write_str("\",\"target\":")?;
+        write_string(&mut w, meta.target())?;
+        let mut visitor = Fields {
+            w: &mut w,
+            err: Ok(()),
+        };
+        event.record(&mut visitor);
+        visitor.err?;
+        if let Some((trace, span)) = telemetry::current_ids() {
+            write!(w, ",\"trace_id\":\"{trace}\",\"span_id\":\"{span}\"")?;
+        }
+        w.write_str("}\n")
+    }
+}
+
+struct Fields<'a, 'w> {
+    w: &'a mut Writer<'w>,
+    err: fmt::Result,
+}
+
+impl Fields<'_, '_> {
+    fn key(&mut self, field: &Field) -> fmt::Result {
+        self.w.write_char(',')?;
+        write_string(self.w, field.name())?;
+        self.w.write_char(':')
+    }
+}
+
+impl Visit for Fields<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.err.is_ok() {
+            self.err = self.key(field).and_then(|()| write_string(self.w, value));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.err.is_ok() {
+            self.err = self.key(field).and_then(|()| write!(self.w, "{value}"));
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.err.is_ok() {
+            self.err = self.key(field).and_then(|()| write!(self.w, "{value}"));
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.err.is_ok() {
+            self.err = self
+                .key(field)
+                .and_then(|()| self.w.write_str(if value { "true" } else { "false" }));
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.err.is_ok() {
+            self.err = self.key(field).and_then(|()| {
+                if value.is_finite() {
+                    write!(self.w, "{value}")
+                } else {
+                    write_string(self.w, &value.to_string())
+                }
+            });
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.err.is_ok() {
+            self.err = self.key(field).and_then(|()| {
+                self.w.write_char('"')?;
+                write!(Escape(self.w), "{value:?}")?;
+                self.w.write_char('"')
+            });
+        }
+    }
+}
+
+/// A JSON string literal.
+fn write_string(w: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    w.write_char('"')?;
+    Escape(w).write_str(s)?;
+    w.write_char('"')
+}
+
+/// Escapes what passes through it for a JSON string (runs without special characters are
+/// copied whole).
+struct Escape<'a, W: fmt::Write>(&'a mut W);
+
+impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escaped = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.0.write_str(&s[start..i])?;
+            if escaped.is_empty() {
+                write!(self.0, "\\u{b:04x}")?;
+            } else {
+                self.0.write_str(escaped)?;
+            }
+            start = i + 1;
+        }
+        self.0.write_str(&s[start..])
+    }
+}
+
+/// Now, as `2026-12-02T10:04:05.123456Z`.
+fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
+    let now = time::OffsetDateTime::now_utc();
+    let (y, m, d) = now.to_calendar_date();
+    write!(
+        w,
+        "{y:04}-{:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        m as u8,
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.microsecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_json_asks() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\nd\u{1}é").unwrap_or_default();
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+        let back: String = serde_json::from_str(&out).unwrap_or_default();
+        assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let mut out = String::new();
+        write_timestamp(&mut out).unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(&out, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{out}"
+        );
+    }
+}

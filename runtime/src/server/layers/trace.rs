@@ -1,0 +1,101 @@
+//! `@trace`: a server span per call, named and attributed by the OpenTelemetry conventions —
+//! `{service}/{method}` with `rpc.*` attributes for JSON-RPC, `{METHOD} {route}` with
+//! `http.*` attributes for REST — continuing the caller's trace from `traceparent` (or from
+//! the JSON-RPC batch the call is part of). The span is in the handler's `Context`
+//! (`ctx.trace`) and is the task's current span, so clients called from the handler continue
+//! it and every log line of the call carries its ids.
+
+use crate::error::Error;
+use crate::method::{Call, MethodInfo, MethodService, Output};
+use crate::telemetry::{self, Span, SpanContext, SpanKind};
+use futures_util::future::BoxFuture;
+use std::borrow::Cow;
+use std::task::{Context as TaskContext, Poll};
+
+/// Wraps a method's stack with its server span.
+pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
+    MethodService::new(Traced { info, inner })
+}
+
+#[derive(Clone)]
+struct Traced {
+    info: &'static MethodInfo,
+    inner: MethodService,
+}
+
+impl tower::Service<Call> for Traced {
+    type Response = Output;
+    type Error = Error;
+    type Future = BoxFuture<'static, Result<Output, Error>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut call: Call) -> Self::Future {
+        let info = self.info;
+        let parent = call
+            .ctx
+            .trace
+            .take()
+            .or_else(|| SpanContext::from_headers(&call.ctx.headers));
+        let rest = call.transport == "rest";
+        let mut span =
+            Span::start_with(|| span_name(info, rest), SpanKind::Server, parent.as_ref());
+        if span.is_recording() {
+            if let (true, Some(http)) = (rest, &info.http) {
+                span.set_attribute("http.request.method", Cow::clone(&http.method).into_owned());
+                span.set_attribute("http.route", Cow::clone(&http.path).into_owned());
+            } else {
+                span.set_attribute("rpc.system", "jsonrpc");
+                span.set_attribute("rpc.jsonrpc.version", "2.0");
+            }
+            span.set_attribute("rpc.service", info.service);
+            span.set_attribute("rpc.method", info.name);
+            if let Some(addr) = call.ctx.client_addr {
+                span.set_attribute("client.address", addr.ip().to_string());
+                span.set_attribute("client.port", i64::from(addr.port()));
+            }
+            if !call.ctx.request_id.is_empty() {
+                span.set_attribute("svcc.request_id", call.ctx.request_id.clone());
+            }
+        }
+        let current = span.context().clone();
+        call.ctx.trace = Some(current.clone());
+        let fut = self.inner.call(call);
+        Box::pin(async move {
+            let outcome = telemetry::scope(current, fut).await;
+            if span.is_recording() {
+                match &outcome {
+                    Ok(_) => {
+                        if let (true, Some(http)) = (rest, &info.http) {
+                            span.set_attribute("http.response.status_code", i64::from(http.status));
+                        }
+                    }
+                    Err(e) => {
+                        span.set_attribute("error.type", e.code.clone());
+                        if rest {
+                            span.set_attribute(
+                                "http.response.status_code",
+                                i64::from(e.http_status()),
+                            );
+                        } else {
+                            span.set_attribute("rpc.jsonrpc.error_code", e.jsonrpc_code());
+                        }
+                        span.set_error(e.message.clone());
+                    }
+                }
+            }
+            span.end();
+            outcome
+        })
+    }
+}
+
+/// `{service}/{method}` (RPC conventions) or `{METHOD} {route}` (HTTP conventions).
+fn span_name(info: &MethodInfo, rest: bool) -> Cow<'static, str> {
+    match (&info.http, rest) {
+        (Some(http), true) => Cow::Owned(format!("{} {}", http.method, http.path)),
+        _ => Cow::Owned(format!("{}/{}", info.service, info.name)),
+    }
+}

@@ -1,0 +1,154 @@
+//! Trace and span ids: random, never all zero, written as lowercase hex.
+
+use std::cell::Cell;
+use std::fmt;
+
+/// A 16-byte trace id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceId(pub [u8; 16]);
+
+/// An 8-byte span id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpanId(pub [u8; 8]);
+
+impl TraceId {
+    /// A fresh random id.
+    pub fn random() -> TraceId {
+        loop {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&next().to_le_bytes());
+            b[8..].copy_from_slice(&next().to_le_bytes());
+            if b != [0; 16] {
+                return TraceId(b);
+            }
+        }
+    }
+
+    /// From 32 hex digits; `None` when malformed or all zero.
+    pub fn from_hex(s: &str) -> Option<TraceId> {
+        let mut b = [0u8; 16];
+        from_hex(s, &mut b)?;
+        (b != [0; 16]).then_some(TraceId(b))
+    }
+}
+
+impl SpanId {
+    /// A fresh random id.
+    pub fn random() -> SpanId {
+        loop {
+            let b = next().to_le_bytes();
+            if b != [0; 8] {
+                return SpanId(b);
+            }
+        }
+    }
+
+    /// From 16 hex digits; `None` when malformed or all zero.
+    pub fn from_hex(s: &str) -> Option<SpanId> {
+        let mut b = [0u8; 8];
+        from_hex(s, &mut b)?;
+        (b != [0; 8]).then_some(SpanId(b))
+    }
+}
+
+fn from_hex(s: &str, out: &mut [u8]) -> Option<()> {
+    if s.len() != out.len() * 2 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = hex_u8(s.get(i * 2..i * 2 + 2)?)?;
+    }
+    Some(())
+}
+
+/// Two lowercase hex digits (the recommendation forbids uppercase).
+pub(super) fn hex_u8(s: &str) -> Option<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let b = s.as_bytes();
+    if b.len() != 2 {
+        return None;
+    }
+    Some(digit(b[0])? << 4 | digit(b[1])?)
+}
+
+fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 32];
+    for (i, b) in bytes.iter().enumerate() {
+        buf[i * 2] = DIGITS[(b >> 4) as usize];
+        buf[i * 2 + 1] = DIGITS[(b & 15) as usize];
+    }
+    f.write_str(std::str::from_utf8(&buf[..bytes.len() * 2]).map_err(|_| fmt::Error)?)
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hex(f, &self.0)
+    }
+}
+
+thread_local! {
+    /// xoshiro256++ per thread, seeded from the operating system's generator (through
+    /// `uuid`'s v4, which reads it once per thread): ids need to be unpredictable enough to
+    /// not collide, not secret.
+    static STATE: Cell<[u64; 4]> = Cell::new(seed());
+}
+
+fn seed() -> [u64; 4] {
+    let a = uuid::Uuid::new_v4().as_u64_pair();
+    let b = uuid::Uuid::new_v4().as_u64_pair();
+    let s = [a.0, a.1, b.0, b.1];
+    if s == [0; 4] { [1, 2, 3, 4] } else { s }
+}
+
+fn next() -> u64 {
+    STATE.with(|cell| {
+        let mut s = cell.get();
+        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        cell.set(s);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_hex_and_differ() {
+        let t = TraceId::random();
+        assert_eq!(TraceId::from_hex(&t.to_string()), Some(t));
+        assert_ne!(TraceId::random(), t);
+        let s = SpanId::random();
+        assert_eq!(SpanId::from_hex(&s.to_string()), Some(s));
+        assert_eq!(TraceId::from_hex(&"0".repeat(32)), None);
+        assert_eq!(SpanId::from_hex("00f067aa0ba902bG"), None);
+        assert_eq!(SpanId::from_hex("00F067AA0BA902B7"), None);
+    }
+}

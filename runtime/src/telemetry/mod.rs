@@ -1,0 +1,350 @@
+//! Tracing (`@trace`): W3C trace context, spans, and their export over OTLP.
+//!
+//! - [`SpanContext`] is what travels: the `traceparent` (and `tracestate`) of the W3C Trace
+//!   Context recommendation. Servers read it from every transport's headers, clients write it.
+//! - [`Span`] is one timed operation (a server call, a client call, a JSON-RPC batch) with
+//!   attributes named by the OpenTelemetry semantic conventions. Ending a sampled span hands
+//!   it to the exporter's bounded queue; a full queue drops it (counted by
+//!   [`dropped_spans`]) — the request path never waits for a collector.
+//! - The exporter (feature `otlp`) reads the standard `OTEL_*` variables; see
+//!   [`Settings::from_env`]. Nothing is exported unless an endpoint is set.
+//! - [`current`] is the span of the call the calling task serves, so a client called from a
+//!   handler continues its trace, and log lines carry its ids.
+
+#[cfg(feature = "otlp")]
+mod export;
+mod ids;
+mod otlp;
+mod sampler;
+mod settings;
+
+pub use ids::{SpanId, TraceId};
+pub use sampler::Sampler;
+pub use settings::{Protocol, Settings};
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The identity of a span as it travels between services (W3C `traceparent`/`tracestate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanContext {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    /// The `sampled` flag: whether the trace is recorded.
+    pub sampled: bool,
+    /// The vendor `tracestate`, passed on unchanged.
+    pub trace_state: Option<String>,
+}
+
+impl SpanContext {
+    /// Parses a `traceparent` header (version `00`, or a later version read as `00` as the
+    /// recommendation asks); `None` when it is malformed or its ids are all zero.
+    pub fn from_traceparent(value: &str) -> Option<SpanContext> {
+        let value = value.trim();
+        let b = value.as_bytes();
+        if b.len() < 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+            return None;
+        }
+        let version = ids::hex_u8(&value[0..2])?;
+        if version == 0xff || (version == 0 && b.len() != 55) || (b.len() > 55 && b[55] != b'-') {
+            return None;
+        }
+        let trace_id = TraceId::from_hex(&value[3..35])?;
+        let span_id = SpanId::from_hex(&value[36..52])?;
+        let flags = ids::hex_u8(&value[53..55])?;
+        Some(SpanContext {
+            trace_id,
+            span_id,
+            sampled: flags & 1 == 1,
+            trace_state: None,
+        })
+    }
+
+    /// Reads `traceparent` and `tracestate` from request headers.
+    pub fn from_headers(headers: &http::HeaderMap) -> Option<SpanContext> {
+        let parent = headers.get("traceparent")?.to_str().ok()?;
+        let mut ctx = SpanContext::from_traceparent(parent)?;
+        let state: Vec<&str> = headers
+            .get_all("tracestate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .collect();
+        if !state.is_empty() {
+            ctx.trace_state = Some(state.join(","));
+        }
+        Some(ctx)
+    }
+
+    /// The `traceparent` header value.
+    pub fn traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-{}",
+            self.trace_id,
+            self.span_id,
+            if self.sampled { "01" } else { "00" }
+        )
+    }
+
+    /// Writes `traceparent` (and `tracestate`) into outgoing headers.
+    pub fn inject(&self, headers: &mut http::HeaderMap) {
+        if let Ok(v) = http::HeaderValue::from_str(&self.traceparent()) {
+            headers.insert("traceparent", v);
+        }
+        if let Some(state) = &self.trace_state
+            && let Ok(v) = http::HeaderValue::from_str(state)
+        {
+            headers.insert("tracestate", v);
+        }
+    }
+}
+
+/// What a span stands for, as OTLP encodes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanKind {
+    Internal = 1,
+    Server = 2,
+    Client = 3,
+}
+
+/// An attribute value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Cow<'static, str>),
+    Int(i64),
+    Bool(bool),
+    F64(f64),
+}
+
+impl From<&'static str> for Value {
+    fn from(s: &'static str) -> Value {
+        Value::Str(Cow::Borrowed(s))
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Str(Cow::Owned(s))
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(v)
+    }
+}
+
+/// A span's outcome (OTLP `Status`): unset on success, as the conventions ask of servers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Status {
+    #[default]
+    Unset,
+    Error(String),
+}
+
+/// A finished span, as the exporter receives it.
+#[derive(Clone, Debug)]
+pub struct SpanData {
+    pub context: SpanContext,
+    pub parent: Option<SpanId>,
+    pub name: Cow<'static, str>,
+    pub kind: SpanKind,
+    pub start_unix_nanos: u64,
+    pub end_unix_nanos: u64,
+    pub attributes: Vec<(&'static str, Value)>,
+    pub status: Status,
+}
+
+/// A span in progress. Ending it (or dropping it) records it when its trace is sampled.
+#[derive(Debug)]
+pub struct Span {
+    data: Option<Box<SpanData>>,
+    context: SpanContext,
+    started: Instant,
+}
+
+impl Span {
+    /// Starts a span: a child of `parent` (same trace, the parent's sampling decision unless
+    /// the sampler says otherwise), or the root of a new trace.
+    pub fn start(
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+        parent: Option<&SpanContext>,
+    ) -> Span {
+        Span::start_with(|| name.into(), kind, parent)
+    }
+
+    /// [`Span::start`] with a name made only when the span is recorded.
+    pub fn start_with(
+        name: impl FnOnce() -> Cow<'static, str>,
+        kind: SpanKind,
+        parent: Option<&SpanContext>,
+    ) -> Span {
+        let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
+        let sampled = settings::sampler().should_sample(parent, trace_id);
+        let context = SpanContext {
+            trace_id,
+            span_id: SpanId::random(),
+            sampled,
+            trace_state: parent.and_then(|p| p.trace_state.clone()),
+        };
+        let data = sampled.then(|| {
+            Box::new(SpanData {
+                context: context.clone(),
+                parent: parent.map(|p| p.span_id),
+                name: name(),
+                kind,
+                start_unix_nanos: unix_nanos(),
+                end_unix_nanos: 0,
+                attributes: Vec::new(),
+                status: Status::Unset,
+            })
+        });
+        Span {
+            data,
+            context,
+            started: Instant::now(),
+        }
+    }
+
+    /// The span's identity (for the `Context`, child spans and outgoing headers).
+    pub fn context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    /// Whether the span is recorded (attributes are kept only then).
+    pub fn is_recording(&self) -> bool {
+        self.data.is_some()
+    }
+
+    pub fn set_attribute(&mut self, key: &'static str, value: impl Into<Value>) {
+        if let Some(d) = &mut self.data {
+            d.attributes.push((key, value.into()));
+        }
+    }
+
+    /// Marks the span failed with a description.
+    pub fn set_error(&mut self, message: impl Into<String>) {
+        if let Some(d) = &mut self.data {
+            d.status = Status::Error(message.into());
+        }
+    }
+
+    /// Ends the span now and hands it to the exporter.
+    pub fn end(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        if let Some(mut d) = self.data.take() {
+            d.end_unix_nanos = d.start_unix_nanos + self.started.elapsed().as_nanos() as u64;
+            record(d);
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+static DROPPED_SPANS: AtomicU64 = AtomicU64::new(0);
+static DROPPED_LOGS: AtomicU64 = AtomicU64::new(0);
+
+/// Spans dropped because the export queue was full or the collector refused them.
+pub fn dropped_spans() -> u64 {
+    DROPPED_SPANS.load(Ordering::Relaxed)
+}
+
+/// Log records dropped on their way to OTLP (queue full, collector down).
+pub fn dropped_logs() -> u64 {
+    DROPPED_LOGS.load(Ordering::Relaxed)
+}
+
+fn record(span: Box<SpanData>) {
+    #[cfg(feature = "otlp")]
+    if let Some(p) = export::pipeline() {
+        p.send_span(span);
+        return;
+    }
+    drop(span);
+}
+
+/// A log record for OTLP (the logging layer makes them).
+#[derive(Clone, Debug)]
+pub struct LogData {
+    pub unix_nanos: u64,
+    pub level: tracing::Level,
+    pub target: String,
+    pub body: String,
+    pub attributes: Vec<(String, Value)>,
+    pub trace: Option<(TraceId, SpanId)>,
+}
+
+/// Whether log records go to OTLP: an endpoint is set and `OTEL_LOGS_EXPORTER` is not `none`.
+pub fn logs_enabled() -> bool {
+    #[cfg(feature = "otlp")]
+    return export::pipeline().is_some_and(export::Pipeline::logs);
+    #[cfg(not(feature = "otlp"))]
+    false
+}
+
+/// Queues a log record for export (dropped and counted when the queue is full).
+pub fn record_log(log: LogData) {
+    #[cfg(feature = "otlp")]
+    if let Some(p) = export::pipeline() {
+        p.send_log(Box::new(log));
+        return;
+    }
+    drop(log);
+}
+
+/// Exports everything queued so far; waits at most `timeout`. Servers call it after draining.
+pub fn flush(timeout: std::time::Duration) {
+    #[cfg(feature = "otlp")]
+    if let Some(p) = export::pipeline() {
+        p.flush(timeout);
+    }
+    let _ = timeout;
+}
+
+/// Fixes the process's telemetry settings before the first span (otherwise they are read
+/// from the environment then); `false` when they were already fixed.
+pub fn init(settings: Settings) -> bool {
+    settings::set(settings)
+}
+
+/// The current time as Unix nanoseconds (for log records).
+pub fn now_unix_nanos() -> u64 {
+    unix_nanos()
+}
+
+tokio::task_local! {
+    static CURRENT: SpanContext;
+}
+
+/// The span of the call this task is serving, if any.
+pub fn current() -> Option<SpanContext> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// The current span's trace and span ids (what log lines carry), without cloning its state.
+pub fn current_ids() -> Option<(TraceId, SpanId)> {
+    CURRENT.try_with(|c| (c.trace_id, c.span_id)).ok()
+}
+
+/// Runs `fut` with `ctx` as the current span.
+pub async fn scope<F: std::future::Future>(ctx: SpanContext, fut: F) -> F::Output {
+    CURRENT.scope(ctx, fut).await
+}
