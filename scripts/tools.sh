@@ -77,10 +77,12 @@ LAUNCH
 # an error status. Usage: fetch METHOD URL [JSON_BODY]
 fetch() {
   python3 - "$@" <<'PY'
-import sys, urllib.request
+import os, sys, urllib.request
 method, url = sys.argv[1], sys.argv[2]
 body = sys.argv[3].encode() if len(sys.argv) > 3 else None
 req = urllib.request.Request(url, data=body, method=method)
+if os.environ.get("FETCH_ACCEPT"):
+    req.add_header("accept", os.environ["FETCH_ACCEPT"])
 if body is not None:
     req.add_header("content-type", "application/json")
 with urllib.request.urlopen(req, timeout=10) as r:

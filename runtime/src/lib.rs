@@ -30,7 +30,7 @@ pub use server::transport::jsonrpc;
 #[cfg(all(feature = "server", feature = "rest"))]
 pub use server::transport::rest;
 #[cfg(feature = "server")]
-pub use server::{Server, ServerConfig, health};
+pub use server::{MetricsConfig, Server, ServerConfig, health};
 
 // The surface hand-written code needs, at the crate root: the context, errors, validation,
 // the ids and wire types contracts use, the server and the clients' configuration.

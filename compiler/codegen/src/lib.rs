@@ -13,6 +13,7 @@
 //! assert!(target.options().iter().any(|o| o.name == "version"));
 //! ```
 
+pub mod dashboards;
 pub mod openapi;
 mod options;
 pub mod rust;
@@ -73,6 +74,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &rust::RustTarget,
     &openapi::OpenApiTarget,
     &typescript::TypeScriptTarget,
+    &dashboards::DashboardsTarget,
 ];
 
 /// The target called `name` (or one of its aliases).

@@ -29,7 +29,20 @@ fn main() -> ExitCode {
             "  REST:         http://{addr}/api/v1/users, /api/v1/auth/login, /api/v1/chats …"
         );
         eprintln!("  health:       http://{addr}/healthz, /readyz   (Ctrl-C stops gracefully)");
-        let server = messenger::server(messenger::memory::Store::new());
+        // `/metrics` on the service's port, or on `SVCC_METRICS_BIND`; the Go platform
+        // library's metric names too with `SVCC_METRICS_GO_NAMES=true`.
+        let metrics = match svcc_runtime::MetricsConfig::from_env() {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let config = svcc_runtime::ServerConfig {
+            metrics,
+            ..Default::default()
+        };
+        let server = messenger::server(messenger::memory::Store::new()).config(config);
         match server.serve(listener).await {
             Ok(()) => {
                 eprintln!("messenger: stopped");

@@ -50,6 +50,53 @@ pub struct ServerConfig {
     pub rpc: RpcConfig,
     /// How long each shutdown hook may take (default 10 s).
     pub hook_timeout: Duration,
+    /// Where and what `/metrics` serves.
+    pub metrics: MetricsConfig,
+}
+
+/// The Prometheus endpoint's settings.
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    /// `None` (the default): `/metrics` on the server's own port. An address: `/metrics` on a
+    /// listener of its own there (and not on the server's port), so it can stay private.
+    pub bind: Option<std::net::SocketAddr>,
+    /// Also export the Go platform library's names (`service_requests_count`,
+    /// `service_requests_all_count`, `service_requests_latency_microseconds`) for dashboards
+    /// made for it (default off).
+    pub go_names: bool,
+    /// The `process_*` metrics (default on).
+    pub process: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> MetricsConfig {
+        MetricsConfig {
+            bind: None,
+            go_names: false,
+            process: true,
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// The defaults, changed by `SVCC_METRICS_BIND=ADDR` and `SVCC_METRICS_GO_NAMES=true`;
+    /// an address that does not parse is an error naming the variable.
+    pub fn from_env() -> Result<MetricsConfig, String> {
+        let mut c = MetricsConfig::default();
+        if let Ok(v) = std::env::var("SVCC_METRICS_BIND")
+            && !v.trim().is_empty()
+        {
+            c.bind = Some(
+                v.trim()
+                    .parse()
+                    .map_err(|e| format!("SVCC_METRICS_BIND=`{v}` is not an address: {e}"))?,
+            );
+        }
+        if let Ok(v) = std::env::var("SVCC_METRICS_GO_NAMES") {
+            c.go_names = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        Ok(c)
+    }
 }
 
 impl Default for ServerConfig {
@@ -64,6 +111,7 @@ impl Default for ServerConfig {
             #[cfg(feature = "jsonrpc")]
             rpc: RpcConfig::default(),
             hook_timeout: Duration::from_secs(10),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -165,10 +213,10 @@ impl Server {
 
     /// Everything the connections share, with every method's stack built once: the JSON-RPC
     /// endpoints by path and the router for the rest.
-    fn shared(&self) -> Shared {
+    fn shared(&self) -> (Shared, Arc<layers::metrics::Metrics>) {
         install_panic_logger();
         let cfg = &self.config;
-        let metrics = layers::metrics::Metrics::new();
+        let metrics = layers::metrics::Metrics::new(&cfg.metrics);
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {
@@ -208,22 +256,12 @@ impl Server {
         for (path, route) in &self.routes {
             router = router.route(path, route.clone());
         }
-        // Prometheus scrapes here (the methods under `@metrics`, and the build info).
-        let router = router.route(
-            "/metrics",
-            get(move || {
-                let text = metrics.encode();
-                async move {
-                    (
-                        [(
-                            header::CONTENT_TYPE,
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        )],
-                        text,
-                    )
-                }
-            }),
-        );
+        // Prometheus scrapes here, unless it has an address of its own.
+        let router = if cfg.metrics.bind.is_none() {
+            router.route("/metrics", scrape(metrics.clone()))
+        } else {
+            router
+        };
         let router = health::routes(router, self.ready.clone())
             .fallback(|| async { error_response(&Error::new(Code::NotFound, "no such route")) })
             // A known path, another HTTP method: JSON like every other error (axum adds `Allow`).
@@ -237,14 +275,15 @@ impl Server {
                 })
             })
             .layer(DefaultBodyLimit::max(cfg.body_limit));
-        Shared {
+        let shared = Shared {
             router,
             fast: routes.fast,
             body_limit: cfg.body_limit,
             request_id_header: cfg.request_id_header.clone(),
             request_timeout: cfg.request_timeout,
             limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
-        }
+        };
+        (shared, metrics)
     }
 
     /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
@@ -259,7 +298,19 @@ impl Server {
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let shared = Arc::new(self.shared());
+        let (shared, metrics) = self.shared();
+        let shared = Arc::new(shared);
+        // `/metrics` on its own address: bound before serving, so a taken port fails the start.
+        let metrics_server = match self.config.metrics.bind {
+            Some(addr) => {
+                let l = tokio::net::TcpListener::bind(addr).await?;
+                let app = axum::Router::new().route("/metrics", scrape(metrics));
+                Some(tokio::spawn(async move {
+                    let _ = axum::serve(l, app).await;
+                }))
+            }
+            None => None,
+        };
         // Connections watch `stop` to begin a graceful shutdown; each holds a `done` receiver,
         // so `done_tx.closed()` completes when the last one has finished.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
@@ -303,6 +354,9 @@ impl Server {
             {
                 tracing::warn!(hook = %name, "shutdown hook timed out");
             }
+        }
+        if let Some(m) = metrics_server {
+            m.abort();
         }
         // Spans and log records still queued go to the collector (bounded like a hook).
         let timeout = self.config.hook_timeout;
@@ -351,6 +405,32 @@ async fn serve_connection(
         }
     }
     drop(done);
+}
+
+/// The scrape handler: OpenMetrics text, or the Prometheus text format 0.0.4 when the
+/// scraper asks for `text/plain` and not for OpenMetrics (as Prometheus' client libraries
+/// negotiate).
+fn scrape(metrics: Arc<layers::metrics::Metrics>) -> axum::routing::MethodRouter {
+    get(move |headers: HeaderMap| {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let plain =
+            accept.contains("text/plain") && !accept.contains("application/openmetrics-text");
+        let (content_type, text) = if plain {
+            (
+                "text/plain; version=0.0.4; charset=utf-8",
+                metrics.encode_text(),
+            )
+        } else {
+            (
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                metrics.encode(),
+            )
+        };
+        async move { ([(header::CONTENT_TYPE, content_type)], text) }
+    })
 }
 
 /// An accept error: per-connection ones are skipped; others (out of file descriptors) are

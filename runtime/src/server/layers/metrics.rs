@@ -8,12 +8,18 @@
 //!   `http_request_method`, `http_route` (the route template, never the raw path),
 //!   `http_response_status_code`;
 //! - `rpc_server_active_requests` (gauge) by `rpc_service` and `rpc_method`;
-//! - `svcc_build_info` (always 1) with the runtime's `version`.
+//! - `svcc_build_info` (always 1) with the runtime's `version`;
+//! - `svcc_otlp_dropped_total` by `signal` (`spans`, `logs`): telemetry the OTLP exporter
+//!   dropped (queue full, collector down);
+//! - the `process_*` metrics ([`super::process`]) and, when asked, the Go platform library's
+//!   names ([`super::go_compat`]).
 //!
 //! Request counts and rates are the histograms' `_count` series.
 
+use super::go_compat::{self, GoNames, Handles};
 use crate::error::Error;
 use crate::method::{Call, MethodInfo, MethodService, Output};
+use crate::server::MetricsConfig;
 use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -62,6 +68,7 @@ fn histogram() -> Histogram {
 /// One server's metrics.
 pub(crate) struct Metrics {
     registry: Registry,
+    go: Option<(Arc<GoNames>, go_compat::Latency)>,
     rpc: Family<RpcLabels, Histogram, fn() -> Histogram>,
     http: Family<HttpLabels, Histogram, fn() -> Histogram>,
     active: Family<MethodLabels, Gauge>,
@@ -74,7 +81,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Arc<Metrics> {
+    pub(crate) fn new(config: &MetricsConfig) -> Arc<Metrics> {
         let mut registry = Registry::default();
         let rpc = Family::<RpcLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             histogram as fn() -> Histogram,
@@ -107,21 +114,109 @@ impl Metrics {
             active.clone(),
         );
         registry.register("svcc_build_info", "The svcc runtime's version", build);
+        registry.register_collector(Box::new(Dropped));
+        if config.process {
+            registry.register_collector(Box::new(super::process::Process));
+        }
+        let go = config.go_names.then(|| {
+            let names = Arc::new(GoNames::default());
+            let latency = go_compat::latency_family();
+            registry.register(
+                "service_requests_latency_microseconds",
+                "Request latency in microseconds (the Go platform library's name)",
+                latency.clone(),
+            );
+            registry.register_collector(Box::new(names.clone()));
+            (names, latency)
+        });
         Arc::new(Metrics {
             registry,
+            go,
             rpc,
             http,
             active,
         })
     }
 
-    /// The scrape: Prometheus' text format.
+    /// The scrape in the Prometheus text format 0.0.4 (for scrapers and tools that do not
+    /// ask for OpenMetrics, such as `promtool check metrics`): the OpenMetrics text without
+    /// `# UNIT` and `# EOF`, and with counters described under their sample name (`…_total`).
+    pub(crate) fn encode_text(&self) -> String {
+        to_text_004(&self.encode())
+    }
+
+    /// The scrape: OpenMetrics text.
     pub(crate) fn encode(&self) -> String {
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
         }
         out
+    }
+}
+
+fn to_text_004(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut help: Option<&str> = None;
+    for line in openmetrics.lines() {
+        if line.starts_with("# HELP ") {
+            help = Some(line);
+            continue;
+        }
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.rsplit_once(' ').unwrap_or((rest, "untyped"));
+            let (name, kind) = match kind {
+                "counter" => (format!("{name}_total"), "counter"),
+                "unknown" | "info" | "stateset" => (name.to_string(), "untyped"),
+                other => (name.to_string(), other),
+            };
+            if let Some(h) = help.take() {
+                let text = h.splitn(4, ' ').nth(3).unwrap_or("");
+                out.push_str(&format!("# HELP {name} {text}\n"));
+            }
+            out.push_str(&format!("# TYPE {name} {kind}\n"));
+            continue;
+        }
+        if let Some(h) = help.take() {
+            out.push_str(h);
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// What the OTLP exporter dropped, read at scrape time.
+#[derive(Debug)]
+struct Dropped;
+
+impl prometheus_client::collector::Collector for Dropped {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        struct Signal {
+            signal: &'static str,
+        }
+        let mut m = encoder.encode_descriptor(
+            "svcc_otlp_dropped",
+            "Spans and log records the OTLP exporter dropped (queue full, collector down)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (signal, n) in [
+            ("spans", crate::telemetry::dropped_spans()),
+            ("logs", crate::telemetry::dropped_logs()),
+        ] {
+            m.encode_family(&Signal { signal })?
+                .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&n, None)?;
+        }
+        Ok(())
     }
 }
 
@@ -149,6 +244,10 @@ pub(super) fn layer(
             .get_or_create(&http_labels(h, h.status))
             .clone()
     });
+    let go = metrics
+        .go
+        .as_ref()
+        .map(|(names, latency)| names.handles(latency, info.service, info.name));
     MethodService::new(Measured {
         info,
         inner,
@@ -156,6 +255,7 @@ pub(super) fn layer(
         active,
         rpc_ok,
         http_ok,
+        go,
     })
 }
 
@@ -185,6 +285,8 @@ struct Measured {
     /// The series of a successful JSON-RPC call, and of a successful REST call.
     rpc_ok: Histogram,
     http_ok: Option<Histogram>,
+    /// The Go names' series, when switched on.
+    go: Option<Handles>,
 }
 
 impl tower::Service<Call> for Measured {
@@ -199,6 +301,7 @@ impl tower::Service<Call> for Measured {
     fn call(&mut self, call: Call) -> Self::Future {
         let (info, metrics) = (self.info, self.metrics.clone());
         let (rpc_ok, http_ok) = (self.rpc_ok.clone(), self.http_ok.clone());
+        let go = self.go.clone();
         let transport = call.transport;
         let started = Instant::now();
         let active = self.active.clone();
@@ -215,6 +318,9 @@ impl tower::Service<Call> for Measured {
             let _leave = Leave(active);
             let outcome = fut.await;
             let seconds = started.elapsed().as_secs_f64();
+            if let Some(go) = &go {
+                go.record(outcome.is_ok(), seconds);
+            }
             match (transport, &info.http) {
                 ("rest", Some(h)) => match (&outcome, &http_ok) {
                     (Ok(_), Some(ok)) => ok.observe(seconds),
@@ -241,5 +347,17 @@ impl tower::Service<Call> for Measured {
             }
             outcome
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_text_format_names_counters_by_their_samples() {
+        let om = "# HELP a_seconds Time.\n# TYPE a_seconds counter\n# UNIT a_seconds seconds\na_seconds_total 1.5\n# HELP g A gauge.\n# TYPE g gauge\ng 2\n# EOF\n";
+        assert_eq!(
+            super::to_text_004(om),
+            "# HELP a_seconds_total Time.\n# TYPE a_seconds_total counter\na_seconds_total 1.5\n# HELP g A gauge.\n# TYPE g gauge\ng 2\n"
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! server to each method whose policies ask for them, before the user's own layers. A new one
 //! is a file here and a line in [`for_method`].
 
+mod go_compat;
 mod log;
 pub(crate) mod metrics;
+mod process;
 mod trace;
 
 use crate::method::{MethodInfo, MethodService};
