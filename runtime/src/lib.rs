@@ -14,6 +14,7 @@
 pub mod client;
 pub mod context;
 pub mod error;
+pub mod log_level;
 #[cfg(feature = "logging")]
 pub mod logging;
 pub mod mask;

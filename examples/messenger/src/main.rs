@@ -38,8 +38,22 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        // `SVCC_LOG_LEVEL_HEADER=x-log-level` lets one request raise its own log level.
+        let log_level_header = match std::env::var("SVCC_LOG_LEVEL_HEADER") {
+            Ok(h) if !h.trim().is_empty() => {
+                match svcc_runtime::axum::http::HeaderName::try_from(h.trim()) {
+                    Ok(name) => Some(name),
+                    Err(_) => {
+                        eprintln!("error: SVCC_LOG_LEVEL_HEADER=`{h}` is not a header name");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            _ => None,
+        };
         let config = svcc_runtime::ServerConfig {
             metrics,
+            log_level_header,
             ..Default::default()
         };
         let server = messenger::server(messenger::memory::Store::new()).config(config);

@@ -151,3 +151,89 @@ fn svcc_log_format_text_writes_readable_lines() {
     );
     assert!(!shutdown.contains('\u{1b}'), "{shutdown}");
 }
+
+/// `X-Log-Level: debug` raises one request's level (the server allows it here), and only
+/// that request's.
+#[test]
+fn one_request_can_raise_its_own_log_level() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("SVCC_LOG_FORMAT", "json")
+        .env("SVCC_LOG_LEVEL_HEADER", "x-log-level")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = String::new();
+    for _ in 0..50 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            addr = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(!addr.is_empty(), "the example did not start");
+    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = svcc_runtime::reqwest::Client::new();
+        for (id, level) in [
+            ("plain-1", None),
+            ("raised-1", Some("debug")),
+            ("bogus-1", Some("loud")),
+        ] {
+            let mut req = http
+                .post(format!("http://{addr}/rpc"))
+                .header("x-request-id", id)
+                .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#);
+            if let Some(l) = level {
+                req = req.header("x-log-level", l);
+            }
+            assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+        }
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let events: Vec<svcc_runtime::serde_json::Value> = out
+        .lines()
+        .map(|l| svcc_runtime::serde_json::from_str(l).unwrap())
+        .collect();
+    let debug_of = |id: &str| {
+        events
+            .iter()
+            .filter(|e| e["level"] == "DEBUG" && e["request_id"] == id)
+            .count()
+    };
+    assert!(debug_of("raised-1") >= 1, "{out}");
+    assert_eq!(debug_of("plain-1"), 0, "{out}");
+    assert_eq!(debug_of("bogus-1"), 0, "{out}");
+    // Each call still has its info event.
+    for id in ["plain-1", "raised-1", "bogus-1"] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["level"] == "INFO" && e["request_id"] == id),
+            "{id}: {out}"
+        );
+    }
+    assert!(
+        events
+            .iter()
+            .all(|e| e["level"] != "DEBUG" || e["request_id"] == "raised-1"),
+        "debug lines outside the raised request: {out}"
+    );
+}

@@ -10,7 +10,9 @@
 //!   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`) and `OTEL_LOGS_EXPORTER` is not `none`; see
 //!   [`crate::telemetry`].
 //!
-//! Both are filtered by `RUST_LOG` (default `info`).
+//! Both are filtered by `RUST_LOG` (default `info`); a server with
+//! `ServerConfig::log_level_header` lets one request raise the level for itself
+//! (`X-Log-Level: debug`, see [`crate::log_level`]).
 //!
 //! ```no_run
 //! fn main() -> std::io::Result<()> {
@@ -19,6 +21,7 @@
 //! }
 //! ```
 
+mod filter;
 mod json;
 #[cfg(feature = "otlp")]
 mod otlp;
@@ -95,7 +98,7 @@ pub fn init_with(format: Format) -> Logging {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    type Base = tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>;
+    type Base = tracing_subscriber::layer::Layered<filter::Levels, tracing_subscriber::Registry>;
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(64 * 1024)
@@ -123,7 +126,7 @@ pub fn init_with(format: Format) -> Logging {
         outputs.push(otlp::OtlpLogs.boxed());
     }
     let _ = tracing_subscriber::registry()
-        .with(filter)
+        .with(filter::Levels(filter))
         .with(outputs)
         .try_init();
     Logging {

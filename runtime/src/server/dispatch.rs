@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub router: axum::Router,
     pub body_limit: usize,
     pub request_id_header: HeaderName,
+    /// The header that raises a request's log level, when allowed.
+    pub log_level_header: Option<HeaderName>,
     pub request_timeout: Duration,
     pub limits: Limits,
 }
@@ -163,6 +165,26 @@ fn fresh_request_id() -> HeaderValue {
 /// Fast-path URLs are answered here; the rest goes to the router. The router's future is
 /// boxed so that this future — moved once into its box per request — stays small.
 async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
+    // `X-Log-Level: debug` (when the server lets requests raise their level).
+    let raised = conn
+        .shared
+        .log_level_header
+        .as_ref()
+        .and_then(|h| req.headers().get(h))
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::log_level::parse);
+    match raised {
+        None => serve(conn, req, request_id).await,
+        Some(level) => {
+            let scoped: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(
+                crate::log_level::scope(Some(level), serve(conn, req, request_id)),
+            );
+            scoped.await
+        }
+    }
+}
+
+async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
     if req.method() == Method::POST
         && let Some(fast) = shared.fast.get(req.uri().path())

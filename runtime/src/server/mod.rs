@@ -52,6 +52,10 @@ pub struct ServerConfig {
     pub hook_timeout: Duration,
     /// Where and what `/metrics` serves.
     pub metrics: MetricsConfig,
+    /// A header that raises one request's log level (`X-Log-Level: debug`), for debugging one
+    /// call in production. Off (`None`) by default: whoever can send it can make the service
+    /// log more, so turn it on where only operators reach the server.
+    pub log_level_header: Option<HeaderName>,
 }
 
 /// The Prometheus endpoint's settings.
@@ -112,6 +116,7 @@ impl Default for ServerConfig {
             rpc: RpcConfig::default(),
             hook_timeout: Duration::from_secs(10),
             metrics: MetricsConfig::default(),
+            log_level_header: None,
         }
     }
 }
@@ -216,6 +221,9 @@ impl Server {
     fn shared(&self) -> (Shared, Arc<layers::metrics::Metrics>) {
         install_panic_logger();
         let cfg = &self.config;
+        if cfg.log_level_header.is_some() {
+            crate::log_level::enable();
+        }
         let metrics = layers::metrics::Metrics::new(&cfg.metrics);
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
@@ -280,6 +288,7 @@ impl Server {
             fast: routes.fast,
             body_limit: cfg.body_limit,
             request_id_header: cfg.request_id_header.clone(),
+            log_level_header: cfg.log_level_header.clone(),
             request_timeout: cfg.request_timeout,
             limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
         };

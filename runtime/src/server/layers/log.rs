@@ -46,6 +46,16 @@ impl tower::Service<Call> for CallLog {
             .map(|a| a.to_string())
             .unwrap_or_default();
         let transport = call.transport;
+        tracing::debug!(
+            target: "svcc::call",
+            service = info.service,
+            method = info.name,
+            transport,
+            request_id = request_id.as_str(),
+            "{}.{} started",
+            info.service,
+            info.name
+        );
         let fut = self.inner.call(call);
         Box::pin(async move {
             // A panic is logged here, with the call's fields, then reported as an internal error.

@@ -213,12 +213,17 @@ impl Endpoint {
         } else {
             use futures_util::StreamExt as _;
             let owned: Vec<Box<RawValue>> = items.into_iter().map(ToOwned::to_owned).collect();
+            // Spawned calls keep the request's raised log level.
+            let level = crate::log_level::raised();
             let mut handles = Vec::with_capacity(owned.len());
             for item in owned {
                 let this = self.clone();
                 let ctx = ctx.clone();
                 handles.push(async move {
-                    tokio::spawn(async move { this.one(ctx, &item, None).await }).await
+                    tokio::spawn(crate::log_level::scope(level, async move {
+                        this.one(ctx, &item, None).await
+                    }))
+                    .await
                 });
             }
             let futures = handles.into_iter();
