@@ -29,9 +29,9 @@ fn spans_and_logs_export_over_grpc() {
     telemetry::record_log(LogData {
         unix_nanos: telemetry::now_unix_nanos(),
         level: tracing::Level::ERROR,
-        target: "work".to_string(),
+        target: "work".into(),
         body: "it broke".to_string(),
-        attributes: vec![("code".to_string(), telemetry::Value::Int(7))],
+        attributes: vec![("code".into(), telemetry::Value::Int(7))],
         trace: Some(ids),
     });
     telemetry::flush(std::time::Duration::from_secs(10));

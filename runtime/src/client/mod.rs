@@ -323,8 +323,8 @@ impl Traced {
         let http = info.http.as_ref().filter(|_| self.rest);
         let mut span = Span::start_with(
             || match http {
-                Some(h) => format!("{} {}", h.method, h.path).into(),
-                None => format!("{}/{}", info.service, info.name).into(),
+                Some(h) => Arc::from(format!("{} {}", h.method, h.path)),
+                None => Arc::from(format!("{}/{}", info.service, info.name)),
             },
             SpanKind::Client,
             parent,

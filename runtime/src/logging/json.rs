@@ -1,6 +1,7 @@
 //! JSON lines, written straight into the line buffer: one object per event with `timestamp`
 //! (RFC 3339, microseconds, UTC), `level`, `target`, `message`, the event's fields, and —
-//! inside a traced call — `trace_id` and `span_id`.
+//! inside a traced call — `trace_id` and `span_id`. A call event's `params` and `result` are
+//! JSON values (the call log always gives them as JSON text), not strings holding JSON.
 
 use crate::telemetry;
 use std::fmt::{self, Write as _};
@@ -34,6 +35,7 @@ where
         let mut visitor = Fields {
             w: &mut w,
             err: Ok(()),
+            call: meta.target() == "svcc::call",
         };
         event.record(&mut visitor);
         visitor.err?;
@@ -47,6 +49,8 @@ where
 struct Fields<'a, 'w> {
     w: &'a mut Writer<'w>,
     err: fmt::Result,
+    /// A call event: its `params` and `result` are JSON text, embedded as JSON values.
+    call: bool,
 }
 
 impl Fields<'_, '_> {
@@ -60,7 +64,14 @@ impl Fields<'_, '_> {
 impl Visit for Fields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.err.is_ok() {
-            self.err = self.key(field).and_then(|()| write_string(self.w, value));
+            let embed = self.call && matches!(field.name(), "params" | "result");
+            self.err = self.key(field).and_then(|()| {
+                if embed {
+                    self.w.write_str(value)
+                } else {
+                    write_string(self.w, value)
+                }
+            });
         }
     }
 
@@ -115,14 +126,35 @@ fn write_string(w: &mut impl fmt::Write, s: &str) -> fmt::Result {
 }
 
 /// Escapes what passes through it for a JSON string (runs without special characters are
-/// copied whole).
+/// copied whole; 8 bytes are checked at a time).
 struct Escape<'a, W: fmt::Write>(&'a mut W);
+
+/// Whether one of the 8 bytes of `x` is a control character, `"` or `\`.
+fn special(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    below_space | zero_in(x ^ (ONES * u64::from(b'"'))) | zero_in(x ^ (ONES * u64::from(b'\\')))
+        != 0
+}
 
 impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let bytes = s.as_bytes();
         let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Skip clean 8-byte words.
+            if let Some(word) = bytes.get(i..i + 8) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(word);
+                if !special(u64::from_le_bytes(w)) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = bytes[i];
             let escaped = match b {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
@@ -130,7 +162,10 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
                 b'\r' => "\\r",
                 b'\t' => "\\t",
                 0..=0x1f => "",
-                _ => continue,
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
             self.0.write_str(&s[start..i])?;
             if escaped.is_empty() {
@@ -138,30 +173,51 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
             } else {
                 self.0.write_str(escaped)?;
             }
-            start = i + 1;
+            i += 1;
+            start = i;
         }
         self.0.write_str(&s[start..])
     }
 }
 
-/// Now, as `2026-12-02T10:04:05.123456Z`.
+/// Now, as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line).
 fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
     let now = time::OffsetDateTime::now_utc();
     let (y, m, d) = now.to_calendar_date();
-    write!(
-        w,
-        "{y:04}-{:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        m as u8,
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.microsecond()
-    )
+    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for k in (0..width).rev() {
+            buf[at + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y.clamp(0, 9999) as u32);
+    put(5, 2, u32::from(m as u8));
+    put(8, 2, u32::from(d));
+    put(11, 2, u32::from(now.hour()));
+    put(14, 2, u32::from(now.minute()));
+    put(17, 2, u32::from(now.second()));
+    put(20, 6, now.microsecond());
+    w.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_strings_are_escaped_wherever_the_special_byte_falls() {
+        for at in 0..20 {
+            for special in ['"', '\\', '\n', '\u{1f}'] {
+                let mut text: String = "abcdefghijklmnopqrst".into();
+                text.insert(at, special);
+                let mut out = String::new();
+                write_string(&mut out, &text).unwrap_or_default();
+                let back: String = serde_json::from_str(&out).unwrap_or_default();
+                assert_eq!(back, text, "{out}");
+            }
+        }
+    }
 
     #[test]
     fn strings_are_escaped_as_json_asks() {

@@ -102,7 +102,12 @@ pub fn init_with(format: Format) -> Logging {
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(64 * 1024)
-        .finish(std::io::stdout());
+        // Buffered: the writer thread flushes whenever its queue is empty, so a burst of lines
+        // is one write, and a quiet service still shows each line at once.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     let dropped = writer.error_counter();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let mut outputs: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();

@@ -2,6 +2,7 @@
 //! and, inside a traced call, its trace and span ids — the second output beside stdout.
 
 use crate::telemetry::{self, LogData, Value};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer};
@@ -17,12 +18,15 @@ impl<S: tracing::Subscriber> Layer<S> for OtlpLogs {
         if meta.target().starts_with("svcc::otlp") {
             return;
         }
-        let mut fields = Record::default();
+        let mut fields = Record {
+            message: String::new(),
+            attributes: Vec::with_capacity(16),
+        };
         event.record(&mut fields);
         telemetry::record_log(LogData {
             unix_nanos: telemetry::now_unix_nanos(),
             level: *meta.level(),
-            target: meta.target().to_string(),
+            target: Cow::Borrowed(meta.target()),
             body: fields.message,
             attributes: fields.attributes,
             trace: telemetry::current_ids(),
@@ -33,7 +37,7 @@ impl<S: tracing::Subscriber> Layer<S> for OtlpLogs {
 #[derive(Default)]
 struct Record {
     message: String,
-    attributes: Vec<(String, Value)>,
+    attributes: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl Visit for Record {
@@ -42,28 +46,28 @@ impl Visit for Record {
             self.message = value.to_string();
         } else {
             self.attributes
-                .push((field.name().to_string(), Value::from(value.to_string())));
+                .push((Cow::Borrowed(field.name()), Value::from(value.to_string())));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.attributes
-            .push((field.name().to_string(), Value::Int(value)));
+            .push((Cow::Borrowed(field.name()), Value::Int(value)));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         let v = i64::try_from(value).map_or_else(|_| Value::from(value.to_string()), Value::Int);
-        self.attributes.push((field.name().to_string(), v));
+        self.attributes.push((Cow::Borrowed(field.name()), v));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.attributes
-            .push((field.name().to_string(), Value::Bool(value)));
+            .push((Cow::Borrowed(field.name()), Value::Bool(value)));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.attributes
-            .push((field.name().to_string(), Value::F64(value)));
+            .push((Cow::Borrowed(field.name()), Value::F64(value)));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -73,7 +77,7 @@ impl Visit for Record {
             self.message = text;
         } else {
             self.attributes
-                .push((field.name().to_string(), Value::from(text)));
+                .push((Cow::Borrowed(field.name()), Value::from(text)));
         }
     }
 }

@@ -23,6 +23,7 @@ pub use sampler::Sampler;
 pub use settings::{Protocol, Settings};
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -115,6 +116,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     F64(f64),
+    /// An address, written as text by the exporter (off the request path).
+    Ip(std::net::IpAddr),
 }
 
 impl From<&'static str> for Value {
@@ -151,7 +154,7 @@ pub enum Status {
 pub struct SpanData {
     pub context: SpanContext,
     pub parent: Option<SpanId>,
-    pub name: Cow<'static, str>,
+    pub name: Arc<str>,
     pub kind: SpanKind,
     pub start_unix_nanos: u64,
     pub end_unix_nanos: u64,
@@ -170,17 +173,13 @@ pub struct Span {
 impl Span {
     /// Starts a span: a child of `parent` (same trace, the parent's sampling decision unless
     /// the sampler says otherwise), or the root of a new trace.
-    pub fn start(
-        name: impl Into<Cow<'static, str>>,
-        kind: SpanKind,
-        parent: Option<&SpanContext>,
-    ) -> Span {
+    pub fn start(name: impl Into<Arc<str>>, kind: SpanKind, parent: Option<&SpanContext>) -> Span {
         Span::start_with(|| name.into(), kind, parent)
     }
 
     /// [`Span::start`] with a name made only when the span is recorded.
     pub fn start_with(
-        name: impl FnOnce() -> Cow<'static, str>,
+        name: impl FnOnce() -> Arc<str>,
         kind: SpanKind,
         parent: Option<&SpanContext>,
     ) -> Span {
@@ -200,7 +199,7 @@ impl Span {
                 kind,
                 start_unix_nanos: unix_nanos(),
                 end_unix_nanos: 0,
-                attributes: Vec::new(),
+                attributes: Vec::with_capacity(8),
                 status: Status::Unset,
             })
         });
@@ -286,9 +285,9 @@ fn record(span: Box<SpanData>) {
 pub struct LogData {
     pub unix_nanos: u64,
     pub level: tracing::Level,
-    pub target: String,
+    pub target: Cow<'static, str>,
     pub body: String,
-    pub attributes: Vec<(String, Value)>,
+    pub attributes: Vec<(Cow<'static, str>, Value)>,
     pub trace: Option<(TraceId, SpanId)>,
 }
 

@@ -55,10 +55,29 @@ impl Enc {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// A nested message, written in place: one byte is kept for its length, which is
+    /// widened afterwards when the message is 128 bytes or longer (no buffer per message).
     fn message(&mut self, field: u32, f: impl FnOnce(&mut Enc)) {
-        let mut inner = Enc::default();
-        f(&mut inner);
-        self.bytes(field, &inner.0);
+        self.key(field, 2);
+        let at = self.0.len();
+        self.0.push(0);
+        f(self);
+        let len = self.0.len() - at - 1;
+        if len < 0x80 {
+            self.0[at] = len as u8;
+            return;
+        }
+        let mut prefix = [0u8; 10];
+        let mut n = 0;
+        let mut v = len as u64;
+        while v >= 0x80 {
+            prefix[n] = (v as u8) | 0x80;
+            v >>= 7;
+            n += 1;
+        }
+        prefix[n] = v as u8;
+        n += 1;
+        self.0.splice(at..at + 1, prefix[..n].iter().copied());
     }
 
     /// `KeyValue { key = 1; AnyValue value = 2 }`.
@@ -82,6 +101,7 @@ impl Enc {
                 self.varint(*i as u64);
             }
             Value::F64(f) => self.fixed64(4, f.to_bits()),
+            Value::Ip(ip) => self.bytes(1, ip.to_string().as_bytes()),
         }
     }
 
@@ -192,7 +212,7 @@ fn log_message(r: &mut Enc, log: &LogData) {
     r.uint(2, number);
     r.string(3, text);
     r.message(5, |any| any.any_value(&Value::from(log.body.clone())));
-    r.attribute(6, "log.target", &Value::from(log.target.clone()));
+    r.attribute(6, "log.target", &Value::Str(log.target.clone()));
     for (k, v) in &log.attributes {
         r.attribute(6, k, v);
     }

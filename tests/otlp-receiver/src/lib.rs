@@ -62,9 +62,14 @@ impl std::fmt::Debug for Receiver {
 impl Receiver {
     /// Starts on `127.0.0.1:0`, on a thread of its own.
     pub fn start() -> Receiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
+        Receiver::start_on("127.0.0.1:0").unwrap()
+    }
+
+    /// Starts on `addr`, on a thread of its own.
+    pub fn start_on(addr: &str) -> std::io::Result<Receiver> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
         let store = Arc::new(Mutex::new(Store::default()));
         let shared = store.clone();
         std::thread::spawn(move || {
@@ -74,7 +79,7 @@ impl Receiver {
                 .unwrap();
             rt.block_on(serve(listener, shared));
         });
-        Receiver { addr, store }
+        Ok(Receiver { addr, store })
     }
 
     /// The base URL for `OTEL_EXPORTER_OTLP_ENDPOINT`.

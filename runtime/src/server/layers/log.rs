@@ -1,6 +1,6 @@
 //! `@log`: one structured event per call (target `svcc::call`): service, method, transport,
 //! request id, client address, outcome (ok, or the error's code and kind), duration, and the
-//! parameters and results — without what `@log(skip = [...])` leaves out, and with every
+//! parameters and results (always JSON text, so JSON lines embed them as JSON values) — without what `@log(skip = [...])` leaves out, and with every
 //! `@sensitive` value masked wherever it stands (nested fields included). Successes log at
 //! `info`; internal, unknown and data-loss errors and panics at `error`; every other error
 //! (declared ones, invalid arguments, not found, …) at `warn`.
@@ -168,7 +168,7 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
             .unwrap_or(Value::Null),
         Params::Value(v) => v.clone(),
         // Decoded early (a method without `@log`): not kept as JSON.
-        Params::Decoded(_) => return "{…}".to_string(),
+        Params::Decoded(_) => return "null".to_string(),
     };
     if let (Some(log), Value::Object(map)) = (&info.policies.log, &mut value) {
         for skip in log.skip.iter() {
@@ -179,11 +179,12 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
     value.to_string()
 }
 
-/// The result as JSON text, masked; `-` when `@log(skip = [response])`.
+/// The result as JSON text, masked; the JSON string `"<skipped>"` when
+/// `@log(skip = [response])`.
 fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
     let skip = info.policies.log.as_ref().map(|l| &l.skip);
     if skip.is_some_and(|s| s.iter().any(|n| n == "response")) {
-        return "-".to_string();
+        return "\"<skipped>\"".to_string();
     }
     if info.policies.sensitive.is_empty() && skip.is_none_or(|s| s.is_empty()) {
         return body.unwrap_or("null").to_string();

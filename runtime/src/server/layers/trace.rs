@@ -10,17 +10,26 @@ use crate::method::{Call, MethodInfo, MethodService, Output};
 use crate::telemetry::{self, Span, SpanContext, SpanKind};
 use futures_util::future::BoxFuture;
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 /// Wraps a method's stack with its server span.
 pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
-    MethodService::new(Traced { info, inner })
+    MethodService::new(Traced {
+        info,
+        inner,
+        rpc_name: span_name(info, false),
+        rest_name: span_name(info, true),
+    })
 }
 
 #[derive(Clone)]
 struct Traced {
     info: &'static MethodInfo,
     inner: MethodService,
+    /// The span names, made once.
+    rpc_name: Arc<str>,
+    rest_name: Arc<str>,
 }
 
 impl tower::Service<Call> for Traced {
@@ -40,8 +49,12 @@ impl tower::Service<Call> for Traced {
             .take()
             .or_else(|| SpanContext::from_headers(&call.ctx.headers));
         let rest = call.transport == "rest";
-        let mut span =
-            Span::start_with(|| span_name(info, rest), SpanKind::Server, parent.as_ref());
+        let name = if rest {
+            &self.rest_name
+        } else {
+            &self.rpc_name
+        };
+        let mut span = Span::start_with(|| name.clone(), SpanKind::Server, parent.as_ref());
         if span.is_recording() {
             if let (true, Some(http)) = (rest, &info.http) {
                 span.set_attribute("http.request.method", Cow::clone(&http.method).into_owned());
@@ -53,7 +66,7 @@ impl tower::Service<Call> for Traced {
             span.set_attribute("rpc.service", info.service);
             span.set_attribute("rpc.method", info.name);
             if let Some(addr) = call.ctx.client_addr {
-                span.set_attribute("client.address", addr.ip().to_string());
+                span.set_attribute("client.address", telemetry::Value::Ip(addr.ip()));
                 span.set_attribute("client.port", i64::from(addr.port()));
             }
             if !call.ctx.request_id.is_empty() {
@@ -93,9 +106,9 @@ impl tower::Service<Call> for Traced {
 }
 
 /// `{service}/{method}` (RPC conventions) or `{METHOD} {route}` (HTTP conventions).
-fn span_name(info: &MethodInfo, rest: bool) -> Cow<'static, str> {
+fn span_name(info: &MethodInfo, rest: bool) -> Arc<str> {
     match (&info.http, rest) {
-        (Some(http), true) => Cow::Owned(format!("{} {}", http.method, http.path)),
-        _ => Cow::Owned(format!("{}/{}", info.service, info.name)),
+        (Some(http), true) => format!("{} {}", http.method, http.path).into(),
+        _ => format!("{}/{}", info.service, info.name).into(),
     }
 }

@@ -95,6 +95,7 @@ pub mod observed {
                 }),
             ),
             metrics: true,
+            trace: true,
             ..Policies::NONE
         },
         deprecated: false,

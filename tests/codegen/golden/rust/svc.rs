@@ -10,7 +10,8 @@ pub mod behaviour {
     }
 }
 pub mod observed {
-    /// The benchmark's method with the contract's observability switched on (`@log @metrics`):
+    /// The benchmark's method with the contract's observability switched on
+    /// (`@log @metrics @trace`):
     /// `scripts/bench-observability` compares it with the same method without them.
     #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
     pub mod v1 {

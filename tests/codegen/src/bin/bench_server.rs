@@ -80,7 +80,8 @@ fn main() -> ExitCode {
                 );
                 server.serve(listener).await
             }
-            // The same method under `@log @metrics`, logging JSON lines to stdout.
+            // The same method under `@log @metrics @trace`, logging JSON lines to stdout and
+            // exporting spans wherever `OTEL_EXPORTER_OTLP_ENDPOINT` points.
             "observed" => {
                 let logging = svcc_runtime::logging::init_with(svcc_runtime::logging::Format::Json);
                 let server = svcc_runtime::Server::new().service(
