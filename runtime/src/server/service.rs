@@ -256,6 +256,8 @@ pub(crate) fn params_error(path: &str, message: &str) -> Error {
     let message = message
         .rfind(" at line ")
         .map_or(message, |i| &message[..i]);
+    let hidden = hide_values(message);
+    let message = hidden.as_str();
     if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|m| m.strip_suffix('`'))
@@ -271,4 +273,50 @@ pub(crate) fn params_error(path: &str, message: &str) -> Error {
         return Error::invalid_argument(format!("invalid params: {message}"));
     }
     Error::invalid_argument(format!("parameter `{path}`: {message}"))
+}
+
+/// serde's messages without the values they quote (`invalid type: string "hunter2", expected
+/// u32` → `invalid type: string, expected u32`): a wrongly typed password must not come back
+/// in the error, nor reach the call log through it. The kind and the expectation stay.
+fn hide_values(message: &str) -> String {
+    use std::sync::OnceLock;
+    static VALUES: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    let re = VALUES.get_or_init(|| {
+        regex::Regex::new(
+            r#"(string|integer|floating point|boolean|character|byte array|unknown variant) ("(?:[^"\\]|\\.)*"|`[^`]*`)"#,
+        )
+        .ok()
+    });
+    match re {
+        Some(re) => re.replace_all(message, "$1").into_owned(),
+        None => "invalid value".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parameter_errors_do_not_echo_values() {
+        let e = super::params_error(
+            "password",
+            "invalid type: string \"hunter2\", expected u32 at line 1 column 20",
+        );
+        assert_eq!(
+            e.message,
+            "parameter `password`: invalid type: string, expected u32"
+        );
+        let e = super::params_error(
+            "role",
+            "unknown variant `s3cret`, expected `admin` or `member`",
+        );
+        assert_eq!(
+            e.message,
+            "parameter `role`: unknown variant, expected `admin` or `member`"
+        );
+        let e = super::params_error("n", "invalid value: integer `-4`, expected u8");
+        assert_eq!(
+            e.message,
+            "parameter `n`: invalid value: integer, expected u8"
+        );
+    }
 }
