@@ -220,7 +220,11 @@ impl Core {
     ) -> Result<(u16, HeaderMap, bytes::Bytes), Error> {
         let mut headers = self.config.headers.clone();
         for (k, v) in &ctx.headers {
-            headers.insert(k.clone(), v.clone());
+            // A server's context holds the incoming request's headers: the ones that describe
+            // that request's body or connection would corrupt this one.
+            if !is_request_specific(k) {
+                headers.insert(k.clone(), v.clone());
+            }
         }
         // The trace continues: the caller's span (the context's, else the task's current
         // one), through a client span when the method is under `@trace`.
@@ -306,6 +310,29 @@ impl Core {
         }
         result
     }
+}
+
+/// Headers a context passed on from a server must not carry into a new request: the body's
+/// framing and encoding, the connection's, and the target host.
+fn is_request_specific(name: &HeaderName) -> bool {
+    use http::header;
+    [
+        header::CONTENT_LENGTH,
+        header::CONTENT_TYPE,
+        header::CONTENT_ENCODING,
+        header::TRANSFER_ENCODING,
+        header::HOST,
+        header::CONNECTION,
+        header::TE,
+        header::TRAILER,
+        header::UPGRADE,
+        header::EXPECT,
+        header::ACCEPT_ENCODING,
+        header::PROXY_AUTHORIZATION,
+    ]
+    .contains(name)
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
 }
 
 /// What a client span is about: the method and the transport carrying it.

@@ -60,6 +60,13 @@ pub mod svc {
         }
     }
 }
+pub mod traced {
+    /// Two services where one calls the other: a call through both is one trace.
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    pub mod v1 {
+        include!("traced.v1.rs");
+    }
+}
 
 /// The OpenAPI 3.0.3 document of every package above (serve it with `Server::openapi`).
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");

@@ -7,3 +7,4 @@ export * as obstacle_helpers_v1_deep from "./obstacle.helpers.v1.deep.js";
 export * as obstacle_match_v1 from "./obstacle.match.v1.js";
 export * as spec_v1 from "./spec.v1.js";
 export * as svc_health_v1 from "./svc.health.v1.js";
+export * as traced_v1 from "./traced.v1.js";
