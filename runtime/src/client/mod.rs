@@ -303,7 +303,7 @@ impl Core {
                     }
                 }
                 Err(e) => {
-                    span.set_attribute("error.type", e.code.clone());
+                    span.set_str("error.type", &e.code);
                     span.set_error(e.message.clone());
                 }
             }
@@ -348,30 +348,27 @@ impl Traced {
         use crate::telemetry::SpanKind;
         let info = self.info;
         let http = info.http.as_ref().filter(|_| self.rest);
-        let mut span = Span::start_with(
-            || match http {
-                Some(h) => Arc::from(format!("{} {}", h.method, h.path)),
-                None => Arc::from(format!("{}/{}", info.service, info.name)),
-            },
-            SpanKind::Client,
-            parent,
-        );
+        let name = match http {
+            Some(h) => format!("{} {}", h.method, h.path),
+            None => format!("{}/{}", info.service, info.name),
+        };
+        let mut span = Span::start(&name, SpanKind::Client, parent);
         if span.is_recording() {
             match http {
                 Some(h) => {
-                    span.set_attribute("http.request.method", h.method.to_string());
-                    span.set_attribute("url.template", h.path.to_string());
+                    span.set_str("http.request.method", &h.method);
+                    span.set_str("url.template", &h.path);
                 }
                 None => {
-                    span.set_attribute("rpc.system", "jsonrpc");
-                    span.set_attribute("rpc.jsonrpc.version", "2.0");
+                    span.set_str("rpc.system", "jsonrpc");
+                    span.set_str("rpc.jsonrpc.version", "2.0");
                 }
             }
-            span.set_attribute("rpc.service", info.service);
-            span.set_attribute("rpc.method", info.name);
+            span.set_str("rpc.service", info.service);
+            span.set_str("rpc.method", info.name);
             if let Ok(u) = url.parse::<http::Uri>() {
                 if let Some(host) = u.host() {
-                    span.set_attribute("server.address", host.to_string());
+                    span.set_str("server.address", host);
                 }
                 if let Some(port) = u.port_u16() {
                     span.set_attribute("server.port", i64::from(port));

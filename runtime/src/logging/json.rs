@@ -25,96 +25,115 @@ where
         mut w: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> fmt::Result {
-        let meta = event.metadata();
-        w.write_str("{\"timestamp\":\"")?;
-        write_timestamp(&mut w)?;
-        w.write_str("\",\"level\":\"")?;
-        w.write_str(meta.level().as_str())?;
-        w.write_str("\",\"target\":")?;
-        write_string(&mut w, meta.target())?;
-        let mut visitor = Fields {
-            w: &mut w,
-            err: Ok(()),
-            call: meta.target() == "svcc::call",
-        };
-        event.record(&mut visitor);
-        visitor.err?;
-        if let Some((trace, span)) = telemetry::current_ids() {
-            write!(w, ",\"trace_id\":\"{trace}\",\"span_id\":\"{span}\"")?;
+        // The line is built in a buffer of this thread's (writes to a `String` inline), then
+        // handed over in one piece.
+        thread_local! {
+            static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
-        w.write_str("}\n")
+        LINE.with(|cell| {
+            let Ok(mut line) = cell.try_borrow_mut() else {
+                // Formatting inside formatting (an event logged by a field's `Debug`).
+                let mut tmp = String::new();
+                format_line(&mut tmp, event)?;
+                return w.write_str(&tmp);
+            };
+            line.clear();
+            format_line(&mut line, event)?;
+            w.write_str(&line)
+        })
     }
 }
 
-struct Fields<'a, 'w> {
-    w: &'a mut Writer<'w>,
+fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
+    let meta = event.metadata();
+    out.push_str("{\"timestamp\":\"");
+    write_timestamp(out)?;
+    out.push_str("\",\"level\":\"");
+    out.push_str(meta.level().as_str());
+    out.push_str("\",\"target\":");
+    write_string(out, meta.target())?;
+    let mut visitor = Fields {
+        out,
+        err: Ok(()),
+        call: meta.target() == "svcc::call",
+    };
+    event.record(&mut visitor);
+    visitor.err?;
+    if let Some((trace, span)) = telemetry::current_ids() {
+        write!(out, ",\"trace_id\":\"{trace}\",\"span_id\":\"{span}\"")?;
+    }
+    out.push_str("}\n");
+    Ok(())
+}
+
+struct Fields<'a> {
+    out: &'a mut String,
     err: fmt::Result,
-    /// A call event: its `params` and `result` are JSON text, embedded as JSON values.
+    /// A call event: its `params` and `result` are JSON text, embedded as JSON values, and
+    /// its `duration_ms` has three decimals.
     call: bool,
 }
 
-impl Fields<'_, '_> {
-    fn key(&mut self, field: &Field) -> fmt::Result {
-        self.w.write_char(',')?;
-        write_string(self.w, field.name())?;
-        self.w.write_char(':')
+impl Fields<'_> {
+    fn key(&mut self, field: &Field) {
+        self.out.push(',');
+        let name = field.name();
+        if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push('"');
+            self.out.push_str(name);
+            self.out.push('"');
+        } else if let Err(e) = write_string(self.out, name) {
+            self.err = Err(e);
+        }
+        self.out.push(':');
     }
 }
 
-impl Visit for Fields<'_, '_> {
+impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.err.is_ok() {
-            let embed = self.call && matches!(field.name(), "params" | "result");
-            self.err = self.key(field).and_then(|()| {
-                if embed {
-                    self.w.write_str(value)
-                } else {
-                    write_string(self.w, value)
-                }
-            });
+        self.key(field);
+        if self.call && matches!(field.name(), "params" | "result") {
+            self.out.push_str(value);
+        } else if let Err(e) = write_string(self.out, value) {
+            self.err = Err(e);
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if self.err.is_ok() {
-            self.err = self.key(field).and_then(|()| write!(self.w, "{value}"));
-        }
+        self.key(field);
+        let _ = write!(self.out, "{value}");
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.err.is_ok() {
-            self.err = self.key(field).and_then(|()| write!(self.w, "{value}"));
-        }
+        self.key(field);
+        let _ = write!(self.out, "{value}");
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if self.err.is_ok() {
-            self.err = self
-                .key(field)
-                .and_then(|()| self.w.write_str(if value { "true" } else { "false" }));
-        }
+        self.key(field);
+        self.out.push_str(if value { "true" } else { "false" });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if self.err.is_ok() {
-            self.err = self.key(field).and_then(|()| {
-                if value.is_finite() {
-                    write!(self.w, "{value}")
-                } else {
-                    write_string(self.w, &value.to_string())
-                }
-            });
+        self.key(field);
+        if self.call && field.name() == "duration_ms" && (0.0..1e12).contains(&value) {
+            // Microsecond precision, without the shortest-float search.
+            let micros = (value * 1000.0).round() as u64;
+            let _ = write!(self.out, "{}.{:03}", micros / 1000, micros % 1000);
+        } else if value.is_finite() {
+            let _ = write!(self.out, "{value}");
+        } else {
+            let _ = write_string(self.out, &value.to_string());
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.err.is_ok() {
-            self.err = self.key(field).and_then(|()| {
-                self.w.write_char('"')?;
-                write!(Escape(self.w), "{value:?}")?;
-                self.w.write_char('"')
-            });
+        self.key(field);
+        self.out.push('"');
+        if let Err(e) = write!(Escape(&mut *self.out), "{value:?}") {
+            self.err = Err(e);
         }
+        self.out.push('"');
     }
 }
 

@@ -1,9 +1,8 @@
 //! Log records to OTLP: every event the filter lets through, with its fields as attributes
-//! and, inside a traced call, its trace and span ids — the second output beside stdout.
+//! and, inside a traced call, its trace and span ids — the second output beside stdout. Each
+//! record is encoded as it is visited, into one buffer.
 
-use crate::telemetry::{self, LogData, Value};
-use std::borrow::Cow;
-use std::fmt::Write as _;
+use crate::telemetry::{self, LogRecordWriter, Value};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer};
 
@@ -18,66 +17,52 @@ impl<S: tracing::Subscriber> Layer<S> for OtlpLogs {
         if meta.target().starts_with("svcc::otlp") {
             return;
         }
-        let mut fields = Record {
-            message: String::new(),
-            attributes: Vec::with_capacity(16),
-        };
-        event.record(&mut fields);
-        telemetry::record_log(LogData {
-            unix_nanos: telemetry::now_unix_nanos(),
-            level: *meta.level(),
-            target: Cow::Borrowed(meta.target()),
-            body: fields.message,
-            attributes: fields.attributes,
-            trace: telemetry::current_ids(),
-        });
+        let mut record = Record(LogRecordWriter::new(
+            telemetry::now_unix_nanos(),
+            *meta.level(),
+            meta.target(),
+            telemetry::current_ids(),
+        ));
+        event.record(&mut record);
+        telemetry::record_encoded_log(record.0);
     }
 }
 
-#[derive(Default)]
-struct Record {
-    message: String,
-    attributes: Vec<(Cow<'static, str>, Value)>,
-}
+struct Record(LogRecordWriter);
 
 impl Visit for Record {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message = value.to_string();
+            self.0.body(value);
         } else {
-            self.attributes
-                .push((Cow::Borrowed(field.name()), Value::from(value.to_string())));
+            self.0.str_attribute(field.name(), value);
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.attributes
-            .push((Cow::Borrowed(field.name()), Value::Int(value)));
+        self.0.attribute(field.name(), &Value::Int(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        let v = i64::try_from(value).map_or_else(|_| Value::from(value.to_string()), Value::Int);
-        self.attributes.push((Cow::Borrowed(field.name()), v));
+        match i64::try_from(value) {
+            Ok(v) => self.0.attribute(field.name(), &Value::Int(v)),
+            Err(_) => self.0.str_attribute(field.name(), &value.to_string()),
+        }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.attributes
-            .push((Cow::Borrowed(field.name()), Value::Bool(value)));
+        self.0.attribute(field.name(), &Value::Bool(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.attributes
-            .push((Cow::Borrowed(field.name()), Value::F64(value)));
+        self.0.attribute(field.name(), &Value::F64(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let mut text = String::new();
-        let _ = write!(text, "{value:?}");
         if field.name() == "message" {
-            self.message = text;
+            self.0.body_fmt(value);
         } else {
-            self.attributes
-                .push((Cow::Borrowed(field.name()), Value::from(text)));
+            self.0.fmt_attribute(field.name(), value);
         }
     }
 }

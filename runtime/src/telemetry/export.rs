@@ -4,7 +4,7 @@
 //! collector that is down or slow costs its batches (counted too), never a request's time.
 
 use super::settings::{self, Protocol, Settings};
-use super::{DROPPED_LOGS, DROPPED_SPANS, LogData, SpanData, otlp};
+use super::{DROPPED_LOGS, DROPPED_SPANS, otlp};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use std::sync::OnceLock;
@@ -13,8 +13,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 enum Item {
-    Span(Box<SpanData>),
-    Log(Box<LogData>),
+    /// An encoded `Span`.
+    Span(Vec<u8>),
+    /// An encoded `LogRecord`.
+    Log(Vec<u8>),
     Flush(std::sync::mpsc::Sender<()>),
 }
 
@@ -55,7 +57,7 @@ impl Pipeline {
         self.logs
     }
 
-    pub(super) fn send_span(&self, span: Box<SpanData>) {
+    pub(super) fn send_span(&self, span: Vec<u8>) {
         if settings::get().traces_endpoint.is_none() {
             return;
         }
@@ -66,7 +68,7 @@ impl Pipeline {
         }
     }
 
-    pub(super) fn send_log(&self, log: Box<LogData>) {
+    pub(super) fn send_log(&self, log: Vec<u8>) {
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
             self.tx.try_send(Item::Log(log))
         {
@@ -101,20 +103,20 @@ fn worker(rx: Receiver<Item>, settings: &'static Settings) {
         return;
     };
     let mut client = Client::new(settings);
-    let mut spans: Vec<SpanData> = Vec::new();
-    let mut logs: Vec<LogData> = Vec::new();
+    let mut spans: Vec<Vec<u8>> = Vec::new();
+    let mut logs: Vec<Vec<u8>> = Vec::new();
     let mut next = Instant::now() + settings.schedule_delay;
     loop {
         let wait = next.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
             Ok(Item::Span(s)) => {
-                spans.push(*s);
+                spans.push(s);
                 if spans.len() >= settings.max_export_batch_size {
                     rt.block_on(client.export_spans(&mut spans));
                 }
             }
             Ok(Item::Log(l)) => {
-                logs.push(*l);
+                logs.push(l);
                 if logs.len() >= settings.max_export_batch_size {
                     rt.block_on(client.export_logs(&mut logs));
                 }
@@ -161,7 +163,7 @@ impl Client {
         }
     }
 
-    async fn export_spans(&mut self, spans: &mut Vec<SpanData>) {
+    async fn export_spans(&mut self, spans: &mut Vec<Vec<u8>>) {
         let Some(endpoint) = &self.settings.traces_endpoint else {
             spans.clear();
             return;
@@ -177,7 +179,7 @@ impl Client {
         }
     }
 
-    async fn export_logs(&mut self, logs: &mut Vec<LogData>) {
+    async fn export_logs(&mut self, logs: &mut Vec<Vec<u8>>) {
         let Some(endpoint) = &self.settings.logs_endpoint else {
             logs.clear();
             return;

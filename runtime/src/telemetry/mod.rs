@@ -3,9 +3,9 @@
 //! - [`SpanContext`] is what travels: the `traceparent` (and `tracestate`) of the W3C Trace
 //!   Context recommendation. Servers read it from every transport's headers, clients write it.
 //! - [`Span`] is one timed operation (a server call, a client call, a JSON-RPC batch) with
-//!   attributes named by the OpenTelemetry semantic conventions. Ending a sampled span hands
-//!   it to the exporter's bounded queue; a full queue drops it (counted by
-//!   [`dropped_spans`]) — the request path never waits for a collector.
+//!   attributes named by the OpenTelemetry semantic conventions, encoded as OTLP protobuf as it
+//!   is built. Ending a sampled span hands it to the exporter's bounded queue; a full queue
+//!   drops it (counted by [`dropped_spans`]) — the request path never waits for a collector.
 //! - The exporter (feature `otlp`) reads the standard `OTEL_*` variables; see
 //!   [`Settings::from_env`]. Nothing is exported unless an endpoint is set.
 //! - [`current`] is the span of the call the calling task serves, so a client called from a
@@ -19,11 +19,11 @@ mod sampler;
 mod settings;
 
 pub use ids::{SpanId, TraceId};
+pub use otlp::LogRecordWriter;
 pub use sampler::Sampler;
 pub use settings::{Protocol, Settings};
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -141,48 +141,21 @@ impl From<bool> for Value {
     }
 }
 
-/// A span's outcome (OTLP `Status`): unset on success, as the conventions ask of servers.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Status {
-    #[default]
-    Unset,
-    Error(String),
-}
-
-/// A finished span, as the exporter receives it.
-#[derive(Clone, Debug)]
-pub struct SpanData {
-    pub context: SpanContext,
-    pub parent: Option<SpanId>,
-    pub name: Arc<str>,
-    pub kind: SpanKind,
-    pub start_unix_nanos: u64,
-    pub end_unix_nanos: u64,
-    pub attributes: Vec<(&'static str, Value)>,
-    pub status: Status,
-}
-
-/// A span in progress. Ending it (or dropping it) records it when its trace is sampled.
+/// A span in progress, encoded as it goes (one buffer: its fields, then each attribute as it
+/// is set). Ending it (or dropping it) queues it for export when its trace is sampled.
 #[derive(Debug)]
 pub struct Span {
-    data: Option<Box<SpanData>>,
+    writer: Option<otlp::SpanWriter>,
     context: SpanContext,
     started: Instant,
+    start_unix_nanos: u64,
+    error: Option<String>,
 }
 
 impl Span {
     /// Starts a span: a child of `parent` (same trace, the parent's sampling decision unless
     /// the sampler says otherwise), or the root of a new trace.
-    pub fn start(name: impl Into<Arc<str>>, kind: SpanKind, parent: Option<&SpanContext>) -> Span {
-        Span::start_with(|| name.into(), kind, parent)
-    }
-
-    /// [`Span::start`] with a name made only when the span is recorded.
-    pub fn start_with(
-        name: impl FnOnce() -> Arc<str>,
-        kind: SpanKind,
-        parent: Option<&SpanContext>,
-    ) -> Span {
+    pub fn start(name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Span {
         let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
         let sampled = settings::sampler().should_sample(parent, trace_id);
         let context = SpanContext {
@@ -191,22 +164,22 @@ impl Span {
             sampled,
             trace_state: parent.and_then(|p| p.trace_state.clone()),
         };
-        let data = sampled.then(|| {
-            Box::new(SpanData {
-                context: context.clone(),
-                parent: parent.map(|p| p.span_id),
-                name: name(),
+        let start_unix_nanos = unix_nanos();
+        let writer = (sampled && exporting()).then(|| {
+            otlp::SpanWriter::new(
+                &context,
+                parent.map(|p| p.span_id),
+                name,
                 kind,
-                start_unix_nanos: unix_nanos(),
-                end_unix_nanos: 0,
-                attributes: Vec::with_capacity(8),
-                status: Status::Unset,
-            })
+                start_unix_nanos,
+            )
         });
         Span {
-            data,
+            writer,
             context,
             started: Instant::now(),
+            start_unix_nanos,
+            error: None,
         }
     }
 
@@ -215,21 +188,29 @@ impl Span {
         &self.context
     }
 
-    /// Whether the span is recorded (attributes are kept only then).
+    /// Whether the span is recorded (sampled, and spans are exported): attributes are kept
+    /// only then, so callers skip making them otherwise.
     pub fn is_recording(&self) -> bool {
-        self.data.is_some()
+        self.writer.is_some()
     }
 
-    pub fn set_attribute(&mut self, key: &'static str, value: impl Into<Value>) {
-        if let Some(d) = &mut self.data {
-            d.attributes.push((key, value.into()));
+    pub fn set_attribute(&mut self, key: &str, value: impl Into<Value>) {
+        if let Some(w) = &mut self.writer {
+            w.attribute(key, &value.into());
+        }
+    }
+
+    /// A text attribute, without making a [`Value`].
+    pub fn set_str(&mut self, key: &str, value: &str) {
+        if let Some(w) = &mut self.writer {
+            w.str_attribute(key, value);
         }
     }
 
     /// Marks the span failed with a description.
     pub fn set_error(&mut self, message: impl Into<String>) {
-        if let Some(d) = &mut self.data {
-            d.status = Status::Error(message.into());
+        if self.writer.is_some() {
+            self.error = Some(message.into());
         }
     }
 
@@ -239,9 +220,9 @@ impl Span {
     }
 
     fn finish(&mut self) {
-        if let Some(mut d) = self.data.take() {
-            d.end_unix_nanos = d.start_unix_nanos + self.started.elapsed().as_nanos() as u64;
-            record(d);
+        if let Some(w) = self.writer.take() {
+            let end = self.start_unix_nanos + self.started.elapsed().as_nanos() as u64;
+            record(w.finish(end, self.error.as_deref(), self.context.sampled));
         }
     }
 }
@@ -271,7 +252,15 @@ pub fn dropped_logs() -> u64 {
     DROPPED_LOGS.load(Ordering::Relaxed)
 }
 
-fn record(span: Box<SpanData>) {
+/// Whether finished spans go anywhere (a traces endpoint is configured).
+fn exporting() -> bool {
+    #[cfg(feature = "otlp")]
+    return export::pipeline().is_some() && settings::get().traces_endpoint.is_some();
+    #[cfg(not(feature = "otlp"))]
+    false
+}
+
+fn record(span: Vec<u8>) {
     #[cfg(feature = "otlp")]
     if let Some(p) = export::pipeline() {
         p.send_span(span);
@@ -303,10 +292,20 @@ pub fn logs_enabled() -> bool {
 pub fn record_log(log: LogData) {
     #[cfg(feature = "otlp")]
     if let Some(p) = export::pipeline() {
-        p.send_log(Box::new(log));
+        p.send_log(otlp::log_record(&log));
         return;
     }
     drop(log);
+}
+
+/// Queues a log record already encoded by a [`LogRecordWriter`].
+pub fn record_encoded_log(record: LogRecordWriter) {
+    #[cfg(feature = "otlp")]
+    if let Some(p) = export::pipeline() {
+        p.send_log(record.finish());
+        return;
+    }
+    drop(record);
 }
 
 /// Exports everything queued so far; waits at most `timeout`. Servers call it after draining.

@@ -5,7 +5,7 @@
 
 #![cfg_attr(not(feature = "otlp"), allow(dead_code))]
 
-use super::{LogData, Settings, SpanData, Status, Value};
+use super::{LogData, Settings, Value};
 
 /// The instrumentation scope every span and record names.
 const SCOPE: &str = "svcc-runtime";
@@ -88,6 +88,14 @@ impl Enc {
         });
     }
 
+    /// A string attribute without a `Value`.
+    fn str_attribute(&mut self, field: u32, key: &str, value: &str) {
+        self.message(field, |kv| {
+            kv.string(1, key);
+            kv.message(2, |any| any.bytes(1, value.as_bytes()));
+        });
+    }
+
     /// `AnyValue { string_value = 1; bool_value = 2; int_value = 3; double_value = 4 }`.
     fn any_value(&mut self, value: &Value) {
         match value {
@@ -137,91 +145,197 @@ impl Enc {
 
 /// `ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1 }`, with
 /// `ResourceSpans { resource = 1; repeated ScopeSpans scope_spans = 2 }` and
-/// `ScopeSpans { scope = 1; repeated Span spans = 2 }`.
-pub(super) fn traces(settings: &Settings, spans: &[SpanData]) -> Vec<u8> {
+/// `ScopeSpans { scope = 1; repeated Span spans = 2 }`; `spans` are encoded `Span` messages
+/// ([`SpanWriter`]).
+pub(super) fn traces(settings: &Settings, spans: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Enc::default();
     out.message(1, |rs| {
         rs.resource(1, settings);
         rs.message(2, |ss| {
             ss.scope(1);
             for span in spans {
-                ss.message(2, |s| span_message(s, span));
+                ss.bytes(2, span);
             }
         });
     });
     out.0
 }
 
-/// `Span`: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6,
-/// start 7, end 8 (fixed64), attributes 9, status 15, flags 16 (fixed32).
-fn span_message(s: &mut Enc, span: &SpanData) {
-    s.bytes(1, &span.context.trace_id.0);
-    s.bytes(2, &span.context.span_id.0);
-    if let Some(state) = &span.context.trace_state {
-        s.string(3, state);
+/// One `Span`, encoded as it is built: trace_id 1, span_id 2, trace_state 3, parent_span_id
+/// 4, name 5, kind 6, start 7 (fixed64) when it starts; attributes 9 as they are set; end 8
+/// (fixed64), status 15 and flags 16 (fixed32) when it ends.
+#[derive(Debug)]
+pub(super) struct SpanWriter(Enc);
+
+impl std::fmt::Debug for Enc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Enc({} bytes)", self.0.len())
     }
-    if let Some(parent) = span.parent {
-        s.bytes(4, &parent.0);
+}
+
+impl SpanWriter {
+    pub(super) fn new(
+        context: &super::SpanContext,
+        parent: Option<super::SpanId>,
+        name: &str,
+        kind: super::SpanKind,
+        start_unix_nanos: u64,
+    ) -> SpanWriter {
+        let mut s = Enc(Vec::with_capacity(320));
+        s.bytes(1, &context.trace_id.0);
+        s.bytes(2, &context.span_id.0);
+        if let Some(state) = &context.trace_state {
+            s.string(3, state);
+        }
+        if let Some(parent) = parent {
+            s.bytes(4, &parent.0);
+        }
+        s.string(5, name);
+        s.uint(6, kind as u64);
+        s.fixed64(7, start_unix_nanos);
+        SpanWriter(s)
     }
-    s.string(5, &span.name);
-    s.uint(6, span.kind as u64);
-    s.fixed64(7, span.start_unix_nanos);
-    s.fixed64(8, span.end_unix_nanos);
-    for (k, v) in &span.attributes {
-        s.attribute(9, k, v);
+
+    pub(super) fn attribute(&mut self, key: &str, value: &Value) {
+        self.0.attribute(9, key, value);
     }
-    // `Status { message = 2; code = 3 }`: 2 is ERROR.
-    if let Status::Error(message) = &span.status {
-        s.message(15, |st| {
-            st.string(2, message);
-            st.uint(3, 2);
-        });
+
+    pub(super) fn str_attribute(&mut self, key: &str, value: &str) {
+        self.0.str_attribute(9, key, value);
     }
-    // The sampled flag, and "the parent is remote or not known" left unset.
-    s.fixed32(16, u32::from(span.context.sampled));
+
+    /// The end time, the status (`Status { message = 2; code = 3 }`, 2 = ERROR, left unset on
+    /// success as the conventions ask of servers) and the sampled flag.
+    pub(super) fn finish(
+        mut self,
+        end_unix_nanos: u64,
+        error: Option<&str>,
+        sampled: bool,
+    ) -> Vec<u8> {
+        let s = &mut self.0;
+        s.fixed64(8, end_unix_nanos);
+        if let Some(message) = error {
+            s.message(15, |st| {
+                st.string(2, message);
+                st.uint(3, 2);
+            });
+        }
+        s.fixed32(16, u32::from(sampled));
+        self.0.0
+    }
 }
 
 /// `ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1 }`, with
 /// `ResourceLogs { resource = 1; repeated ScopeLogs scope_logs = 2 }` and
 /// `ScopeLogs { scope = 1; repeated LogRecord log_records = 2 }`.
-pub(super) fn logs(settings: &Settings, records: &[LogData]) -> Vec<u8> {
+/// `records`: `LogRecord` messages already encoded ([`LogRecordWriter`]).
+pub(super) fn logs(settings: &Settings, records: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Enc::default();
     out.message(1, |rl| {
         rl.resource(1, settings);
         rl.message(2, |sl| {
             sl.scope(1);
             for record in records {
-                sl.message(2, |r| log_message(r, record));
+                sl.bytes(2, record);
             }
         });
     });
     out.0
 }
 
-/// `LogRecord`: time 1 (fixed64), severity_number 2, severity_text 3, body 5, attributes 6,
+/// One `LogRecord`, encoded as it is made (on the thread that logs: one buffer, no copies of
+/// its fields): time 1 (fixed64), severity_number 2, severity_text 3, body 5, attributes 6,
 /// flags 8 (fixed32), trace_id 9, span_id 10, observed time 11 (fixed64).
-fn log_message(r: &mut Enc, log: &LogData) {
-    r.fixed64(1, log.unix_nanos);
-    let (number, text) = match log.level {
-        tracing::Level::TRACE => (1, "TRACE"),
-        tracing::Level::DEBUG => (5, "DEBUG"),
-        tracing::Level::INFO => (9, "INFO"),
-        tracing::Level::WARN => (13, "WARN"),
-        tracing::Level::ERROR => (17, "ERROR"),
-    };
-    r.uint(2, number);
-    r.string(3, text);
-    r.message(5, |any| any.any_value(&Value::from(log.body.clone())));
-    r.attribute(6, "log.target", &Value::Str(log.target.clone()));
+pub struct LogRecordWriter(Enc);
+
+impl std::fmt::Debug for LogRecordWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogRecordWriter")
+    }
+}
+
+impl LogRecordWriter {
+    pub fn new(
+        unix_nanos: u64,
+        level: tracing::Level,
+        target: &str,
+        trace: Option<(super::TraceId, super::SpanId)>,
+    ) -> LogRecordWriter {
+        let mut r = Enc(Vec::with_capacity(256));
+        r.fixed64(1, unix_nanos);
+        let (number, text) = match level {
+            tracing::Level::TRACE => (1, "TRACE"),
+            tracing::Level::DEBUG => (5, "DEBUG"),
+            tracing::Level::INFO => (9, "INFO"),
+            tracing::Level::WARN => (13, "WARN"),
+            tracing::Level::ERROR => (17, "ERROR"),
+        };
+        r.uint(2, number);
+        r.string(3, text);
+        r.str_attribute(6, "log.target", target);
+        if let Some((trace, span)) = trace {
+            r.fixed32(8, 1);
+            r.bytes(9, &trace.0);
+            r.bytes(10, &span.0);
+        }
+        r.fixed64(11, unix_nanos);
+        LogRecordWriter(r)
+    }
+
+    /// The body, a string.
+    pub fn body(&mut self, text: &str) {
+        self.0.message(5, |any| any.bytes(1, text.as_bytes()));
+    }
+
+    /// The body, formatted straight into the record.
+    pub fn body_fmt(&mut self, value: &dyn std::fmt::Debug) {
+        self.0.message(5, |any| {
+            any.message(1, |s| {
+                let _ = std::fmt::Write::write_fmt(s, format_args!("{value:?}"));
+            });
+        });
+    }
+
+    pub fn attribute(&mut self, key: &str, value: &Value) {
+        self.0.attribute(6, key, value);
+    }
+
+    pub fn str_attribute(&mut self, key: &str, value: &str) {
+        self.0.str_attribute(6, key, value);
+    }
+
+    /// A string attribute formatted straight into the record.
+    pub fn fmt_attribute(&mut self, key: &str, value: &dyn std::fmt::Debug) {
+        self.0.message(6, |kv| {
+            kv.string(1, key);
+            kv.message(2, |any| {
+                any.message(1, |s| {
+                    let _ = std::fmt::Write::write_fmt(s, format_args!("{value:?}"));
+                });
+            });
+        });
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.0.0
+    }
+}
+
+impl std::fmt::Write for Enc {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// A [`LogData`] as an encoded `LogRecord`.
+pub(super) fn log_record(log: &LogData) -> Vec<u8> {
+    let mut w = LogRecordWriter::new(log.unix_nanos, log.level, &log.target, log.trace);
+    w.body(&log.body);
     for (k, v) in &log.attributes {
-        r.attribute(6, k, v);
+        w.attribute(k, v);
     }
-    if let Some((trace, span)) = log.trace {
-        r.fixed32(8, 1);
-        r.bytes(9, &trace.0);
-        r.bytes(10, &span.0);
-    }
-    r.fixed64(11, log.unix_nanos);
+    w.finish()
 }
 
 #[cfg(test)]

@@ -17,12 +17,15 @@ use std::time::Instant;
 
 /// Wraps a method's stack with its call log.
 pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
-    MethodService::new(CallLog { info, inner })
+    let ok = format!("{}.{} ok", info.service, info.name).into();
+    MethodService::new(CallLog { info, inner, ok })
 }
 
 #[derive(Clone)]
 struct CallLog {
     info: &'static MethodInfo,
+    /// The message of a success, made once.
+    ok: std::sync::Arc<str>,
     inner: MethodService,
 }
 
@@ -40,11 +43,8 @@ impl tower::Service<Call> for CallLog {
         let started = Instant::now();
         let params = loggable_params(info, &call.params);
         let request_id = call.ctx.request_id.clone();
-        let client = call
-            .ctx
-            .client_addr
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        let client = Peer(call.ctx.client_addr);
+        let ok = self.ok.clone();
         let transport = call.transport;
         tracing::debug!(
             target: "svcc::call",
@@ -68,7 +68,8 @@ impl tower::Service<Call> for CallLog {
                 info,
                 transport,
                 request_id: &request_id,
-                client: &client,
+                client,
+                ok: &ok,
                 duration_ms,
                 params: &params,
             };
@@ -86,7 +87,8 @@ struct Event<'a> {
     info: &'static MethodInfo,
     transport: &'static str,
     request_id: &'a str,
-    client: &'a str,
+    client: Peer,
+    ok: &'a str,
     duration_ms: f64,
     params: &'a str,
 }
@@ -100,14 +102,13 @@ impl Event<'_> {
             method = self.info.name,
             transport = self.transport,
             request_id = self.request_id,
-            client = self.client,
+            client = %self.client,
             outcome = "ok",
             duration_ms = self.duration_ms,
             params = self.params,
             result = result.as_str(),
-            "{}.{} ok",
-            self.info.service,
-            self.info.name
+            "{}",
+            self.ok
         );
     }
 
@@ -121,7 +122,7 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = self.client,
+                    client = %self.client,
                     outcome = "error",
                     code = e.code.as_str(),
                     kind = e.kind.as_str(),
@@ -139,6 +140,19 @@ impl Event<'_> {
             event!(tracing::Level::WARN);
         } else {
             event!(tracing::Level::ERROR);
+        }
+    }
+}
+
+/// The peer address as the log shows it (empty when unknown), formatted only when written.
+#[derive(Clone, Copy)]
+struct Peer(Option<std::net::SocketAddr>);
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => a.fmt(f),
+            None => Ok(()),
         }
     }
 }

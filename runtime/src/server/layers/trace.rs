@@ -9,7 +9,6 @@ use crate::error::Error;
 use crate::method::{Call, MethodInfo, MethodService, Output};
 use crate::telemetry::{self, Span, SpanContext, SpanKind};
 use futures_util::future::BoxFuture;
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
@@ -54,23 +53,23 @@ impl tower::Service<Call> for Traced {
         } else {
             &self.rpc_name
         };
-        let mut span = Span::start_with(|| name.clone(), SpanKind::Server, parent.as_ref());
+        let mut span = Span::start(name, SpanKind::Server, parent.as_ref());
         if span.is_recording() {
             if let (true, Some(http)) = (rest, &info.http) {
-                span.set_attribute("http.request.method", Cow::clone(&http.method).into_owned());
-                span.set_attribute("http.route", Cow::clone(&http.path).into_owned());
+                span.set_str("http.request.method", &http.method);
+                span.set_str("http.route", &http.path);
             } else {
-                span.set_attribute("rpc.system", "jsonrpc");
-                span.set_attribute("rpc.jsonrpc.version", "2.0");
+                span.set_str("rpc.system", "jsonrpc");
+                span.set_str("rpc.jsonrpc.version", "2.0");
             }
-            span.set_attribute("rpc.service", info.service);
-            span.set_attribute("rpc.method", info.name);
+            span.set_str("rpc.service", info.service);
+            span.set_str("rpc.method", info.name);
             if let Some(addr) = call.ctx.client_addr {
                 span.set_attribute("client.address", telemetry::Value::Ip(addr.ip()));
                 span.set_attribute("client.port", i64::from(addr.port()));
             }
             if !call.ctx.request_id.is_empty() {
-                span.set_attribute("svcc.request_id", call.ctx.request_id.clone());
+                span.set_str("svcc.request_id", &call.ctx.request_id);
             }
         }
         let current = span.context().clone();
@@ -86,7 +85,7 @@ impl tower::Service<Call> for Traced {
                         }
                     }
                     Err(e) => {
-                        span.set_attribute("error.type", e.code.clone());
+                        span.set_str("error.type", &e.code);
                         if rest {
                             span.set_attribute(
                                 "http.response.status_code",
