@@ -243,11 +243,8 @@ impl Server {
                     } else {
                         None
                     },
-                    decode: if layers::need_raw_params(m.info) {
-                        None
-                    } else {
-                        m.decode
-                    },
+                    decode: m.decode,
+                    keep_text: layers::shows_params(m.info),
                 });
             }
         }

@@ -31,6 +31,13 @@ pub enum Params {
     /// Already decoded into the method's request type while the request was read (the
     /// JSON-RPC fast path, see [`ParamsDecoder`]).
     Decoded(Box<dyn std::any::Any + Send>),
+    /// Decoded as [`Params::Decoded`], with the JSON text it was decoded from (`body[range]`)
+    /// kept for layers that show parameters (`@log`).
+    DecodedText(
+        Box<dyn std::any::Any + Send>,
+        bytes::Bytes,
+        std::ops::Range<usize>,
+    ),
 }
 
 impl Params {
@@ -48,7 +55,7 @@ impl Params {
             })
         }
         match self {
-            Params::Decoded(v) => v
+            Params::Decoded(v) | Params::DecodedText(v, _, _) => v
                 .downcast::<T>()
                 .map(|v| *v)
                 .map_err(|_| Error::internal("the parameters were decoded as another type")),
@@ -173,6 +180,9 @@ pub struct MethodEntry {
     pub direct: Option<Handler>,
     /// Decodes the parameters while the request is read (JSON-RPC's one-pass fast path).
     pub decode: Option<ParamsDecoder>,
+    /// Whether the method's layers show its parameters (`@log`): the fast path then keeps
+    /// their text beside the decoded value ([`Params::DecodedText`]).
+    pub keep_text: bool,
 }
 
 impl std::fmt::Debug for MethodEntry {
@@ -212,6 +222,7 @@ impl ServiceDef {
             service: BoxCloneSyncService::new(HandlerService(handler.clone())),
             direct: Some(handler),
             decode: Some(decode_params::<Req>),
+            keep_text: false,
         });
         self
     }

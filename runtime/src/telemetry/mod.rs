@@ -323,6 +323,40 @@ pub fn init(settings: Settings) -> bool {
     settings::set(settings)
 }
 
+/// Writes `a.b.c.d` (and `:port`) into `buf` (21 bytes suffice); returns the length.
+pub fn write_ipv4(buf: &mut [u8; 21], ip: std::net::Ipv4Addr, port: Option<u16>) -> usize {
+    fn number(buf: &mut [u8; 21], at: usize, v: u32) -> usize {
+        let mut digits = [0u8; 5];
+        let mut n = 0;
+        let mut v = v;
+        loop {
+            digits[n] = b'0' + (v % 10) as u8;
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for k in 0..n {
+            buf[at + k] = digits[n - 1 - k];
+        }
+        at + n
+    }
+    let mut at = 0;
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[at] = b'.';
+            at += 1;
+        }
+        at = number(buf, at, u32::from(octet));
+    }
+    if let Some(p) = port {
+        buf[at] = b':';
+        at = number(buf, at + 1, u32::from(p));
+    }
+    at
+}
+
 /// The current time as Unix nanoseconds (for log records).
 pub fn now_unix_nanos() -> u64 {
     unix_nanos()
@@ -345,4 +379,24 @@ pub fn current_ids() -> Option<(TraceId, SpanId)> {
 /// Runs `fut` with `ctx` as the current span.
 pub async fn scope<F: std::future::Future>(ctx: SpanContext, fut: F) -> F::Output {
     CURRENT.scope(ctx, fut).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipv4_addresses_are_written_as_the_standard_library_writes_them() {
+        for (ip, port) in [
+            ([127, 0, 0, 1], 8080),
+            ([0, 0, 0, 0], 0),
+            ([255, 255, 255, 255], 65535),
+            ([10, 1, 20, 200], 443),
+        ] {
+            let ip = std::net::Ipv4Addr::from(ip);
+            let mut buf = [0u8; 21];
+            let n = super::write_ipv4(&mut buf, ip, Some(port));
+            assert_eq!(&buf[..n], format!("{ip}:{port}").as_bytes());
+            let n = super::write_ipv4(&mut buf, ip, None);
+            assert_eq!(&buf[..n], ip.to_string().as_bytes());
+        }
+    }
 }

@@ -109,6 +109,11 @@ impl Enc {
                 self.varint(*i as u64);
             }
             Value::F64(f) => self.fixed64(4, f.to_bits()),
+            Value::Ip(std::net::IpAddr::V4(ip)) => {
+                let mut buf = [0u8; 21];
+                let n = super::write_ipv4(&mut buf, *ip, None);
+                self.bytes(1, &buf[..n]);
+            }
             Value::Ip(ip) => self.bytes(1, ip.to_string().as_bytes()),
         }
     }

@@ -96,8 +96,10 @@ struct Event<'a> {
 impl Event<'_> {
     fn ok(&self, out: &Output) {
         let result = loggable_result(self.info, out.body.as_deref());
+        // `message` as a plain string field: recorded as it is, not through `fmt`.
         tracing::info!(
             target: "svcc::call",
+            message = self.ok,
             service = self.info.service,
             method = self.info.name,
             transport = self.transport,
@@ -107,8 +109,6 @@ impl Event<'_> {
             duration_ms = self.duration_ms,
             params = self.params,
             result = result.as_str(),
-            "{}",
-            self.ok
         );
     }
 
@@ -151,6 +151,12 @@ struct Peer(Option<std::net::SocketAddr>);
 impl std::fmt::Display for Peer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
+            Some(std::net::SocketAddr::V4(a)) => {
+                // Digits written by hand: the standard `Display` pads and dispatches per part.
+                let mut buf = [0u8; 21];
+                let n = crate::telemetry::write_ipv4(&mut buf, *a.ip(), Some(a.port()));
+                f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| std::fmt::Error)?)
+            }
             Some(a) => a.fmt(f),
             None => Ok(()),
         }
@@ -165,7 +171,7 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
     if untouched {
         match params {
             Params::Raw(r) => return r.get().to_string(),
-            Params::Slice(b, r) => {
+            Params::Slice(b, r) | Params::DecodedText(_, b, r) => {
                 if let Some(text) = b.get(r.clone()).and_then(|t| std::str::from_utf8(t).ok()) {
                     return text.to_string();
                 }
@@ -176,12 +182,12 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
     let mut value = match params {
         Params::None => Value::Object(serde_json::Map::new()),
         Params::Raw(r) => serde_json::from_str(r.get()).unwrap_or(Value::Null),
-        Params::Slice(b, r) => b
+        Params::Slice(b, r) | Params::DecodedText(_, b, r) => b
             .get(r.clone())
             .and_then(|t| serde_json::from_slice(t).ok())
             .unwrap_or(Value::Null),
         Params::Value(v) => v.clone(),
-        // Decoded early (a method without `@log`): not kept as JSON.
+        // Decoded early without its text (a method without `@log`).
         Params::Decoded(_) => return "null".to_string(),
     };
     if let (Some(log), Value::Object(map)) = (&info.policies.log, &mut value) {

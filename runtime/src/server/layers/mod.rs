@@ -38,7 +38,7 @@ pub(crate) fn for_method(
     (service, wrapped)
 }
 
-/// Whether a method's layers need its parameters as JSON text (not decoded early).
-pub(crate) fn need_raw_params(info: &MethodInfo) -> bool {
+/// Whether a method's layers show its parameters (so their JSON text is kept).
+pub(crate) fn shows_params(info: &MethodInfo) -> bool {
     info.policies.log.is_some()
 }

@@ -157,7 +157,7 @@ impl Endpoint {
                 Box::pin(self.batch(ctx, items));
             return batch.await;
         }
-        if common && let Some(req) = self.read_common(text) {
+        if common && let Some(req) = self.read_common(text, &body) {
             let (reply, headers) = call_method(req.entry, ctx, req.params, req.id).await;
             return single_response(reply, headers);
         }
@@ -349,7 +349,9 @@ impl Endpoint {
     /// `id` (a number, a string without escapes, or null), each at most once.
     /// Anything else returns `None` and takes the general path, which answers every request
     /// this one accepts the same way and reports the precise error for bad ones.
-    fn read_common<'a>(&'a self, text: &'a str) -> Option<Common<'a>> {
+    /// Methods whose layers show parameters (`@log`) keep the decoded text beside the value
+    /// (`body` is `text`'s bytes, shared without copying).
+    fn read_common<'a>(&'a self, text: &'a str, body: &bytes::Bytes) -> Option<Common<'a>> {
         let b = text.as_bytes();
         let mut i = skip_ws(b, 0);
         if b.get(i) != Some(&b'{') {
@@ -384,7 +386,11 @@ impl Endpoint {
                 "params" if params.is_none() && b.get(i) == Some(&b'{') => {
                     let decode = entry?.decode?;
                     let (value, used) = decode(text.get(i..)?)?;
-                    params = Some(Params::Decoded(value));
+                    params = Some(if entry?.keep_text {
+                        Params::DecodedText(value, body.clone(), i..i + used)
+                    } else {
+                        Params::Decoded(value)
+                    });
                     i += used;
                 }
                 "id" if id.is_none() => {
@@ -812,7 +818,7 @@ mod tests {
         }
         let mut common = 0;
         for input in &inputs {
-            if ep.read_common(input).is_some() {
+            if ep.read_common(input, &bytes::Bytes::from(input.clone())).is_some() {
                 common += 1;
             }
             let one_pass = answer(&ep, input, true).await;
