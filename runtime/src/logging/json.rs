@@ -38,6 +38,7 @@ where
                 return w.write_str(&tmp);
             };
             line.clear();
+            line.reserve(512);
             format_line(&mut line, event)?;
             w.write_str(&line)
         })
@@ -60,7 +61,11 @@ fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
     event.record(&mut visitor);
     visitor.err?;
     if let Some((trace, span)) = telemetry::current_ids() {
-        write!(out, ",\"trace_id\":\"{trace}\",\"span_id\":\"{span}\"")?;
+        out.push_str(",\"trace_id\":\"");
+        push_hex(out, &trace.0);
+        out.push_str("\",\"span_id\":\"");
+        push_hex(out, &span.0);
+        out.push('"');
     }
     out.push_str("}\n");
     Ok(())
@@ -76,16 +81,18 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn key(&mut self, field: &Field) {
-        self.out.push(',');
         let name = field.name();
-        if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-            self.out.push('"');
+        if plain(name) {
+            self.out.push_str(",\"");
             self.out.push_str(name);
-            self.out.push('"');
-        } else if let Err(e) = write_string(self.out, name) {
-            self.err = Err(e);
+            self.out.push_str("\":");
+        } else {
+            self.out.push(',');
+            if let Err(e) = write_string(self.out, name) {
+                self.err = Err(e);
+            }
+            self.out.push(':');
         }
-        self.out.push(':');
     }
 }
 
@@ -101,12 +108,15 @@ impl Visit for Fields<'_> {
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        let _ = write!(self.out, "{value}");
+        if value < 0 {
+            self.out.push('-');
+        }
+        push_u64(self.out, value.unsigned_abs());
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        let _ = write!(self.out, "{value}");
+        push_u64(self.out, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -117,9 +127,18 @@ impl Visit for Fields<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.key(field);
         if self.call && field.name() == "duration_ms" && (0.0..1e12).contains(&value) {
-            // Microsecond precision, without the shortest-float search.
+            // Microsecond precision, without the shortest-float search or `fmt`.
             let micros = (value * 1000.0).round() as u64;
-            let _ = write!(self.out, "{}.{:03}", micros / 1000, micros % 1000);
+            push_u64(self.out, micros / 1000);
+            let frac = (micros % 1000) as u8;
+            let digits = [
+                b'.',
+                b'0' + frac / 100,
+                b'0' + frac / 10 % 10,
+                b'0' + frac % 10,
+            ];
+            self.out
+                .push_str(std::str::from_utf8(&digits).unwrap_or_default());
         } else if value.is_finite() {
             let _ = write!(self.out, "{value}");
         } else {
@@ -137,11 +156,60 @@ impl Visit for Fields<'_> {
     }
 }
 
+/// Lowercase hex digits of `bytes`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 32];
+    let n = bytes.len().min(16);
+    for (i, b) in bytes[..n].iter().enumerate() {
+        buf[2 * i] = DIGITS[usize::from(b >> 4)];
+        buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+    out.push_str(std::str::from_utf8(&buf[..2 * n]).unwrap_or_default());
+}
+
+/// Decimal digits of `v`.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
 /// A JSON string literal.
 fn write_string(w: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    if plain(s) {
+        w.write_str("\"")?;
+        w.write_str(s)?;
+        return w.write_str("\"");
+    }
     w.write_char('"')?;
     Escape(w).write_str(s)?;
     w.write_char('"')
+}
+
+/// Whether `s` needs no escaping in a JSON string (8 bytes checked at a time).
+fn plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        if special(u64::from_le_bytes(w)) {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 /// Escapes what passes through it for a JSON string (runs without special characters are
@@ -223,6 +291,18 @@ fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_ids_are_written_by_hand() {
+        for v in [0u64, 7, 10, 99, 1234567890, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, v);
+            assert_eq!(out, v.to_string());
+        }
+        let mut out = String::new();
+        push_hex(&mut out, &[0x00, 0xab, 0x0f, 0xf0]);
+        assert_eq!(out, "00ab0ff0");
+    }
 
     #[test]
     fn long_strings_are_escaped_wherever_the_special_byte_falls() {

@@ -141,6 +141,17 @@ impl From<bool> for Value {
     }
 }
 
+/// Span attributes encoded once, for the ones every span of a kind carries (a method's
+/// `rpc.service`, `rpc.method`, …): [`Span::add_attributes`] appends them in one copy.
+#[derive(Clone, Debug, Default)]
+pub struct Attributes(Vec<u8>);
+
+impl Attributes {
+    pub fn new(list: &[(&str, &str)]) -> Attributes {
+        Attributes(otlp::encode_str_attributes(list))
+    }
+}
+
 /// A span in progress, encoded as it goes (one buffer: its fields, then each attribute as it
 /// is set). Ending it (or dropping it) queues it for export when its trace is sampled.
 #[derive(Debug)]
@@ -197,6 +208,13 @@ impl Span {
     pub fn set_attribute(&mut self, key: &str, value: impl Into<Value>) {
         if let Some(w) = &mut self.writer {
             w.attribute(key, &value.into());
+        }
+    }
+
+    /// Attributes encoded once ([`Attributes`]), appended in one copy.
+    pub fn add_attributes(&mut self, attributes: &Attributes) {
+        if let Some(w) = &mut self.writer {
+            w.raw(&attributes.0);
         }
     }
 

@@ -166,6 +166,15 @@ pub(super) fn traces(settings: &Settings, spans: &[Vec<u8>]) -> Vec<u8> {
     out.0
 }
 
+/// Text attributes as `Span.attributes` fields (number 9), to append to spans as they are.
+pub(super) fn encode_str_attributes(list: &[(&str, &str)]) -> Vec<u8> {
+    let mut e = Enc::default();
+    for (k, v) in list {
+        e.str_attribute(9, k, v);
+    }
+    e.0
+}
+
 /// One `Span`, encoded as it is built: trace_id 1, span_id 2, trace_state 3, parent_span_id
 /// 4, name 5, kind 6, start 7 (fixed64) when it starts; attributes 9 as they are set; end 8
 /// (fixed64), status 15 and flags 16 (fixed32) when it ends.
@@ -207,6 +216,11 @@ impl SpanWriter {
 
     pub(super) fn str_attribute(&mut self, key: &str, value: &str) {
         self.0.str_attribute(9, key, value);
+    }
+
+    /// Attributes already encoded as `Span` fields ([`encode_str_attributes`]).
+    pub(super) fn raw(&mut self, encoded: &[u8]) {
+        self.0.0.extend_from_slice(encoded);
     }
 
     /// The end time, the status (`Status { message = 2; code = 3 }`, 2 = ERROR, left unset on

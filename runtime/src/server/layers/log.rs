@@ -104,7 +104,7 @@ impl Event<'_> {
             method = self.info.name,
             transport = self.transport,
             request_id = self.request_id,
-            client = %self.client,
+            client = &*self.client.text(&mut [0u8; 21]),
             outcome = "ok",
             duration_ms = self.duration_ms,
             params = self.params,
@@ -122,7 +122,7 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = %self.client,
+                    client = &*self.client.text(&mut [0u8; 21]),
                     outcome = "error",
                     code = e.code.as_str(),
                     kind = e.kind.as_str(),
@@ -148,17 +148,17 @@ impl Event<'_> {
 #[derive(Clone, Copy)]
 struct Peer(Option<std::net::SocketAddr>);
 
-impl std::fmt::Display for Peer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Peer {
+    /// The address as text: IPv4 written by hand into `buf` (the standard `Display` pads and
+    /// dispatches per part), IPv6 by `Display`.
+    fn text<'b>(&self, buf: &'b mut [u8; 21]) -> std::borrow::Cow<'b, str> {
         match self.0 {
             Some(std::net::SocketAddr::V4(a)) => {
-                // Digits written by hand: the standard `Display` pads and dispatches per part.
-                let mut buf = [0u8; 21];
-                let n = crate::telemetry::write_ipv4(&mut buf, *a.ip(), Some(a.port()));
-                f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| std::fmt::Error)?)
+                let n = crate::telemetry::write_ipv4(buf, *a.ip(), Some(a.port()));
+                std::str::from_utf8(&buf[..n]).map_or(std::borrow::Cow::Borrowed(""), Into::into)
             }
-            Some(a) => a.fmt(f),
-            None => Ok(()),
+            Some(a) => a.to_string().into(),
+            None => std::borrow::Cow::Borrowed(""),
         }
     }
 }

@@ -7,18 +7,33 @@
 
 use crate::error::Error;
 use crate::method::{Call, MethodInfo, MethodService, Output};
-use crate::telemetry::{self, Span, SpanContext, SpanKind};
+use crate::telemetry::{self, Attributes, Span, SpanContext, SpanKind};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 /// Wraps a method's stack with its server span.
 pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
+    let mut rpc = vec![
+        ("rpc.system", "jsonrpc"),
+        ("rpc.jsonrpc.version", "2.0"),
+        ("rpc.service", info.service),
+        ("rpc.method", info.name),
+    ];
+    let rpc_attributes = Attributes::new(&rpc);
+    rpc.drain(..2);
+    if let Some(http) = &info.http {
+        rpc.push(("http.request.method", &http.method));
+        rpc.push(("http.route", &http.path));
+    }
+    let rest_attributes = Attributes::new(&rpc);
     MethodService::new(Traced {
         info,
         inner,
         rpc_name: span_name(info, false),
         rest_name: span_name(info, true),
+        rpc_attributes,
+        rest_attributes,
     })
 }
 
@@ -29,6 +44,9 @@ struct Traced {
     /// The span names, made once.
     rpc_name: Arc<str>,
     rest_name: Arc<str>,
+    /// The attributes every span of this method carries, encoded once per transport.
+    rpc_attributes: Attributes,
+    rest_attributes: Attributes,
 }
 
 impl tower::Service<Call> for Traced {
@@ -55,15 +73,11 @@ impl tower::Service<Call> for Traced {
         };
         let mut span = Span::start(name, SpanKind::Server, parent.as_ref());
         if span.is_recording() {
-            if let (true, Some(http)) = (rest, &info.http) {
-                span.set_str("http.request.method", &http.method);
-                span.set_str("http.route", &http.path);
+            span.add_attributes(if rest {
+                &self.rest_attributes
             } else {
-                span.set_str("rpc.system", "jsonrpc");
-                span.set_str("rpc.jsonrpc.version", "2.0");
-            }
-            span.set_str("rpc.service", info.service);
-            span.set_str("rpc.method", info.name);
+                &self.rpc_attributes
+            });
             if let Some(addr) = call.ctx.client_addr {
                 span.set_attribute("client.address", telemetry::Value::Ip(addr.ip()));
                 span.set_attribute("client.port", i64::from(addr.port()));

@@ -818,7 +818,10 @@ mod tests {
         }
         let mut common = 0;
         for input in &inputs {
-            if ep.read_common(input, &bytes::Bytes::from(input.clone())).is_some() {
+            if ep
+                .read_common(input, &bytes::Bytes::from(input.clone()))
+                .is_some()
+            {
                 common += 1;
             }
             let one_pass = answer(&ep, input, true).await;
