@@ -71,7 +71,7 @@ impl tower::Service<Call> for CallLog {
                 client,
                 ok: &ok,
                 duration_ms,
-                params: &params,
+                params: params.as_str(),
             };
             match &outcome {
                 Ok(out) => event.ok(out),
@@ -163,18 +163,46 @@ impl Peer {
     }
 }
 
+/// Parameters as the call event shows them: the request's own bytes when nothing is left out
+/// or masked (shared, not copied), else the JSON text made after skipping and masking.
+enum Logged {
+    Shared(bytes::Bytes, std::ops::Range<usize>),
+    Owned(String),
+}
+
+impl Logged {
+    fn as_str(&self) -> &str {
+        match self {
+            Logged::Shared(b, r) => b
+                .get(r.clone())
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .unwrap_or("null"),
+            Logged::Owned(s) => s,
+        }
+    }
+}
+
 /// The parameters as JSON text, without skipped ones, sensitive values masked.
-fn loggable_params(info: &MethodInfo, params: &Params) -> String {
+fn loggable_params(info: &MethodInfo, params: &Params) -> Logged {
+    loggable_params_text(info, params).unwrap_or_else(|| match params {
+        Params::Slice(b, r) | Params::DecodedText(_, b, r) => Logged::Shared(b.clone(), r.clone()),
+        _ => Logged::Owned("null".to_string()),
+    })
+}
+
+/// `None`: the request's bytes can be shown as they are.
+fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
     // Nothing to leave out or mask: the text as received, without parsing it.
     let untouched = info.policies.sensitive.is_empty()
         && info.policies.log.as_ref().is_none_or(|l| l.skip.is_empty());
     if untouched {
         match params {
-            Params::Raw(r) => return r.get().to_string(),
-            Params::Slice(b, r) | Params::DecodedText(_, b, r) => {
-                if let Some(text) = b.get(r.clone()).and_then(|t| std::str::from_utf8(t).ok()) {
-                    return text.to_string();
-                }
+            Params::Raw(r) => return Some(Logged::Owned(r.get().to_string())),
+            Params::Slice(b, r) | Params::DecodedText(_, b, r)
+                if b.get(r.clone())
+                    .is_some_and(|t| std::str::from_utf8(t).is_ok()) =>
+            {
+                return None;
             }
             _ => {}
         }
@@ -188,7 +216,7 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
             .unwrap_or(Value::Null),
         Params::Value(v) => v.clone(),
         // Decoded early without its text (a method without `@log`).
-        Params::Decoded(_) => return "null".to_string(),
+        Params::Decoded(_) => return Some(Logged::Owned("null".to_string())),
     };
     if let (Some(log), Value::Object(map)) = (&info.policies.log, &mut value) {
         for skip in log.skip.iter() {
@@ -196,7 +224,7 @@ fn loggable_params(info: &MethodInfo, params: &Params) -> String {
         }
     }
     mask_all(&mut value, &info.policies.sensitive);
-    value.to_string()
+    Some(Logged::Owned(value.to_string()))
 }
 
 /// The result as JSON text, masked; the JSON string `"<skipped>"` when
