@@ -234,3 +234,70 @@ fn one_request_can_raise_its_own_log_level() {
         "debug lines outside the raised request: {out}"
     );
 }
+
+/// A stdout nobody reads never stalls the server: lines beyond the queue are dropped, the
+/// calls are answered, and `/metrics` counts the dropped lines.
+#[test]
+fn a_blocked_stdout_drops_lines_and_never_stalls_a_request() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("SVCC_LOG_FORMAT", "json")
+        .env("SVCC_LOG_BUFFER_LINES", "8")
+        // Piped and never read: once the pipe is full, the writer thread blocks on it.
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = String::new();
+    for _ in 0..50 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            addr = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(!addr.is_empty(), "the example did not start");
+    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
+    let scrape = rt.block_on(async {
+        let http = svcc_runtime::reqwest::Client::new();
+        // Long parameters: each call's line is ~2 KB, so the 64 KiB pipe fills quickly.
+        let name = "x".repeat(1500);
+        let body = svcc_runtime::serde_json::json!({
+            "jsonrpc": "2.0", "method": "userService.list",
+            "params": {"page_token": name}, "id": 1
+        })
+        .to_string();
+        for _ in 0..400 {
+            let r = http
+                .post(format!("http://{addr}/rpc"))
+                .timeout(std::time::Duration::from_secs(10))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
+        http.get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let dropped: u64 = scrape
+        .lines()
+        .find_map(|l| l.strip_prefix("svcc_log_lines_dropped_total "))
+        .unwrap_or_else(|| panic!("no dropped-lines counter:\n{scrape}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(dropped > 0, "nothing was dropped:\n{scrape}");
+}

@@ -93,6 +93,24 @@ pub fn init() -> Logging {
     init_with(Format::from_env())
 }
 
+static DROPPED: std::sync::OnceLock<ErrorCounter> = std::sync::OnceLock::new();
+
+/// Lines the installed output dropped because stdout did not keep up (0 before [`init`]);
+/// servers export it as `svcc_log_lines_dropped_total`.
+pub fn dropped_lines() -> u64 {
+    DROPPED.get().map_or(0, |d| d.dropped_lines() as u64)
+}
+
+/// How many lines may wait for stdout before new ones are dropped: `SVCC_LOG_BUFFER_LINES`,
+/// default 65536.
+fn buffered_lines() -> usize {
+    std::env::var("SVCC_LOG_BUFFER_LINES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(64 * 1024)
+}
+
 /// [`init`] with a chosen format.
 pub fn init_with(format: Format) -> Logging {
     use tracing_subscriber::Layer as _;
@@ -101,7 +119,7 @@ pub fn init_with(format: Format) -> Logging {
     type Base = tracing_subscriber::layer::Layered<filter::Levels, tracing_subscriber::Registry>;
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
-        .buffered_lines_limit(64 * 1024)
+        .buffered_lines_limit(buffered_lines())
         // Buffered: the writer thread flushes whenever its queue is empty, so a burst of lines
         // is one write, and a quiet service still shows each line at once.
         .finish(std::io::BufWriter::with_capacity(
@@ -109,6 +127,8 @@ pub fn init_with(format: Format) -> Logging {
             std::io::stdout(),
         ));
     let dropped = writer.error_counter();
+    // The first installed output's counter is the one `/metrics` shows.
+    let _ = DROPPED.set(dropped.clone());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let mut outputs: Vec<Box<dyn tracing_subscriber::Layer<Base> + Send + Sync>> = Vec::new();
     match format {

@@ -10,7 +10,8 @@
 //! - `rpc_server_active_requests` (gauge) by `rpc_service` and `rpc_method`;
 //! - `svcc_build_info` (always 1) with the runtime's `version`;
 //! - `svcc_otlp_dropped_total` by `signal` (`spans`, `logs`): telemetry the OTLP exporter
-//!   dropped (queue full, collector down);
+//!   dropped (queue full, collector down); `svcc_log_lines_dropped_total`: log lines dropped
+//!   because stdout did not keep up;
 //! - the `process_*` metrics ([`super::process`]) and, when asked, the Go platform library's
 //!   names ([`super::go_compat`]).
 //!
@@ -215,6 +216,19 @@ impl prometheus_client::collector::Collector for Dropped {
         ] {
             m.encode_family(&Signal { signal })?
                 .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&n, None)?;
+        }
+        #[cfg(feature = "logging")]
+        {
+            let mut m = encoder.encode_descriptor(
+                "svcc_log_lines_dropped",
+                "Log lines dropped because stdout did not keep up",
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            m.encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(
+                &crate::logging::dropped_lines(),
+                None,
+            )?;
         }
         Ok(())
     }
