@@ -11,6 +11,7 @@ use crate::method::{Call, MethodInfo, MethodService, Output, Params};
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
@@ -108,7 +109,7 @@ impl Event<'_> {
             outcome = "ok",
             duration_ms = self.duration_ms,
             params = self.params,
-            result = result.as_str(),
+            result = &*result,
         );
     }
 
@@ -229,16 +230,17 @@ fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
 
 /// The result as JSON text, masked; the JSON string `"<skipped>"` when
 /// `@log(skip = [response])`.
-fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
+fn loggable_result<'a>(info: &MethodInfo, body: Option<&'a str>) -> Cow<'a, str> {
     let skip = info.policies.log.as_ref().map(|l| &l.skip);
     if skip.is_some_and(|s| s.iter().any(|n| n == "response")) {
-        return "\"<skipped>\"".to_string();
+        return Cow::Borrowed("\"<skipped>\"");
     }
     if info.policies.sensitive.is_empty() && skip.is_none_or(|s| s.is_empty()) {
-        return body.unwrap_or("null").to_string();
+        // Nothing to leave out or mask: the response's own text.
+        return Cow::Borrowed(body.unwrap_or("null"));
     }
     let Some(mut value) = body.and_then(|b| serde_json::from_str::<Value>(b).ok()) else {
-        return "null".to_string();
+        return Cow::Borrowed("null");
     };
     if let (Some(skip), Value::Object(map)) = (skip, &mut value) {
         for s in skip.iter() {
@@ -246,7 +248,7 @@ fn loggable_result(info: &MethodInfo, body: Option<&str>) -> String {
         }
     }
     mask_all(&mut value, &info.policies.sensitive);
-    value.to_string()
+    Cow::Owned(value.to_string())
 }
 
 #[cfg(test)]
