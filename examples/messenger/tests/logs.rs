@@ -124,6 +124,14 @@ fn svcc_log_format_text_writes_readable_lines() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
+        // A traced call (`@trace` on the user package).
+        let r = svcc_runtime::reqwest::Client::new()
+            .post(format!("http://{addr}/rpc"))
+            .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
     });
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -147,6 +155,20 @@ fn svcc_log_format_text_writes_readable_lines() {
         "{shutdown}"
     );
     assert!(!shutdown.contains('\u{1b}'), "{shutdown}");
+    // The call's line ends with its trace ids, as JSON lines carry them.
+    let call = out
+        .lines()
+        .find(|l| l.contains("UserService.list ok"))
+        .unwrap_or_else(|| panic!("no call line in {out:?}"));
+    let ids: Vec<&str> = call.rsplit(' ').take(2).collect();
+    let hex_of = |s: &str, prefix: &str, len: usize| {
+        s.strip_prefix(prefix)
+            .is_some_and(|h| h.len() == len && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    assert!(
+        hex_of(ids[0], "span_id=", 16) && hex_of(ids[1], "trace_id=", 32),
+        "{call}"
+    );
 }
 
 /// `X-Log-Level: debug` raises one request's level (the server allows it here), and only

@@ -4,7 +4,7 @@
 //! - stdout: JSON lines when stdout is not a terminal (what log collectors read) and readable
 //!   text on a terminal (`SVCC_LOG_FORMAT=json|text|off` chooses), through a non-blocking
 //!   writer: a slow or blocked stdout never stalls a request — lines are dropped instead, and
-//!   counted ([`Logging::dropped`]). JSON lines inside a traced call carry `trace_id` and
+//!   counted ([`Logging::dropped`]). Lines inside a traced call carry `trace_id` and
 //!   `span_id`.
 //! - OTLP log records, when an OTLP endpoint is set (`OTEL_EXPORTER_OTLP_ENDPOINT` or
 //!   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`) and `OTEL_LOGS_EXPORTER` is not `none`; see
@@ -25,6 +25,7 @@ mod filter;
 mod json;
 #[cfg(feature = "otlp")]
 mod otlp;
+mod text;
 
 use std::io::IsTerminal as _;
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
@@ -140,7 +141,7 @@ pub fn init_with(format: Format) -> Logging {
         ),
         Format::Text => outputs.push(
             tracing_subscriber::fmt::layer()
-                .with_ansi(std::io::stdout().is_terminal())
+                .event_format(text::TextLines::new(std::io::stdout().is_terminal()))
                 .with_writer(writer)
                 .boxed(),
         ),
