@@ -809,3 +809,73 @@ impl ChatClient {
         }
     }
 }
+
+/// A client that writes its whole oversized body before reading (as Python's `urllib` and many
+/// simple clients do) reads the `413`, on both transports, instead of a broken pipe.
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn an_oversized_body_written_whole_still_gets_its_413() {
+    let s = start().await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    for path in ["/rpc", "/api/v1/users"] {
+        let addr = addr.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            let size = 6 * 1024 * 1024;
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            let chunk = vec![b' '; 64 * 1024];
+            for _ in 0..size / chunk.len() {
+                stream
+                    .write_all(&chunk)
+                    .unwrap_or_else(|e| panic!("{path}: the server stopped reading: {e}"));
+            }
+            let mut answer = String::new();
+            let mut buf = [0u8; 4096];
+            while !answer.contains("\r\n\r\n") {
+                let n = stream.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+            answer
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+    }
+    s.shutdown().await;
+}
+
+/// A client that asks `Expect: 100-continue` for an oversized body is refused at once, before
+/// it sends anything.
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn an_oversized_body_behind_expect_continue_is_refused_unsent() {
+    let s = start().await;
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "POST /rpc HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 6291456\r\nExpect: 100-continue\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    s.shutdown().await;
+}

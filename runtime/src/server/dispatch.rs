@@ -186,6 +186,27 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
 
 async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
+    // A body declared larger than the limit is refused before any route sees it — after it has
+    // been read and thrown away (up to a bound), so that a client which writes its whole body
+    // before reading gets the 413 rather than a broken pipe.
+    let declared = hyper::body::Body::size_hint(req.body()).upper();
+    if declared.is_some_and(|n| n > shared.body_limit as u64) {
+        // A client waiting for `100 Continue` has sent nothing yet: refuse without reading.
+        let waiting = req
+            .headers()
+            .get(axum::http::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let drained = !waiting && drain(req.into_body()).await;
+        let mut res = too_large();
+        if !drained {
+            // Too much, too slow, or never sent: say the connection ends here.
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
+        }
+        return res;
+    }
     if req.method() == Method::POST
         && let Some(fast) = shared.fast.get(req.uri().path())
     {
@@ -236,6 +257,35 @@ async fn read_body(body: Incoming, limit: usize) -> Result<bytes::Bytes, Reply> 
             format!("cannot read the body: {e}"),
         ))),
     }
+}
+
+/// At most this much of a refused body is read and discarded, for at most [`DRAIN_TIME`];
+/// beyond either, the connection is closed (as nginx's lingering close does).
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads `body` to its end and drops it; `false` when it was longer than [`DRAIN_BYTES`],
+/// slower than [`DRAIN_TIME`] or broken.
+async fn drain(mut body: Incoming) -> bool {
+    use http_body_util::BodyExt as _;
+    let read = async {
+        let mut seen = 0u64;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Some(data) = frame.data_ref() {
+                seen += data.len() as u64;
+                if seen > DRAIN_BYTES {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIME, read)
+        .await
+        .unwrap_or(false)
 }
 
 pub(crate) fn too_large() -> Reply {
