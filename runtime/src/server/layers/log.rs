@@ -1,85 +1,78 @@
 //! `@log`: one structured event per call (target `svcc::call`): service, method, transport,
 //! request id, client address, outcome (ok, or the error's code and kind), duration, and the
-//! parameters and results (always JSON text, so JSON lines embed them as JSON values) — without what `@log(skip = [...])` leaves out, and with every
-//! `@sensitive` value masked wherever it stands (nested fields included). Successes log at
-//! `info`; internal, unknown and data-loss errors and panics at `error`; every other error
-//! (declared ones, invalid arguments, not found, …) at `warn`.
+//! parameters and results (always JSON text, so JSON lines embed them as JSON values) —
+//! without what `@log(skip = [...])` leaves out, and with every `@sensitive` value masked
+//! wherever it stands (nested fields included). Successes log at `info`; internal, unknown and
+//! data-loss errors and panics at `error`; every other error (declared ones, invalid
+//! arguments, not found, …) at `warn`. A panicking handler is logged with the call's fields
+//! (`observe.rs` catches it) and answered as an internal error.
 
 use crate::error::{Code, Error};
 use crate::mask::mask_all;
-use crate::method::{Call, MethodInfo, MethodService, Output, Params};
-use futures_util::FutureExt as _;
-use futures_util::future::BoxFuture;
+use crate::method::{Call, MethodInfo, Output, Params};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::panic::AssertUnwindSafe;
-use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
+use std::time::Duration;
 
-/// Wraps a method's stack with its call log.
-pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
-    let ok = format!("{}.{} ok", info.service, info.name).into();
-    MethodService::new(CallLog { info, inner, ok })
+/// One method's call log.
+pub(super) fn logger(info: &'static MethodInfo) -> Logger {
+    Logger {
+        info,
+        ok: format!("{}.{} ok", info.service, info.name).into(),
+    }
 }
 
-#[derive(Clone)]
-struct CallLog {
+pub(super) struct Logger {
     info: &'static MethodInfo,
     /// The message of a success, made once.
     ok: std::sync::Arc<str>,
-    inner: MethodService,
 }
 
-impl tower::Service<Call> for CallLog {
-    type Response = Output;
-    type Error = Error;
-    type Future = BoxFuture<'static, Result<Output, Error>>;
+/// What the event needs from the call's start.
+pub(super) struct Pending {
+    params: Logged,
+    request_id: String,
+    client: Peer,
+    transport: &'static str,
+}
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, call: Call) -> Self::Future {
+impl Logger {
+    /// A call starts: its parameters (before the handler takes them) and identity.
+    pub(super) fn before(&self, call: &Call) -> Pending {
         let info = self.info;
-        let started = Instant::now();
-        let params = loggable_params(info, &call.params);
-        let request_id = call.ctx.request_id.clone();
-        let client = Peer(call.ctx.client_addr);
-        let ok = self.ok.clone();
-        let transport = call.transport;
         tracing::debug!(
             target: "svcc::call",
             service = info.service,
             method = info.name,
-            transport,
-            request_id = request_id.as_str(),
+            transport = call.transport,
+            request_id = call.ctx.request_id.as_str(),
             "{}.{} started",
             info.service,
             info.name
         );
-        let fut = self.inner.call(call);
-        Box::pin(async move {
-            // A panic is logged here, with the call's fields, then reported as an internal error.
-            let outcome = match AssertUnwindSafe(fut).catch_unwind().await {
-                Ok(r) => r,
-                Err(_) => Err(Error::internal("the handler panicked")),
-            };
-            let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let event = Event {
-                info,
-                transport,
-                request_id: &request_id,
-                client,
-                ok: &ok,
-                duration_ms,
-                params: params.as_str(),
-            };
-            match &outcome {
-                Ok(out) => event.ok(out),
-                Err(e) => event.failed(e),
-            }
-            outcome
-        })
+        Pending {
+            params: loggable_params(info, &call.params),
+            request_id: call.ctx.request_id.clone(),
+            client: Peer(call.ctx.client_addr),
+            transport: call.transport,
+        }
+    }
+
+    /// The call's event, once it has an outcome.
+    pub(super) fn after(&self, p: Pending, outcome: &Result<Output, Error>, elapsed: Duration) {
+        let event = Event {
+            info: self.info,
+            transport: p.transport,
+            request_id: &p.request_id,
+            client: p.client,
+            ok: &self.ok,
+            duration_ms: elapsed.as_secs_f64() * 1000.0,
+            params: p.params.as_str(),
+        };
+        match outcome {
+            Ok(out) => event.ok(out),
+            Err(e) => event.failed(e),
+        }
     }
 }
 

@@ -19,17 +19,14 @@
 
 use super::go_compat::{self, GoNames, Handles};
 use crate::error::Error;
-use crate::method::{Call, MethodInfo, MethodService, Output};
+use crate::method::{MethodInfo, Output};
 use crate::server::MetricsConfig;
-use futures_util::future::BoxFuture;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 /// Seconds: the OpenTelemetry default boundaries for durations.
 const BUCKETS: &[f64] = &[
@@ -234,13 +231,9 @@ impl prometheus_client::collector::Collector for Dropped {
     }
 }
 
-/// Wraps a method's stack with its metrics. The series a successful call records are looked
-/// up once here, not per call; failures (rarer, labelled by their code) are looked up per call.
-pub(super) fn layer(
-    info: &'static MethodInfo,
-    inner: MethodService,
-    metrics: &Arc<Metrics>,
-) -> MethodService {
+/// A method's metrics. The series a successful call records are looked up once here, not per
+/// call; failures (rarer, labelled by their code) are looked up per call.
+pub(super) fn meter(info: &'static MethodInfo, metrics: &Arc<Metrics>) -> Meter {
     let active = metrics
         .active
         .get_or_create(&MethodLabels {
@@ -262,15 +255,14 @@ pub(super) fn layer(
         .go
         .as_ref()
         .map(|(names, latency)| names.handles(latency, info.service, info.name));
-    MethodService::new(Measured {
+    Meter {
         info,
-        inner,
         metrics: metrics.clone(),
         active,
         rpc_ok,
         http_ok,
         go,
-    })
+    }
 }
 
 fn rpc_labels(info: &'static MethodInfo, transport: &'static str, code: &'static str) -> RpcLabels {
@@ -290,10 +282,9 @@ fn http_labels(h: &'static crate::method::HttpBinding, status: u16) -> HttpLabel
     }
 }
 
-#[derive(Clone)]
-struct Measured {
+/// One method's metrics, its series looked up once.
+pub(super) struct Meter {
     info: &'static MethodInfo,
-    inner: MethodService,
     metrics: Arc<Metrics>,
     active: Gauge,
     /// The series of a successful JSON-RPC call, and of a successful REST call.
@@ -303,64 +294,58 @@ struct Measured {
     go: Option<Handles>,
 }
 
-impl tower::Service<Call> for Measured {
-    type Response = Output;
-    type Error = Error;
-    type Future = BoxFuture<'static, Result<Output, Error>>;
+/// A call in progress: counted in `rpc_server_active_requests` until dropped (a panic
+/// unwinding through it too).
+pub(super) struct Active(Gauge);
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+impl Meter {
+    /// A call starts.
+    pub(super) fn enter(&self) -> Active {
+        self.active.inc();
+        Active(self.active.clone())
     }
 
-    fn call(&mut self, call: Call) -> Self::Future {
-        let (info, metrics) = (self.info, self.metrics.clone());
-        let (rpc_ok, http_ok) = (self.rpc_ok.clone(), self.http_ok.clone());
-        let go = self.go.clone();
-        let transport = call.transport;
-        let started = Instant::now();
-        let active = self.active.clone();
-        active.inc();
-        let fut = self.inner.call(call);
-        Box::pin(async move {
-            // Decremented however the call ends (a panic unwinds through this guard too).
-            struct Leave(Gauge);
-            impl Drop for Leave {
-                fn drop(&mut self) {
-                    self.0.dec();
+    /// A call ended with `outcome` after `seconds`.
+    pub(super) fn record(
+        &self,
+        transport: &'static str,
+        outcome: &Result<Output, Error>,
+        seconds: f64,
+    ) {
+        let info = self.info;
+        if let Some(go) = &self.go {
+            go.record(outcome.is_ok(), seconds);
+        }
+        match (transport, &info.http) {
+            ("rest", Some(h)) => match (outcome, &self.http_ok) {
+                (Ok(_), Some(ok)) => ok.observe(seconds),
+                _ => {
+                    let status = outcome
+                        .as_ref()
+                        .map_or_else(Error::http_status, |_| h.status);
+                    self.metrics
+                        .http
+                        .get_or_create(&http_labels(h, status))
+                        .observe(seconds);
                 }
-            }
-            let _leave = Leave(active);
-            let outcome = fut.await;
-            let seconds = started.elapsed().as_secs_f64();
-            if let Some(go) = &go {
-                go.record(outcome.is_ok(), seconds);
-            }
-            match (transport, &info.http) {
-                ("rest", Some(h)) => match (&outcome, &http_ok) {
-                    (Ok(_), Some(ok)) => ok.observe(seconds),
-                    _ => {
-                        let status = outcome
-                            .as_ref()
-                            .map_or_else(Error::http_status, |_| h.status);
-                        metrics
-                            .http
-                            .get_or_create(&http_labels(h, status))
-                            .observe(seconds);
-                    }
-                },
-                _ => match &outcome {
-                    Ok(_) if transport == "jsonrpc" => rpc_ok.observe(seconds),
-                    _ => {
-                        let code = outcome.as_ref().map_or_else(|e| e.kind.as_str(), |_| "OK");
-                        metrics
-                            .rpc
-                            .get_or_create(&rpc_labels(info, transport, code))
-                            .observe(seconds);
-                    }
-                },
-            }
-            outcome
-        })
+            },
+            _ => match outcome {
+                Ok(_) if transport == "jsonrpc" => self.rpc_ok.observe(seconds),
+                _ => {
+                    let code = outcome.as_ref().map_or_else(|e| e.kind.as_str(), |_| "OK");
+                    self.metrics
+                        .rpc
+                        .get_or_create(&rpc_labels(info, transport, code))
+                        .observe(seconds);
+                }
+            },
+        }
     }
 }
 

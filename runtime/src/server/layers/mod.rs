@@ -1,41 +1,36 @@
 //! Layers the contract switches on (`@log`, `@metrics`, `@trace`), applied by the
-//! server to each method whose policies ask for them, before the user's own layers. A new one
-//! is a file here and a line in [`for_method`].
+//! server to each method whose policies ask for them, before the user's own layers. Each is a
+//! file with a start and an end (`log.rs`, `metrics.rs`, `trace.rs`); `observe.rs` runs them
+//! as one tower service, so a method pays for one boxed future, not one per layer. A new one
+//! is a file here, a field in `observe::Parts` and a line in [`for_method`].
 
 mod go_compat;
 mod log;
 pub(crate) mod metrics;
+mod observe;
 mod process;
 mod trace;
 
 use crate::method::{MethodInfo, MethodService};
 use std::sync::Arc;
 
-/// Wraps `inner` in every built-in layer `info`'s policies switch on; `true` when one did
-/// (the method then goes through its stack, not straight to the handler).
+/// Wraps `inner` in the built-in layers `info`'s policies switch on (one fused service,
+/// `observe.rs`); `true` when any did (the method then goes through its stack, not straight to
+/// the handler).
 pub(crate) fn for_method(
     info: &'static MethodInfo,
     inner: MethodService,
     metrics: &Arc<metrics::Metrics>,
 ) -> (MethodService, bool) {
-    let mut service = inner;
-    let mut wrapped = false;
-    if info.policies.log.is_some() {
-        service = log::layer(info, service);
-        wrapped = true;
+    let parts = observe::Parts {
+        log: info.policies.log.is_some().then(|| log::logger(info)),
+        meter: info.policies.metrics.then(|| metrics::meter(info, metrics)),
+        tracer: info.policies.trace.then(|| trace::tracer(info)),
+    };
+    if !parts.any() {
+        return (inner, false);
     }
-    // Outside the log layer, so the measured time includes writing the log event.
-    if info.policies.metrics {
-        service = metrics::layer(info, service, metrics);
-        wrapped = true;
-    }
-    // Outermost: the span covers the whole call, and the call's log event is written inside
-    // it (with its ids).
-    if info.policies.trace {
-        service = trace::layer(info, service);
-        wrapped = true;
-    }
-    (service, wrapped)
+    (observe::layer(inner, parts), true)
 }
 
 /// Whether a method's layers show its parameters (so their JSON text is kept).

@@ -6,14 +6,12 @@
 //! it and every log line of the call carries its ids.
 
 use crate::error::Error;
-use crate::method::{Call, MethodInfo, MethodService, Output};
+use crate::method::{Call, MethodInfo, Output};
 use crate::telemetry::{self, Attributes, Span, SpanContext, SpanKind};
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
-/// Wraps a method's stack with its server span.
-pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodService {
+/// One method's span settings, made once.
+pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
     let mut rpc = vec![
         ("rpc.system", "jsonrpc"),
         ("rpc.jsonrpc.version", "2.0"),
@@ -27,20 +25,17 @@ pub(super) fn layer(info: &'static MethodInfo, inner: MethodService) -> MethodSe
         rpc.push(("http.route", &http.path));
     }
     let rest_attributes = Attributes::new(&rpc);
-    MethodService::new(Traced {
+    Tracer {
         info,
-        inner,
         rpc_name: span_name(info, false),
         rest_name: span_name(info, true),
         rpc_attributes,
         rest_attributes,
-    })
+    }
 }
 
-#[derive(Clone)]
-struct Traced {
+pub(super) struct Tracer {
     info: &'static MethodInfo,
-    inner: MethodService,
     /// The span names, made once.
     rpc_name: Arc<str>,
     rest_name: Arc<str>,
@@ -49,17 +44,23 @@ struct Traced {
     rest_attributes: Attributes,
 }
 
-impl tower::Service<Call> for Traced {
-    type Response = Output;
-    type Error = Error;
-    type Future = BoxFuture<'static, Result<Output, Error>>;
+/// A call's span in progress.
+pub(super) struct Started {
+    span: Span,
+    rest: bool,
+}
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Error>> {
-        self.inner.poll_ready(cx)
+impl Started {
+    /// The span's identity, to make current while the call runs.
+    pub(super) fn context(&self) -> &SpanContext {
+        self.span.context()
     }
+}
 
-    fn call(&mut self, mut call: Call) -> Self::Future {
-        let info = self.info;
+impl Tracer {
+    /// Starts the call's span (a child of the caller's, from the context or `traceparent`)
+    /// and puts it in the call's context.
+    pub(super) fn start(&self, call: &mut Call) -> Started {
         let parent = call
             .ctx
             .trace
@@ -86,35 +87,32 @@ impl tower::Service<Call> for Traced {
                 span.set_str("svcc.request_id", &call.ctx.request_id);
             }
         }
-        let current = span.context().clone();
-        call.ctx.trace = Some(current.clone());
-        let fut = self.inner.call(call);
-        Box::pin(async move {
-            let outcome = telemetry::scope(current, fut).await;
-            if span.is_recording() {
-                match &outcome {
-                    Ok(_) => {
-                        if let (true, Some(http)) = (rest, &info.http) {
-                            span.set_attribute("http.response.status_code", i64::from(http.status));
-                        }
-                    }
-                    Err(e) => {
-                        span.set_str("error.type", &e.code);
-                        if rest {
-                            span.set_attribute(
-                                "http.response.status_code",
-                                i64::from(e.http_status()),
-                            );
-                        } else {
-                            span.set_attribute("rpc.jsonrpc.error_code", e.jsonrpc_code());
-                        }
-                        span.set_error(e.message.clone());
+        call.ctx.trace = Some(span.context().clone());
+        Started { span, rest }
+    }
+
+    /// Ends the span with the call's outcome.
+    pub(super) fn end(&self, started: Started, outcome: &Result<Output, Error>) {
+        let Started { mut span, rest } = started;
+        if span.is_recording() {
+            match outcome {
+                Ok(_) => {
+                    if let (true, Some(http)) = (rest, &self.info.http) {
+                        span.set_attribute("http.response.status_code", i64::from(http.status));
                     }
                 }
+                Err(e) => {
+                    span.set_str("error.type", &e.code);
+                    if rest {
+                        span.set_attribute("http.response.status_code", i64::from(e.http_status()));
+                    } else {
+                        span.set_attribute("rpc.jsonrpc.error_code", e.jsonrpc_code());
+                    }
+                    span.set_error(e.message.clone());
+                }
             }
-            span.end();
-            outcome
-        })
+        }
+        span.end();
     }
 }
 
