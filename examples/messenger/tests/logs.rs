@@ -2,6 +2,8 @@
 //! one call event per `@log` call with its fields, no secret, flushed on graceful shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod example;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
@@ -175,28 +177,10 @@ fn svcc_log_format_text_writes_readable_lines() {
 /// that request's.
 #[test]
 fn one_request_can_raise_its_own_log_level() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
-        .env("BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("SVCC_LOG_FORMAT", "json")
-        .env("SVCC_LOG_LEVEL_HEADER", "x-log-level")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = String::new();
-    for _ in 0..50 {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            addr = rest.trim().to_string();
-            break;
-        }
-    }
-    assert!(!addr.is_empty(), "the example did not start");
+    let (child, addr) = example::start(&[
+        ("SVCC_LOG_FORMAT", "json"),
+        ("SVCC_LOG_LEVEL_HEADER", "x-log-level"),
+    ]);
     let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let http = svcc_runtime::reqwest::Client::new();
@@ -215,18 +199,7 @@ fn one_request_can_raise_its_own_log_level() {
             assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
         }
     });
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = example::stop(child);
     let events: Vec<svcc_runtime::serde_json::Value> = out
         .lines()
         .map(|l| svcc_runtime::serde_json::from_str(l).unwrap())
@@ -261,29 +234,9 @@ fn one_request_can_raise_its_own_log_level() {
 /// calls are answered, and `/metrics` counts the dropped lines.
 #[test]
 fn a_blocked_stdout_drops_lines_and_never_stalls_a_request() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
-        .env("BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("SVCC_LOG_FORMAT", "json")
-        .env("SVCC_LOG_BUFFER_LINES", "8")
-        // Piped and never read: once the pipe is full, the writer thread blocks on it.
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = String::new();
-    for _ in 0..50 {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            addr = rest.trim().to_string();
-            break;
-        }
-    }
-    assert!(!addr.is_empty(), "the example did not start");
+    // Stdout piped and never read: once the pipe is full, the writer thread blocks on it.
+    let (mut child, addr) =
+        example::start(&[("SVCC_LOG_FORMAT", "json"), ("SVCC_LOG_BUFFER_LINES", "8")]);
     let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
     let scrape = rt.block_on(async {
         let http = svcc_runtime::reqwest::Client::new();

@@ -6,11 +6,11 @@
 //! JSON lines on stdout carry them; and no secret is in any of it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod example;
+
 use messenger::api::messenger::common::v1 as common;
 use messenger::api::messenger::user::v1 as user;
 use otlp_receiver::{ReceivedSpan, Receiver, SpanKind, attribute, hex, log_attribute};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
 use svcc_runtime::client::ClientConfig;
 use svcc_runtime::serde_json::{Value, json};
 use svcc_runtime::telemetry::{self, Settings};
@@ -39,30 +39,12 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
         "OTEL_BSP_SCHEDULE_DELAY" => Some("100".to_string()),
         _ => None,
     })));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
-        .env("BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("SVCC_LOG_FORMAT", "json")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint())
-        .env("OTEL_SERVICE_NAME", "messenger")
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut addr = String::new();
-    for _ in 0..50 {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            addr = rest.trim().to_string();
-            break;
-        }
-    }
-    assert!(!addr.is_empty(), "the example did not start");
+    let (child, addr) = example::start(&[
+        ("SVCC_LOG_FORMAT", "json"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.endpoint()),
+        ("OTEL_SERVICE_NAME", "messenger"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ]);
     let base = format!("http://{addr}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -116,18 +98,7 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
     });
     telemetry::flush(std::time::Duration::from_secs(10));
     // A graceful stop flushes the server's spans and records.
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = example::stop(child);
 
     let spans = receiver.wait_for_spans(|s| s.len() >= 8);
     let names: Vec<String> = spans

@@ -101,6 +101,8 @@ pub struct Endpoint {
     table: Arc<HashMap<&'static str, MethodEntry>>,
     scope: Scope,
     config: RpcConfig,
+    /// Whether some method is under `@trace` (batches are then spans of their own).
+    traced: bool,
 }
 
 impl Endpoint {
@@ -109,10 +111,12 @@ impl Endpoint {
         scope: Scope,
         config: RpcConfig,
     ) -> Endpoint {
+        let traced = table.values().any(|e| e.info.policies.trace);
         Endpoint {
             table,
             scope,
             config,
+            traced,
         }
     }
 
@@ -188,9 +192,8 @@ impl Endpoint {
             );
         }
         // Under `@trace`, a batch is a span of its own and its calls are its children.
-        let traced = self.table.values().any(|e| e.info.policies.trace);
         let mut ctx = ctx;
-        let batch_span = traced.then(|| {
+        let batch_span = self.traced.then(|| {
             let parent = SpanContext::from_headers(&ctx.headers);
             let mut span = Span::start("jsonrpc batch", SpanKind::Server, parent.as_ref());
             span.set_attribute("rpc.system", "jsonrpc");
