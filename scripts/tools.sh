@@ -83,6 +83,8 @@ body = sys.argv[3].encode() if len(sys.argv) > 3 else None
 req = urllib.request.Request(url, data=body, method=method)
 if os.environ.get("FETCH_ACCEPT"):
     req.add_header("accept", os.environ["FETCH_ACCEPT"])
+if os.environ.get("FETCH_TOKEN"):
+    req.add_header("authorization", "Bearer " + os.environ["FETCH_TOKEN"])
 if body is not None:
     req.add_header("content-type", "application/json")
 with urllib.request.urlopen(req, timeout=10) as r:

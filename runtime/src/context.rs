@@ -1,8 +1,10 @@
 //! The request context handed to every handler, and the call context a client sends with.
 
+use crate::auth::Claims;
 use crate::telemetry::SpanContext;
 use http::HeaderMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a handler knows about the request besides its parameters.
@@ -19,8 +21,9 @@ pub struct Context {
     pub headers: HeaderMap,
     /// When the call must be finished (`@timeout`, or a caller's deadline).
     pub deadline: Option<Instant>,
-    /// Room for authentication claims (filled by the auth layer of a later release).
-    pub claims: Option<serde_json::Value>,
+    /// The verified access token's claims, on methods under `@security(bearer)` (read them
+    /// with [`Context::claims`]).
+    pub claims: Option<Arc<Claims>>,
     /// The trace this call belongs to: on a server, the call's own span (`@trace`); on a
     /// client, the span to continue (default: the span of the call the task is serving).
     pub trace: Option<SpanContext>,
@@ -43,6 +46,17 @@ impl Context {
     pub fn with_timeout(mut self, timeout: Duration) -> Context {
         self.deadline = Some(Instant::now() + timeout);
         self
+    }
+
+    /// The verified access token's claims: `Some` in every method under `@security(bearer)`
+    /// that is not `@public` (the server refuses the call before the handler otherwise).
+    pub fn claims(&self) -> Option<&Claims> {
+        self.claims.as_deref()
+    }
+
+    /// The caller's user id (`sub` of the verified token).
+    pub fn subject(&self) -> Option<&str> {
+        self.claims().map(|c| c.sub.as_str())
     }
 
     /// The trace id as 32 hex digits, when the call is traced.

@@ -32,6 +32,9 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// A declared error of the contract (its JSON-RPC code is in the application range).
     pub declared: bool,
+    /// Headers for an HTTP answer (`WWW-Authenticate`, `Retry-After`); JSON-RPC answers
+    /// carry what matters of them in `data`.
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 impl Error {
@@ -43,6 +46,7 @@ impl Error {
             data: None,
             http_status: None,
             declared: false,
+            headers: Vec::new(),
         }
     }
 
@@ -72,6 +76,14 @@ impl Error {
             data: Some(serde_json::json!({ "violations": violations })),
             ..Error::new(Code::InvalidArgument, message)
         }
+    }
+
+    /// Adds a header to the HTTP answer (a value that is not a valid header is dropped).
+    pub fn with_header(mut self, name: http::HeaderName, value: &str) -> Error {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
     }
 
     pub fn with_data(mut self, data: Value) -> Error {
@@ -172,6 +184,7 @@ pub trait ApiError: Sized + serde::Serialize + serde::de::DeserializeOwned {
             data: Some(self.payload()),
             http_status: Self::HTTP_STATUS,
             declared: true,
+            headers: Vec::new(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! `svcc-runtime = { default-features = false, features = ["client", "jsonrpc", "rest"] }` and
 //! generates with `svcc_build::configure().server(false)`; it compiles no server.
 
+pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod context;

@@ -15,7 +15,7 @@ pub use crate::server::service::{
 use serde_json::Value;
 
 pub use svcc_rules::method::{
-    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateKey, RateLimit, Security,
     Sensitive, Text, text,
 };
 

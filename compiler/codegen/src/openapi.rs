@@ -914,7 +914,10 @@ impl Builder<'_> {
         op.responses
             .responses
             .insert(oa::StatusCode::Code(h.status), ReferenceOr::Item(ok));
+        // Per status: the schemas of the errors answered with it (declared, or the platform's
+        // own `Error`), their descriptions, and the headers the platform sends with them.
         let mut by_status: IndexMap<u16, Vec<(ReferenceOr<Schema>, String)>> = IndexMap::new();
+        let mut platform: IndexMap<u16, &'static str> = IndexMap::new();
         for e in &m.throws {
             let (status, s, desc) = self.rest_error(e);
             by_status.entry(status).or_default().push((s, desc));
@@ -923,22 +926,87 @@ impl Builder<'_> {
             .entry(400)
             .or_default()
             .push((reference("Error"), "Invalid request.".into()));
+        platform.insert(400, "");
+        let policies = &m.settings.policies;
+        if !policies.public && policies.security.contains(&Security::Bearer) {
+            by_status.entry(401).or_default().push((
+                reference("Error"),
+                "The bearer token is missing, malformed, expired or revoked (see \
+                 `WWW-Authenticate`)."
+                    .into(),
+            ));
+            platform.insert(401, "WWW-Authenticate");
+        }
+        if let Some(limit) = &policies.rate_limit {
+            by_status.entry(429).or_default().push((
+                reference("Error"),
+                format!(
+                    "Over the rate limit ({} calls per {} ms{}); retry after `Retry-After` seconds.",
+                    limit.limit,
+                    limit.period_ms,
+                    match limit.key {
+                        RateKey::Global => "",
+                        RateKey::Ip => " per client address",
+                        RateKey::Subject => " per caller",
+                    }
+                ),
+            ));
+            platform.insert(429, "Retry-After");
+        }
         for (status, items) in by_status {
             let descs: Vec<String> = items.iter().map(|(_, d)| d.clone()).collect();
             let schemas: Vec<ReferenceOr<Schema>> = items.into_iter().map(|(s, _)| s).collect();
+            let header = platform.get(&status).copied().filter(|h| !h.is_empty());
             let s = if schemas.len() == 1 {
                 schemas
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| reference("Error"))
+            } else if platform.contains_key(&status) {
+                // The platform's `Error` also matches a declared error's shape: any of them.
+                ReferenceOr::Item(schema(SchemaKind::AnyOf { any_of: schemas }))
             } else {
                 ReferenceOr::Item(schema(SchemaKind::OneOf { one_of: schemas }))
             };
             let content = media_content("application/json", s);
+            let mut headers = IndexMap::new();
+            if let Some(h) = header {
+                headers.insert(
+                    h.to_string(),
+                    ReferenceOr::Item(oa::Header {
+                        description: Some(match status {
+                            401 => {
+                                "`Bearer`, with `error=\"invalid_token\"` when a token was sent \
+                                    (RFC 6750); sent by the platform's own refusals."
+                                    .to_string()
+                            }
+                            _ => {
+                                "Seconds to wait before the next call; sent by the platform's own \
+                                  refusals."
+                                    .to_string()
+                            }
+                        }),
+                        style: oa::HeaderStyle::Simple,
+                        required: false,
+                        deprecated: None,
+                        format: oa::ParameterSchemaOrContent::Schema(ReferenceOr::Item(
+                            if status == 429 {
+                                schema(SchemaKind::Type(Type::Integer(oa::IntegerType::default())))
+                            } else {
+                                string_schema(None, None)
+                            },
+                        )),
+                        example: None,
+                        examples: IndexMap::new(),
+                        extensions: IndexMap::new(),
+                    }),
+                );
+            }
             op.responses.responses.insert(
                 oa::StatusCode::Code(status),
                 ReferenceOr::Item(oa::Response {
                     description: descs.join(" "),
+                    headers,
                     content,
                     ..oa::Response::default()
                 }),

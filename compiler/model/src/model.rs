@@ -402,7 +402,7 @@ pub struct Bound {
 /// `@format` values (their checks are shared with the runtime).
 pub use svcc_rules::Format;
 pub use svcc_rules::{
-    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateKey, RateLimit, Security,
     Sensitive,
 };
 

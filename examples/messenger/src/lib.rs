@@ -12,17 +12,19 @@ pub mod memory;
 use api::messenger::auth::v1::{AuthServiceServer, SessionServiceServer};
 use api::messenger::chat::v1::ChatServiceServer;
 use api::messenger::user::v1::UserServiceServer;
-use memory::{Auth, Chats, Sessions, Store, Users};
+use memory::{Auth, Chats, Session, Store, Users};
 use std::sync::Arc;
 use svcc_runtime::Server;
 
-/// A server with every messenger service on one address, backed by `store`.
+/// A server with every messenger service on one address, backed by `store` (whose keys sign
+/// and verify the tokens).
 pub fn server(store: Arc<Store>) -> Server {
     Server::new()
+        .jwt(store.jwt())
         .openapi(api::OPENAPI_JSON)
         .service(UserServiceServer::new(Users(store.clone())).into_service())
         .service(AuthServiceServer::new(Auth(store.clone())).into_service())
-        .service(SessionServiceServer::new(Sessions(store.clone())).into_service())
+        .service(SessionServiceServer::new(Session(store.clone())).into_service())
         .service(ChatServiceServer::new(Chats(store.clone())).into_service())
         .route(
             "/api/v1/users/{id}/avatar",

@@ -56,7 +56,16 @@ fn main() -> ExitCode {
             log_level_header,
             ..Default::default()
         };
-        let server = messenger::server(messenger::memory::Store::new()).config(config);
+        // Tokens are signed with `JWT_SECRET` (at least 32 bytes); without it, with a random
+        // key and a loud warning.
+        let store = match messenger::memory::Store::from_env() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let server = messenger::server(store).config(config);
         match server.serve(listener).await {
             Ok(()) => {
                 eprintln!("messenger: stopped");

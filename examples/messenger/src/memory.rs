@@ -5,9 +5,10 @@ use crate::api::messenger::auth::v1 as auth;
 use crate::api::messenger::chat::v1 as chat;
 use crate::api::messenger::common::v1 as common;
 use crate::api::messenger::user::v1 as user;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use svcc_runtime::Uuid;
+use svcc_runtime::auth::{Claims, Jwt, KeyError, Refusal, Revocations, TokenType};
 use svcc_runtime::wire::{Duration, Timestamp};
 use svcc_runtime::{Context, Error};
 
@@ -17,14 +18,14 @@ use chat::chat_service as cs;
 use user::user_service as us;
 
 /// Everything the services keep, shared between them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
+    /// Issues the tokens the server verifies (the same keys: hand it to `Server::jwt`).
+    jwt: Arc<Jwt>,
+    sessions: Arc<Sessions>,
     users: Mutex<Vec<user::User>>,
     /// E-mail → password (plain text: this is an example, not a password store).
     passwords: Mutex<HashMap<String, String>>,
-    /// Access and refresh tokens → user id.
-    access: Mutex<HashMap<String, Uuid>>,
-    refresh: Mutex<HashMap<String, Uuid>>,
     chats: Mutex<Vec<chat::Chat>>,
     members: Mutex<HashMap<Uuid, Vec<chat::Member>>>,
     messages: Mutex<Vec<chat::Message>>,
@@ -34,15 +35,103 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Sign-in sessions: each sign-in starts a family of tokens; every refresh token may be used
+/// once, and using one twice revokes its whole family (refresh token rotation with reuse
+/// detection, as the OAuth 2.0 Security BCP asks). Sign-out revokes the family too. The
+/// server asks this list about every access token it verifies.
+#[derive(Debug, Default)]
+struct Sessions {
+    /// Token id (access or refresh) → its family.
+    family_of: Mutex<HashMap<String, Uuid>>,
+    /// Refresh token ids already exchanged.
+    used: Mutex<HashSet<String>>,
+    revoked: Mutex<HashSet<Uuid>>,
+}
+
+impl Revocations for Sessions {
+    fn is_revoked(&self, claims: &Claims) -> bool {
+        match lock(&self.family_of).get(&claims.jti) {
+            Some(family) => lock(&self.revoked).contains(family),
+            // Issued by another process with the same keys: nothing known against it.
+            None => false,
+        }
+    }
+}
+
+impl Sessions {
+    fn revoke_family_of(&self, jti: &str) {
+        if let Some(family) = lock(&self.family_of).get(jti).copied() {
+            lock(&self.revoked).insert(family);
+        }
+    }
+}
+
 impl Store {
+    /// A store whose tokens are signed with a random key (tests, demos).
     pub fn new() -> Arc<Store> {
-        Arc::new(Store::default())
+        let mut secret = Vec::new();
+        for _ in 0..4 {
+            secret.extend_from_slice(Uuid::new_v4().as_bytes());
+        }
+        match Jwt::new("random", &secret) {
+            Ok(jwt) => Store::with_jwt(jwt),
+            // 64 random bytes and a short id are always a valid key.
+            Err(e) => unreachable!("{e}"),
+        }
     }
 
-    /// The user an access token (from `Authorization: Bearer …`) belongs to.
+    /// A store signing with the keys from `JWT_SECRET` (a random key, with a loud warning,
+    /// when it is unset); an error when the secret is too short.
+    pub fn from_env() -> Result<Arc<Store>, KeyError> {
+        Ok(Store::with_jwt(Jwt::from_env_or_random()?))
+    }
+
+    pub fn with_jwt(jwt: Jwt) -> Arc<Store> {
+        let sessions = Arc::new(Sessions::default());
+        let jwt = jwt.revocations(sessions.clone());
+        Arc::new(Store {
+            jwt: Arc::new(jwt),
+            sessions,
+            users: Mutex::default(),
+            passwords: Mutex::default(),
+            chats: Mutex::default(),
+            members: Mutex::default(),
+            messages: Mutex::default(),
+        })
+    }
+
+    /// The keys the server verifies tokens with.
+    pub fn jwt(&self) -> Arc<Jwt> {
+        self.jwt.clone()
+    }
+
+    /// The signed-in caller: the subject of the access token the server verified.
     fn caller(&self, ctx: &Context) -> Option<Uuid> {
-        let token = ctx.header("authorization")?.strip_prefix("Bearer ")?;
-        lock(&self.access).get(token).copied()
+        ctx.subject().and_then(|s| s.parse().ok())
+    }
+
+    /// A new pair of tokens in `family`.
+    fn issue(
+        &self,
+        user_id: Uuid,
+        email: Option<&str>,
+        family: Uuid,
+    ) -> Result<auth::TokenPair, Error> {
+        let pair = self
+            .jwt
+            .issue_pair(&user_id.to_string(), email)
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let mut family_of = lock(&self.sessions.family_of);
+        family_of.insert(pair.access.claims.jti.clone(), family);
+        family_of.insert(pair.refresh.claims.jti.clone(), family);
+        Ok(auth::TokenPair {
+            access_token: pair.access.token,
+            refresh_token: pair.refresh.token,
+            expires_in: Duration::from_secs(
+                i64::try_from(self.jwt.access_lifetime().as_secs()).unwrap_or(i64::MAX),
+            ),
+            token_type: "Bearer".to_string(),
+        })
     }
 }
 
@@ -188,16 +277,9 @@ impl user::UserService for Users {
 #[derive(Debug, Clone)]
 pub struct Auth(pub Arc<Store>);
 
-fn token_pair(store: &Store, user_id: Uuid) -> auth::TokenPair {
-    let access = Uuid::new_v4().simple().to_string();
-    let refresh = Uuid::new_v4().simple().to_string();
-    lock(&store.access).insert(access.clone(), user_id);
-    lock(&store.refresh).insert(refresh.clone(), user_id);
-    auth::TokenPair {
-        access_token: access,
-        refresh_token: refresh,
-        expires_in: Duration::from_secs(900),
-        token_type: "Bearer".to_string(),
+fn invalid_token(reason: impl Into<String>) -> auth::InvalidToken {
+    auth::InvalidToken {
+        reason: reason.into(),
     }
 }
 
@@ -218,7 +300,7 @@ impl auth::AuthService for Auth {
             .map(|u| u.id);
         match (ok, user_id) {
             (true, Some(id)) => {
-                let tokens = token_pair(&self.0, id);
+                let tokens = self.0.issue(id, Some(&key), Uuid::new_v4())?;
                 Ok(LoginResponse {
                     session: tokens.access_token.clone(),
                     tokens,
@@ -234,36 +316,50 @@ impl auth::AuthService for Auth {
         _ctx: Context,
         refresh_token: String,
     ) -> Result<auth::TokenPair, RefreshError> {
-        let user_id = lock(&self.0.refresh)
-            .remove(&refresh_token)
-            .ok_or(auth::InvalidToken {
-                reason: "unknown or already used refresh token".to_string(),
-            })?;
-        Ok(token_pair(&self.0, user_id))
+        let claims = match self.0.jwt.verify(&refresh_token, TokenType::Refresh) {
+            Ok(c) => c,
+            Err(Refusal::Revoked) => return Err(invalid_token("the session was revoked").into()),
+            Err(r) => return Err(invalid_token(r.to_string()).into()),
+        };
+        let family = lock(&self.0.sessions.family_of).get(&claims.jti).copied();
+        let Some(family) = family else {
+            return Err(invalid_token("unknown refresh token").into());
+        };
+        if !lock(&self.0.sessions.used).insert(claims.jti.clone()) {
+            // Used twice: whoever holds this family's tokens, one of them is a thief.
+            lock(&self.0.sessions.revoked).insert(family);
+            return Err(invalid_token(
+                "the refresh token was already used; the session is revoked",
+            )
+            .into());
+        }
+        let user_id = claims
+            .sub
+            .parse()
+            .map_err(|_| invalid_token("the token's subject is not a user id"))?;
+        Ok(self.0.issue(user_id, claims.email.as_deref(), family)?)
     }
 }
 
 /// The signed-in caller's session.
 #[derive(Debug, Clone)]
-pub struct Sessions(pub Arc<Store>);
+pub struct Session(pub Arc<Store>);
 
-impl auth::SessionService for Sessions {
+impl auth::SessionService for Session {
     async fn logout(
         &self,
         ctx: Context,
         _session: Option<String>,
         refresh_token: Option<String>,
     ) -> Result<(), LogoutError> {
-        let token = ctx
-            .header("authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::to_string)
-            .ok_or_else(unauthenticated)?;
-        lock(&self.0.access)
-            .remove(&token)
-            .ok_or_else(unauthenticated)?;
-        if let Some(r) = refresh_token {
-            lock(&self.0.refresh).remove(&r);
+        let claims = ctx.claims().ok_or_else(unauthenticated)?;
+        self.0.sessions.revoke_family_of(&claims.jti);
+        // A refresh token of another session of the same user ends that session too.
+        if let Some(r) = refresh_token
+            && let Ok(c) = self.0.jwt.verify(&r, TokenType::Refresh)
+            && c.sub == claims.sub
+        {
+            self.0.sessions.revoke_family_of(&c.jti);
         }
         Ok(())
     }
@@ -273,10 +369,11 @@ impl auth::SessionService for Sessions {
         ctx: Context,
         _source: Option<String>,
     ) -> Result<WhoamiResponse, WhoamiError> {
-        let user_id = self.0.caller(&ctx).ok_or_else(unauthenticated)?;
+        let claims = ctx.claims().ok_or_else(unauthenticated)?;
+        let user_id = claims.sub.parse().map_err(|_| unauthenticated())?;
         Ok(WhoamiResponse {
             user_id,
-            expires_at: Timestamp::now(),
+            expires_at: Timestamp::from(claims.expires_at()),
         })
     }
 }

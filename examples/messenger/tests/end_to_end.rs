@@ -7,6 +7,7 @@ use messenger::api::messenger::chat::v1 as chat;
 use messenger::api::messenger::common::v1 as common;
 use messenger::api::messenger::user::v1 as user;
 use messenger::memory::Store;
+use svcc_runtime::auth::{Jwt, TokenType};
 use svcc_runtime::client::ClientConfig;
 use svcc_runtime::serde_json::{Value, json};
 use svcc_runtime::{Context, tokio};
@@ -21,8 +22,27 @@ struct Running {
     done: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Every server of these tests signs and verifies with this key.
+const SECRET: &[u8] = b"end-to-end tests' secret, 32 bytes or more";
+
+fn store() -> std::sync::Arc<Store> {
+    Store::with_jwt(Jwt::new("test", SECRET).unwrap())
+}
+
+/// An access token for a user of the tests (methods under `@security(bearer)` need one).
+fn token() -> String {
+    let jwt = Jwt::new("test", SECRET).unwrap();
+    let user = svcc_runtime::Uuid::new_v4().to_string();
+    jwt.issue(TokenType::Access, &user, None).unwrap().token
+}
+
+/// A context that sends a valid access token.
+fn signed_in() -> Context {
+    Context::new().with_header("authorization", &format!("Bearer {}", token()))
+}
+
 async fn start() -> Running {
-    start_with(messenger::server(Store::new())).await
+    start_with(messenger::server(store())).await
 }
 
 async fn start_with(server: svcc_runtime::Server) -> Running {
@@ -56,8 +76,17 @@ fn handle(s: &str) -> common::Handle {
     common::Handle(s.to_string())
 }
 
+/// A client that sends a valid access token with every request.
 fn http() -> svcc_runtime::reqwest::Client {
-    svcc_runtime::reqwest::Client::new()
+    let mut headers = svcc_runtime::reqwest::header::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Bearer {}", token()).parse().unwrap(),
+    );
+    svcc_runtime::reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test(crate = "svcc_runtime::tokio")]
@@ -65,7 +94,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
     let s = start().await;
     let rpc = user::UserServiceJsonRpcClient::new(ClientConfig::new(&s.base));
     let rest = user::UserServiceRestClient::new(ClientConfig::new(&s.base));
-    let ctx = Context::new();
+    let ctx = signed_in();
 
     let created = rpc
         .create(
@@ -616,7 +645,9 @@ async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
         release: Default::default(),
     };
     let s = start_with(
-        svcc_runtime::Server::new().service(user::UserServiceServer::new(gated).into_service()),
+        svcc_runtime::Server::new()
+            .jwt(store().jwt())
+            .service(user::UserServiceServer::new(gated).into_service()),
     )
     .await;
     let r = http()
@@ -657,6 +688,7 @@ async fn shutdown_drains_a_request_in_flight_then_runs_hooks_in_order() {
     let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let (o1, o2) = (order.clone(), order.clone());
     let server = svcc_runtime::Server::new()
+        .jwt(store().jwt())
         .service(user::UserServiceServer::new(gated).into_service())
         .on_shutdown(
             "first",

@@ -99,6 +99,7 @@ fn svcc_log_format_text_writes_readable_lines() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
         .env("BIND", "127.0.0.1:0")
         .env("RUST_LOG", "info")
+        .env("JWT_SECRET", example::SECRET)
         .env("SVCC_LOG_FORMAT", "text")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -129,6 +130,7 @@ fn svcc_log_format_text_writes_readable_lines() {
         // A traced call (`@trace` on the user package).
         let r = svcc_runtime::reqwest::Client::new()
             .post(format!("http://{addr}/rpc"))
+            .header("authorization", example::bearer())
             .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#)
             .send()
             .await
@@ -192,6 +194,7 @@ fn one_request_can_raise_its_own_log_level() {
             let mut req = http
                 .post(format!("http://{addr}/rpc"))
                 .header("x-request-id", id)
+                .header("authorization", example::bearer())
                 .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#);
             if let Some(l) = level {
                 req = req.header("x-log-level", l);
@@ -251,6 +254,7 @@ fn a_blocked_stdout_drops_lines_and_never_stalls_a_request() {
             let r = http
                 .post(format!("http://{addr}/rpc"))
                 .timeout(std::time::Duration::from_secs(10))
+                .header("authorization", example::bearer())
                 .body(body.clone())
                 .send()
                 .await

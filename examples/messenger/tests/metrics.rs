@@ -4,17 +4,41 @@
 
 use svcc_runtime::tokio;
 
+/// A client that sends a valid access token of `store`'s keys with every request.
+fn signed_in(store: &messenger::memory::Store) -> svcc_runtime::reqwest::Client {
+    let user = svcc_runtime::Uuid::new_v4().to_string();
+    let token = store
+        .jwt()
+        .issue(svcc_runtime::auth::TokenType::Access, &user, None)
+        .unwrap()
+        .token;
+    let mut headers = svcc_runtime::reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    svcc_runtime::reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_scrape_counts_calls_by_route_template_and_outcome() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = messenger::server(messenger::memory::Store::new());
+    let store = messenger::memory::Store::new();
+    let http = signed_in(&store);
+    let server = messenger::server(store);
     let task = tokio::spawn(server.serve_until(listener, async {
         let _ = stopped.await;
     }));
-    let http = svcc_runtime::reqwest::Client::new();
     let missing = svcc_runtime::Uuid::new_v4();
+    // Without a token: refused, and counted.
+    let r = svcc_runtime::reqwest::Client::new()
+        .get(format!("{base}/api/v1/users/{missing}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
     for _ in 0..3 {
         let r = http
             .get(format!("{base}/api/v1/users/{missing}"))
@@ -50,6 +74,10 @@ async fn the_scrape_counts_calls_by_route_template_and_outcome() {
         "a raw path reached a label"
     );
     assert!(scrape.contains("svcc_build_info{version=\""), "{scrape}");
+    let refused = r#"svcc_unauthenticated_total{rpc_service="UserService",rpc_method="get"} 1"#;
+    assert!(scrape.contains(refused), "{scrape}");
+    let refused_rest = r#"http_server_request_duration_seconds_count{http_request_method="GET",http_route="/api/v1/users/{id}",http_response_status_code="401"} 1"#;
+    assert!(scrape.contains(refused_rest), "{scrape}");
     assert!(
         scrape.contains(
             "rpc_server_active_requests{rpc_service=\"UserService\",rpc_method=\"get\"} 0"
@@ -79,11 +107,12 @@ async fn metrics_on_their_own_address_with_the_go_names_and_process_metrics() {
         ..Default::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = messenger::server(messenger::memory::Store::new()).config(config);
+    let store = messenger::memory::Store::new();
+    let http = signed_in(&store);
+    let server = messenger::server(store).config(config);
     let task = tokio::spawn(server.serve_until(listener, async {
         let _ = stopped.await;
     }));
-    let http = svcc_runtime::reqwest::Client::new();
     for body in [
         r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#,
         r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":2}"#,
@@ -206,11 +235,12 @@ async fn the_generated_dashboards_query_the_series_a_scrape_shows() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = messenger::server(messenger::memory::Store::new());
+    let store = messenger::memory::Store::new();
+    let http = signed_in(&store);
+    let server = messenger::server(store);
     let task = tokio::spawn(server.serve_until(listener, async {
         let _ = stopped.await;
     }));
-    let http = svcc_runtime::reqwest::Client::new();
     http.post(format!("{base}/rpc"))
         .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#)
         .send()

@@ -14,7 +14,7 @@
 pub mod method;
 
 pub use method::{
-    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateLimit, Security,
+    CircuitBreaker, HttpBinding, Location, LogPolicy, Mask, Policies, RateKey, RateLimit, Security,
     Sensitive, Text, text,
 };
 

@@ -108,11 +108,35 @@ impl LogPolicy {
     }
 }
 
-/// `@rate_limit`: a token bucket of `limit` requests per `period_ms`.
+/// `@rate_limit`: a token bucket of `limit` calls per `period_ms`, one per `key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RateLimit {
     pub limit: u64,
     pub period_ms: u64,
+    pub key: RateKey,
+}
+
+/// Whose calls one bucket counts (`@rate_limit(key = …)`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateKey {
+    /// Every caller's calls together (the default).
+    #[default]
+    Global,
+    /// Each client address's calls.
+    Ip,
+    /// Each token subject's calls (the caller's address when the call has no verified token).
+    Subject,
+}
+
+impl RateKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateKey::Global => "global",
+            RateKey::Ip => "ip",
+            RateKey::Subject => "subject",
+        }
+    }
 }
 
 /// `@circuit_breaker`: gobreaker's settings; unset values take the runtime's defaults.

@@ -131,6 +131,7 @@ pub struct Server {
     hooks: Vec<(String, Hook)>,
     routes: Vec<(String, axum::routing::MethodRouter)>,
     ready: Arc<AtomicBool>,
+    jwt: Option<Arc<crate::auth::Jwt>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -160,11 +161,21 @@ impl Server {
             hooks: Vec::new(),
             routes: Vec::new(),
             ready: Arc::new(AtomicBool::new(true)),
+            jwt: None,
         }
     }
 
     pub fn config(mut self, config: ServerConfig) -> Server {
         self.config = config;
+        self
+    }
+
+    /// Verifies the bearer tokens of methods under `@security(bearer)` with `jwt` (the same
+    /// keys that issue them). Without it, the keys come from `JWT_SECRET`
+    /// ([`Jwt::from_env`](crate::auth::Jwt::from_env)); a server with such methods and no key
+    /// refuses to start.
+    pub fn jwt(mut self, jwt: Arc<crate::auth::Jwt>) -> Server {
+        self.jwt = Some(jwt);
         self
     }
 
@@ -218,19 +229,24 @@ impl Server {
 
     /// Everything the connections share, with every method's stack built once: the JSON-RPC
     /// endpoints by path and the router for the rest.
-    fn shared(&self) -> (Shared, Arc<layers::metrics::Metrics>) {
+    fn shared(&self) -> std::io::Result<(Shared, Arc<layers::metrics::Metrics>)> {
         install_panic_logger();
         let cfg = &self.config;
         if cfg.log_level_header.is_some() {
             crate::log_level::enable();
         }
+        let jwt = self.verifier()?;
         let metrics = layers::metrics::Metrics::new(&cfg.metrics);
+        let layer_shared = layers::Shared {
+            metrics: &metrics,
+            jwt: jwt.as_ref(),
+        };
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {
                 // The contract's own layers first (`@log` …), then the user's around them.
                 let (mut service, built_in) =
-                    layers::for_method(m.info, m.service.clone(), &metrics);
+                    layers::for_method(m.info, m.service.clone(), &layer_shared);
                 for l in &self.layers {
                     service = l.layer(m.info, service);
                 }
@@ -289,7 +305,35 @@ impl Server {
             request_timeout: cfg.request_timeout,
             limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
         };
-        (shared, metrics)
+        Ok((shared, metrics))
+    }
+
+    /// The token verifier: the configured one, or the keys from the environment; an error
+    /// naming the first method that needs one when there is none.
+    fn verifier(&self) -> std::io::Result<Option<Arc<crate::auth::Jwt>>> {
+        let needs = self
+            .services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .find(|m| layers::auth::needs_bearer(m.info));
+        let Some(m) = needs else {
+            return Ok(self.jwt.clone());
+        };
+        if let Some(jwt) = &self.jwt {
+            return Ok(Some(jwt.clone()));
+        }
+        let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
+        match crate::auth::Jwt::from_env() {
+            Ok(Some(jwt)) => Ok(Some(Arc::new(jwt))),
+            Ok(None) => Err(invalid(format!(
+                "{}.{} needs bearer tokens (@security(bearer)) but no JWT key is configured: \
+                 set JWT_SECRET (at least {} bytes) or call Server::jwt",
+                m.info.service,
+                m.info.name,
+                crate::auth::MIN_SECRET_LEN
+            ))),
+            Err(e) => Err(invalid(e.to_string())),
+        }
     }
 
     /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
@@ -304,7 +348,7 @@ impl Server {
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (shared, metrics) = self.shared();
+        let (shared, metrics) = self.shared()?;
         let shared = Arc::new(shared);
         // `/metrics` on its own address: bound before serving, so a taken port fails the start.
         let metrics_server = match self.config.metrics.bind {
@@ -497,5 +541,8 @@ pub fn error_response(e: &Error) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    for (name, value) in &e.headers {
+        headers.append(name.clone(), value.clone());
+    }
     (status, headers, e.to_rest_body().to_string()).into_response()
 }

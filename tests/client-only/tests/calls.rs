@@ -12,7 +12,15 @@ async fn client_only_code_calls_a_real_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = messenger::server(messenger::memory::Store::new());
+    let store = messenger::memory::Store::new();
+    // `get` needs a bearer token; one signed with the server's keys.
+    let token = store
+        .jwt()
+        .issue(svcc_runtime::auth::TokenType::Access, "reader", None)
+        .unwrap()
+        .token;
+    let signed_in = Context::new().with_header("authorization", &format!("Bearer {token}"));
+    let server = messenger::server(store);
     let task = tokio::spawn(server.serve_until(listener, async {
         let _ = rx.await;
     }));
@@ -29,8 +37,13 @@ async fn client_only_code_calls_a_real_server() {
         .unwrap()
         .user;
     let rpc = user::UserServiceJsonRpcClient::new(ClientConfig::new(&base));
-    let got = rpc.get(Context::default(), created.id).await.unwrap();
+    let got = rpc.get(signed_in, created.id).await.unwrap();
     assert_eq!(got, created);
+    // Without one: the typed unauthenticated error.
+    assert!(matches!(
+        rpc.get(Context::default(), created.id).await,
+        Err(user::user_service::GetError::Unauthenticated(_))
+    ));
     tx.send(()).unwrap();
     task.await.unwrap().unwrap();
 }

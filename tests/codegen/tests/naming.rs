@@ -107,6 +107,7 @@ fn method_descriptions_carry_the_effective_policies() {
         rate_limit: Some(RateLimit {
             limit: 5,
             period_ms: 1000,
+            key: svcc_runtime::method::RateKey::Global,
         }),
         circuit_breaker: Some(CircuitBreaker {
             max_requests: Some(3),

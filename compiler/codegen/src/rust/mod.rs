@@ -1312,8 +1312,8 @@ fn policies(p: &Policies) -> String {
     }
     if let Some(r) = &p.rate_limit {
         fields.push(format!(
-            "rate_limit: ::core::option::Option::Some({M}::RateLimit {{ limit: {}, period_ms: {} }})",
-            r.limit, r.period_ms
+            "rate_limit: ::core::option::Option::Some({M}::RateLimit {{ limit: {}, period_ms: {}, key: {M}::RateKey::{:?} }})",
+            r.limit, r.period_ms, r.key
         ));
     }
     if let Some(c) = &p.circuit_breaker {

@@ -310,7 +310,9 @@ impl Linter<'_> {
 
     fn inert_annotations(&mut self) {
         for u in &self.resolved.annotation_uses {
-            if let Some(n) = crate::resolve::annotations::not_yet(&u.name, u.site) {
+            if let Some(n) =
+                crate::resolve::annotations::not_yet(&u.name, u.site, u.first_ident.as_deref())
+            {
                 let missing = if n.places.is_empty() {
                     n.missing.to_string()
                 } else {

@@ -276,7 +276,11 @@ pub static SPECS: &[Spec] = &[
     spec("metrics", &[Package, Service, Method], "Prometheus metrics"),
     spec("trace", &[Package, Service, Method], "OpenTelemetry spans"),
     Spec {
-        named: &[req("limit", ArgType::Int), req("period", ArgType::Duration)],
+        named: &[
+            req("limit", ArgType::Int),
+            req("period", ArgType::Duration),
+            arg("key", ArgType::OneOf(&["global", "ip", "subject"])),
+        ],
         ..spec("rate_limit", &[Service, Method], "server-side token bucket")
     },
     Spec {
@@ -363,47 +367,45 @@ pub static NOT_YET: &[NotYet] = &[
     NotYet {
         name: "security",
         places: &[],
-        missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
-    },
-    NotYet {
-        name: "public",
-        places: &[],
-        missing: "it is documented in OpenAPI, but generated servers do not check tokens yet",
-    },
-    NotYet {
-        name: "rate_limit",
-        places: &[],
-        missing: "generated servers do not limit request rates yet",
+        schemes: &["api_key", "basic"],
+        missing: "it is documented in OpenAPI, but generated servers check only `bearer` tokens \
+                  yet",
     },
     NotYet {
         name: "circuit_breaker",
         places: &[],
+        schemes: &[],
         missing: "generated clients have no circuit breaker yet",
     },
     NotYet {
         name: "fallback",
         places: &[],
+        schemes: &[],
         missing: "generated clients have no fallback cache yet",
     },
     NotYet {
         name: "grpc",
         places: &[],
+        schemes: &[],
         missing: "no gRPC server, client or `.proto` is generated yet",
     },
     NotYet {
         name: "summary",
         places: &["service", "field"],
+        schemes: &[],
         missing: "only a method's summary is written (OpenAPI has none for a tag or a property); \
                   use `///` docs",
     },
     NotYet {
         name: "tags",
         places: &["field"],
+        schemes: &[],
         missing: "OpenAPI has no tags for a property; use `///` docs",
     },
     NotYet {
         name: "key",
         places: &[],
+        schemes: &[],
         missing: "no Kafka producer is generated yet, so no message is keyed",
     },
 ];
@@ -415,15 +417,20 @@ pub struct NotYet {
     /// Where it has no effect (as [`crate::resolve::AnnotationUse::site`] words it); empty:
     /// everywhere.
     pub places: &'static [&'static str],
+    /// The first arguments (schemes) it has no effect with; empty: any.
+    pub schemes: &'static [&'static str],
     /// What does not happen yet, as the rest of a sentence.
     pub missing: &'static str,
 }
 
-/// The [`NOT_YET`] entry of an annotation standing at `site`.
-pub fn not_yet(name: &str, site: &str) -> Option<&'static NotYet> {
-    NOT_YET
-        .iter()
-        .find(|n| n.name == name && (n.places.is_empty() || n.places.contains(&site)))
+/// The [`NOT_YET`] entry of an annotation standing at `site` with first identifier argument
+/// `first` (`bearer` of `@security(bearer)`).
+pub fn not_yet(name: &str, site: &str, first: Option<&str>) -> Option<&'static NotYet> {
+    NOT_YET.iter().find(|n| {
+        n.name == name
+            && (n.places.is_empty() || n.places.contains(&site))
+            && (n.schemes.is_empty() || first.is_some_and(|f| n.schemes.contains(&f)))
+    })
 }
 
 pub fn spec_of(name: &str) -> Option<&'static Spec> {

@@ -667,7 +667,28 @@ fn lower_service(
                 .and_then(|v| u64::try_from(v).ok())
                 .unwrap_or(0),
             period_ms: a.duration_ms("period").unwrap_or(1000),
+            key: match a.str("key").as_deref() {
+                Some("ip") => RateKey::Ip,
+                Some("subject") => RateKey::Subject,
+                _ => RateKey::Global,
+            },
         });
+        if let Some(a) = pick("rate_limit") {
+            if a.int("limit").is_some_and(|v| v < 1) {
+                r.report(diag::invalid_value(
+                    a.span_of("limit"),
+                    "a rate limit must allow at least one call".to_string(),
+                    "write `limit = 1` or more".to_string(),
+                ));
+            }
+            if a.duration_ms("period") == Some(0) {
+                r.report(diag::invalid_value(
+                    a.span_of("period"),
+                    "a rate limit's period must be longer than zero".to_string(),
+                    "write a period such as `\"1s\"` or `\"1m\"`".to_string(),
+                ));
+            }
+        }
         policies.timeout_ms = pick("timeout").and_then(|a| a.duration_ms("duration"));
         policies.circuit_breaker = pick("circuit_breaker").map(|a| CircuitBreaker {
             max_requests: a.int("max_requests").and_then(|v| u64::try_from(v).ok()),

@@ -78,6 +78,9 @@ pub struct AnnotationUse {
     pub package: String,
     /// Where it stands: `package`, `record`, `service`, `method`, `field`, `parameter`, …
     pub site: &'static str,
+    /// Its first positional argument when that is an identifier (`bearer` of
+    /// `@security(bearer)`).
+    pub first_ident: Option<String>,
 }
 
 /// What resolution produced, besides diagnostics.
@@ -184,6 +187,14 @@ pub fn resolve(loaded: &Loaded) -> (Resolved, Vec<Diagnostic>) {
                     span: a.span,
                     package: package.clone(),
                     site,
+                    first_ident: a
+                        .args
+                        .as_ref()
+                        .and_then(|args| args.iter().find(|arg| arg.name.is_none()))
+                        .and_then(|arg| match &arg.value.kind {
+                            crate::syntax::ast::ValueKind::Ident(q) => Some(q.text()),
+                            _ => None,
+                        }),
                 });
             });
         }

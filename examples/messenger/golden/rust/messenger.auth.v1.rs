@@ -95,7 +95,8 @@ pub mod auth_service {
         ApiError, Error, Validate, Validator, __private::MethodInfo,
         __private::ParamInfo, __private::ResultInfo, __private::TextKind, method,
         method::HttpBinding, method::Location, method::LogPolicy, method::Mask,
-        method::Policies, method::RateLimit, method::Sensitive, method::Text,
+        method::Policies, method::RateKey, method::RateLimit, method::Sensitive,
+        method::Text,
     };
     use super::super::super::super::messenger::common::v1::{Email, RateLimited, UserId};
     /// The parameters of `AuthService.login`.
@@ -243,6 +244,7 @@ pub mod auth_service {
             rate_limit: Option::Some(RateLimit {
                 limit: 30,
                 period_ms: 60000,
+                key: RateKey::Global,
             }),
             ..Policies::NONE
         },
@@ -339,6 +341,7 @@ pub mod auth_service {
             rate_limit: Option::Some(RateLimit {
                 limit: 30,
                 period_ms: 60000,
+                key: RateKey::Global,
             }),
             ..Policies::NONE
         },

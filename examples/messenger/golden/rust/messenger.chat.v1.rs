@@ -412,7 +412,7 @@ pub mod chat_service {
         ApiError, Error, Validate, Validator, __private::MethodInfo,
         __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
         method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
-        method::RateLimit, method::Security, method::Text,
+        method::RateKey, method::RateLimit, method::Security, method::Text,
     };
     use super::super::super::super::messenger::common::v1::{
         ChatId, Cursor, MessageId, PageInfo, PermissionDenied, RateLimited,
@@ -1005,6 +1005,7 @@ pub mod chat_service {
             rate_limit: Option::Some(RateLimit {
                 limit: 20,
                 period_ms: 1000,
+                key: RateKey::Global,
             }),
             timeout_ms: Option::Some(10000),
             ..Policies::NONE

@@ -245,7 +245,7 @@ pub mod user_service {
         ApiError, Error, Validate, Validator, __private::MethodInfo,
         __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
         method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
-        method::RateLimit, method::Security, method::Text, wire::Bytes,
+        method::RateKey, method::RateLimit, method::Security, method::Text, wire::Bytes,
     };
     use super::super::super::super::messenger::common::v1::{
         Cursor, Email, Handle, PageInfo, PermissionDenied, RateLimited, Unauthenticated,
@@ -389,6 +389,7 @@ pub mod user_service {
             rate_limit: Option::Some(RateLimit {
                 limit: 10,
                 period_ms: 60000,
+                key: RateKey::Global,
             }),
             circuit_breaker: Option::Some(CircuitBreaker {
                 max_requests: Option::Some(5),

@@ -5,11 +5,28 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
-/// Starts the example on `127.0.0.1:0` with `RUST_LOG=info` and `env`; returns it and its
-/// address (`127.0.0.1:PORT`). Stdout stays piped (read by [`stop`], or never).
+/// The `JWT_SECRET` the example runs with here.
+pub const SECRET: &str = "the example tests' JWT secret, 32+ bytes";
+
+/// `Bearer <token>`: an access token the example accepts (signed with [`SECRET`]).
+pub fn bearer() -> String {
+    let jwt = svcc_runtime::auth::Jwt::new("default", SECRET.as_bytes()).unwrap();
+    let user = svcc_runtime::Uuid::new_v4().to_string();
+    let t = jwt
+        .issue(svcc_runtime::auth::TokenType::Access, &user, None)
+        .unwrap();
+    format!("Bearer {}", t.token)
+}
+
+/// Starts the example on `127.0.0.1:0` with `RUST_LOG=info`, `JWT_SECRET=`[`SECRET`] and
+/// `env`; returns it and its address (`127.0.0.1:PORT`). Stdout stays piped (read by
+/// [`stop`], or never).
 pub fn start(env: &[(&str, &str)]) -> (Child, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_messenger"));
-    command.env("BIND", "127.0.0.1:0").env("RUST_LOG", "info");
+    command
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("JWT_SECRET", SECRET);
     for (k, v) in env {
         command.env(k, v);
     }

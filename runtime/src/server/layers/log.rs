@@ -34,6 +34,8 @@ pub(super) struct Pending {
     request_id: String,
     client: Peer,
     transport: &'static str,
+    /// The verified token's subject.
+    subject: Option<String>,
 }
 
 impl Logger {
@@ -55,6 +57,7 @@ impl Logger {
             request_id: call.ctx.request_id.clone(),
             client: Peer(call.ctx.client_addr),
             transport: call.transport,
+            subject: call.ctx.subject().map(str::to_string),
         }
     }
 
@@ -68,6 +71,7 @@ impl Logger {
             ok: &self.ok,
             duration_ms: elapsed.as_secs_f64() * 1000.0,
             params: p.params.as_str(),
+            subject: p.subject.as_deref(),
         };
         match outcome {
             Ok(out) => event.ok(out),
@@ -85,6 +89,7 @@ struct Event<'a> {
     ok: &'a str,
     duration_ms: f64,
     params: &'a str,
+    subject: Option<&'a str>,
 }
 
 impl Event<'_> {
@@ -99,6 +104,7 @@ impl Event<'_> {
             transport = self.transport,
             request_id = self.request_id,
             client = &*self.client.text(&mut [0u8; 21]),
+            subject = self.subject,
             outcome = "ok",
             duration_ms = self.duration_ms,
             params = self.params,
@@ -117,6 +123,7 @@ impl Event<'_> {
                     transport = self.transport,
                     request_id = self.request_id,
                     client = &*self.client.text(&mut [0u8; 21]),
+                    subject = self.subject,
                     outcome = "error",
                     code = e.code.as_str(),
                     kind = e.kind.as_str(),

@@ -8,6 +8,9 @@
 //!   `http_request_method`, `http_route` (the route template, never the raw path),
 //!   `http_response_status_code`;
 //! - `rpc_server_active_requests` (gauge) by `rpc_service` and `rpc_method`;
+//! - `svcc_rate_limited_total` and `svcc_unauthenticated_total` by `rpc_service` and
+//!   `rpc_method`: calls refused by `@rate_limit`, and for a missing or invalid bearer token
+//!   (whether or not the method has `@metrics`);
 //! - `svcc_build_info` (always 1) with the runtime's `version`;
 //! - `svcc_otlp_dropped_total` by `signal` (`spans`, `logs`): telemetry the OTLP exporter
 //!   dropped (queue full, collector down); `svcc_log_lines_dropped_total`: log lines dropped
@@ -22,6 +25,7 @@ use crate::error::Error;
 use crate::method::{MethodInfo, Output};
 use crate::server::MetricsConfig;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
@@ -70,6 +74,8 @@ pub(crate) struct Metrics {
     rpc: Family<RpcLabels, Histogram, fn() -> Histogram>,
     http: Family<HttpLabels, Histogram, fn() -> Histogram>,
     active: Family<MethodLabels, Gauge>,
+    rate_limited: Family<MethodLabels, Counter>,
+    unauthenticated: Family<MethodLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -111,6 +117,18 @@ impl Metrics {
             "Calls in progress",
             active.clone(),
         );
+        let rate_limited = Family::<MethodLabels, Counter>::default();
+        registry.register(
+            "svcc_rate_limited",
+            "Calls refused by @rate_limit",
+            rate_limited.clone(),
+        );
+        let unauthenticated = Family::<MethodLabels, Counter>::default();
+        registry.register(
+            "svcc_unauthenticated",
+            "Calls refused for a missing or invalid bearer token",
+            unauthenticated.clone(),
+        );
         registry.register("svcc_build_info", "The svcc runtime's version", build);
         registry.register_collector(Box::new(Dropped));
         if config.process {
@@ -133,7 +151,29 @@ impl Metrics {
             rpc,
             http,
             active,
+            rate_limited,
+            unauthenticated,
         })
+    }
+
+    /// The counter of `info`'s calls refused by its rate limit.
+    pub(crate) fn rate_limited(&self, info: &'static MethodInfo) -> Counter {
+        self.rate_limited
+            .get_or_create(&MethodLabels {
+                rpc_service: info.service,
+                rpc_method: info.name,
+            })
+            .clone()
+    }
+
+    /// The counter of `info`'s calls refused for their bearer token.
+    pub(crate) fn unauthenticated(&self, info: &'static MethodInfo) -> Counter {
+        self.unauthenticated
+            .get_or_create(&MethodLabels {
+                rpc_service: info.service,
+                rpc_method: info.name,
+            })
+            .clone()
     }
 
     /// The scrape in the Prometheus text format 0.0.4 (for scrapers and tools that do not

@@ -1,18 +1,29 @@
-//! Layers the contract switches on (`@log`, `@metrics`, `@trace`), applied by the
-//! server to each method whose policies ask for them, before the user's own layers. Each is a
-//! file with a start and an end (`log.rs`, `metrics.rs`, `trace.rs`); `observe.rs` runs them
-//! as one tower service, so a method pays for one boxed future, not one per layer. A new one
-//! is a file here, a field in `observe::Parts` and a line in [`for_method`].
+//! Layers the contract switches on (`@log`, `@metrics`, `@trace`, `@security(bearer)`,
+//! `@rate_limit`), applied by the server to each method whose policies ask for them, before the
+//! user's own layers. Each is a file: the observers with a start and an end (`log.rs`,
+//! `metrics.rs`, `trace.rs`), the guards with a check that may refuse the call (`auth.rs`,
+//! `rate.rs`); `observe.rs` runs them as one tower service, so a method pays for one boxed
+//! future, not one per layer. A new one is a file here, a field in `observe::Parts` and a line
+//! in [`for_method`].
 
+pub(crate) mod auth;
 mod go_compat;
 mod log;
 pub(crate) mod metrics;
 mod observe;
 mod process;
+mod rate;
 mod trace;
 
 use crate::method::{MethodInfo, MethodService};
 use std::sync::Arc;
+
+/// What the layers of every method share.
+pub(crate) struct Shared<'a> {
+    pub(crate) metrics: &'a Arc<metrics::Metrics>,
+    /// The token verifier (required when some method needs bearer tokens).
+    pub(crate) jwt: Option<&'a Arc<crate::auth::Jwt>>,
+}
 
 /// Wraps `inner` in the built-in layers `info`'s policies switch on (one fused service,
 /// `observe.rs`); `true` when any did (the method then goes through its stack, not straight to
@@ -20,9 +31,21 @@ use std::sync::Arc;
 pub(crate) fn for_method(
     info: &'static MethodInfo,
     inner: MethodService,
-    metrics: &Arc<metrics::Metrics>,
+    shared: &Shared<'_>,
 ) -> (MethodService, bool) {
+    let metrics = shared.metrics;
     let parts = observe::Parts {
+        gate: match shared.jwt {
+            Some(jwt) if auth::needs_bearer(info) => {
+                Some(auth::gate(jwt.clone(), metrics.unauthenticated(info)))
+            }
+            _ => None,
+        },
+        limiter: info
+            .policies
+            .rate_limit
+            .as_ref()
+            .map(|l| rate::limiter(info, l, metrics.rate_limited(info))),
         log: info.policies.log.is_some().then(|| log::logger(info)),
         meter: info.policies.metrics.then(|| metrics::meter(info, metrics)),
         tracer: info.policies.trace.then(|| trace::tracer(info)),

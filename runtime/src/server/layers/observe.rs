@@ -1,17 +1,25 @@
-//! The built-in layers as one: a method under `@log`, `@metrics` and/or `@trace` gets a single
-//! tower service (one boxed future, one clock read) that runs each part's start and end around
-//! the call, in the order the parts nest:
+//! The built-in layers as one: a method under `@log`, `@metrics`, `@trace`,
+//! `@security(bearer)` and/or `@rate_limit` gets a single tower service (one boxed future, one
+//! clock read) that runs each part's start and end around the call, in the order the parts
+//! nest:
 //!
 //! ```text
-//! span (trace.rs) ⊃ metrics (metrics.rs) ⊃ call event (log.rs) ⊃ panic guard ⊃ the handler
+//! span (trace.rs) ⊃ token check (auth.rs) ⊃ rate limit (rate.rs)
+//!     ⊃ metrics (metrics.rs) ⊃ call event (log.rs) ⊃ panic guard ⊃ the handler
 //! ```
+//!
+//! A guard that refuses the call (auth, rate limit) skips the handler; the refusal is still
+//! the call's outcome for the span, the metrics and the call event, which carry the token's
+//! subject once it is known.
 //!
 //! The span is current while the call runs and its event is written (so lines carry its ids);
 //! the measured time includes writing the event; a panic is caught only under `@log` (logged,
 //! then answered as an internal error) and otherwise unwinds to the server's guard.
 
+use super::auth::Gate;
 use super::log::Logger;
 use super::metrics::Meter;
+use super::rate::Limiter;
 use super::trace::Tracer;
 use crate::error::Error;
 use crate::method::{Call, MethodService, Output};
@@ -25,6 +33,8 @@ use std::time::Instant;
 
 /// The parts `info`'s policies switch on.
 pub(super) struct Parts {
+    pub(super) gate: Option<Gate>,
+    pub(super) limiter: Option<Limiter>,
     pub(super) log: Option<Logger>,
     pub(super) meter: Option<Meter>,
     pub(super) tracer: Option<Tracer>,
@@ -32,7 +42,11 @@ pub(super) struct Parts {
 
 impl Parts {
     pub(super) fn any(&self) -> bool {
-        self.log.is_some() || self.meter.is_some() || self.tracer.is_some()
+        self.gate.is_some()
+            || self.limiter.is_some()
+            || self.log.is_some()
+            || self.meter.is_some()
+            || self.tracer.is_some()
     }
 }
 
@@ -42,6 +56,19 @@ pub(super) fn layer(inner: MethodService, parts: Parts) -> MethodService {
         inner,
         parts: Arc::new(parts),
     })
+}
+
+impl Parts {
+    /// The guards, in order: the token, then the rate limit (which may key on the token).
+    fn guard(&self, call: &mut Call) -> Result<(), Error> {
+        if let Some(g) = &self.gate {
+            g.check(call)?;
+        }
+        if let Some(l) = &self.limiter {
+            l.check(call)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -63,20 +90,29 @@ impl tower::Service<Call> for Observe {
         let parts = self.parts.clone();
         let started = Instant::now();
         let transport = call.transport;
-        let span = parts.tracer.as_ref().map(|t| t.start(&mut call));
+        let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
+        let refused = parts.guard(&mut call).err();
+        if let (Some(s), Some(sub)) = (&mut span, call.ctx.subject()) {
+            s.set_subject(sub);
+        }
         let pending = parts.log.as_ref().map(|l| l.before(&call));
         let active = parts.meter.as_ref().map(Meter::enter);
-        let fut = self.inner.call(call);
+        let fut = match refused {
+            None => Ok(self.inner.call(call)),
+            Some(e) => Err(e),
+        };
         Box::pin(async move {
             let current = span.as_ref().map(|s| s.context().clone());
             let run = async {
-                let outcome = if pending.is_some() {
-                    match AssertUnwindSafe(fut).catch_unwind().await {
-                        Ok(r) => r,
-                        Err(_) => Err(Error::internal("the handler panicked")),
+                let outcome = match fut {
+                    Err(refusal) => Err(refusal),
+                    Ok(fut) if pending.is_some() => {
+                        match AssertUnwindSafe(fut).catch_unwind().await {
+                            Ok(r) => r,
+                            Err(_) => Err(Error::internal("the handler panicked")),
+                        }
                     }
-                } else {
-                    fut.await
+                    Ok(fut) => fut.await,
                 };
                 if let (Some(log), Some(p)) = (&parts.log, pending) {
                     log.after(p, &outcome, started.elapsed());

@@ -55,6 +55,13 @@ impl Started {
     pub(super) fn context(&self) -> &SpanContext {
         self.span.context()
     }
+
+    /// The verified token's subject (`enduser.id`).
+    pub(super) fn set_subject(&mut self, subject: &str) {
+        if self.span.is_recording() {
+            self.span.set_str("enduser.id", subject);
+        }
+    }
 }
 
 impl Tracer {

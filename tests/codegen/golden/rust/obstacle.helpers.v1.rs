@@ -2230,7 +2230,8 @@ pub mod other {
         Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
         __private::TextKind, method, method::CircuitBreaker, method::HttpBinding,
         method::Location, method::LogPolicy, method::Mask, method::Policies,
-        method::RateLimit, method::Security, method::Sensitive, method::Text,
+        method::RateKey, method::RateLimit, method::Security, method::Sensitive,
+        method::Text,
     };
     /// The parameters of `Other.new`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2449,6 +2450,7 @@ pub mod other {
             rate_limit: Option::Some(RateLimit {
                 limit: 5,
                 period_ms: 1000,
+                key: RateKey::Global,
             }),
             circuit_breaker: Option::Some(CircuitBreaker {
                 max_requests: Option::Some(3),

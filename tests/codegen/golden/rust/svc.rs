@@ -9,6 +9,13 @@ pub mod behaviour {
         include!("behaviour.v1.rs");
     }
 }
+pub mod guarded {
+    /// Bearer tokens and rate limits, enforced by the server from the contract alone.
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    pub mod v1 {
+        include!("guarded.v1.rs");
+    }
+}
 pub mod observed {
     /// The benchmark's method with the contract's observability switched on
     /// (`@log @metrics @trace`):
