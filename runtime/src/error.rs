@@ -168,12 +168,17 @@ pub trait ApiError: Sized + serde::Serialize + serde::de::DeserializeOwned {
         serde_json::from_value(data.clone()).ok()
     }
 
-    /// This error, when `e` carries its code and a payload that decodes.
+    /// This error, when `e` carries its code and a payload that decodes (no payload counts as
+    /// an empty one, so an error without fields is recognized by its code alone — the
+    /// platform's own refusals, such as a bearer token's, send none over REST).
     fn recognize(e: &Error) -> Option<Self> {
         if e.code != Self::CODE {
             return None;
         }
-        e.data.as_ref().and_then(Self::from_payload)
+        match &e.data {
+            Some(data) => Self::from_payload(data),
+            None => Self::from_payload(&Value::Object(serde_json::Map::new())),
+        }
     }
 
     fn to_error(&self) -> Error {

@@ -12,6 +12,7 @@ fn the_example_writes_json_call_logs_without_secrets() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_messenger"))
         .env("BIND", "127.0.0.1:0")
         .env("RUST_LOG", "info")
+        .env("JWT_SECRET", example::SECRET)
         .env_remove("SVCC_LOG_FORMAT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -31,6 +32,8 @@ fn the_example_writes_json_call_logs_without_secrets() {
         }
     }
     assert!(!addr.is_empty(), "the example did not start");
+    let subject = svcc_runtime::Uuid::new_v4().to_string();
+    let token = example::bearer_for(&subject);
     let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let http = svcc_runtime::reqwest::Client::new();
@@ -48,6 +51,13 @@ fn the_example_writes_json_call_logs_without_secrets() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 201);
+        let r = http
+            .get(format!("http://{addr}/api/v1/auth/whoami"))
+            .header("authorization", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
     });
     // A graceful stop flushes the queued lines.
     Command::new("kill")
@@ -72,7 +82,15 @@ fn the_example_writes_json_call_logs_without_secrets() {
         .iter()
         .filter(|e| e["target"] == "svcc::call")
         .collect();
-    assert_eq!(calls.len(), 2, "{out}");
+    assert_eq!(calls.len(), 3, "{out}");
+    // The verified token's subject is in the call's line; the token is nowhere.
+    let whoami = calls
+        .iter()
+        .find(|e| e["method"] == "whoami")
+        .expect("whoami logged");
+    assert_eq!(whoami["subject"], subject.as_str(), "{whoami}");
+    let token_text = token.trim_start_matches("Bearer ");
+    assert!(!out.contains(token_text), "the token reached the log");
     let login = calls
         .iter()
         .find(|e| e["method"] == "login")

@@ -95,6 +95,17 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
+        // A call under `@security(bearer)`: its span names the caller.
+        let r = http
+            .get(format!("{base}/api/v1/auth/whoami"))
+            .header(
+                "authorization",
+                example::bearer_for("00000000-0000-4000-8000-00000000abcd"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
     });
     telemetry::flush(std::time::Duration::from_secs(10));
     // A graceful stop flushes the server's spans and records.
@@ -160,6 +171,14 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
     assert_eq!(
         attribute(login, "http.response.status_code").as_deref(),
         Some("401")
+    );
+
+    // The verified token's subject.
+    let whoami = find(&spans, "messenger", "GET /api/v1/auth/whoami");
+    assert_eq!(whoami.len(), 1, "{names:#?}");
+    assert_eq!(
+        attribute(&whoami[0].span, "enduser.id").as_deref(),
+        Some("00000000-0000-4000-8000-00000000abcd")
     );
 
     // The batch and its calls.

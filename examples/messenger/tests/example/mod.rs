@@ -10,10 +10,14 @@ pub const SECRET: &str = "the example tests' JWT secret, 32+ bytes";
 
 /// `Bearer <token>`: an access token the example accepts (signed with [`SECRET`]).
 pub fn bearer() -> String {
+    bearer_for(&svcc_runtime::Uuid::new_v4().to_string())
+}
+
+/// `Bearer <token>` for the user `sub`.
+pub fn bearer_for(sub: &str) -> String {
     let jwt = svcc_runtime::auth::Jwt::new("default", SECRET.as_bytes()).unwrap();
-    let user = svcc_runtime::Uuid::new_v4().to_string();
     let t = jwt
-        .issue(svcc_runtime::auth::TokenType::Access, &user, None)
+        .issue(svcc_runtime::auth::TokenType::Access, sub, None)
         .unwrap();
     format!("Bearer {}", t.token)
 }
