@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// call in production. Off (`None`) by default: whoever can send it can make the service
     /// log more, so turn it on where only operators reach the server.
     pub log_level_header: Option<HeaderName>,
+    /// Cross-origin requests from browsers (tower-http's `CorsLayer`: allowed origins,
+    /// methods, headers; it answers preflight `OPTIONS` requests itself). Off (`None`) by
+    /// default. Like every HTTP layer, it makes JSON-RPC requests go through the router.
+    pub cors: Option<tower_http::cors::CorsLayer>,
 }
 
 /// The Prometheus endpoint's settings.
@@ -117,6 +121,7 @@ impl Default for ServerConfig {
             hook_timeout: Duration::from_secs(10),
             metrics: MetricsConfig::default(),
             log_level_header: None,
+            cors: None,
         }
     }
 }
@@ -132,7 +137,11 @@ pub struct Server {
     routes: Vec<(String, axum::routing::MethodRouter)>,
     ready: Arc<AtomicBool>,
     jwt: Option<Arc<crate::auth::Jwt>>,
+    http_layers: Vec<HttpLayer>,
 }
+
+/// An HTTP-level layer, applied to the router.
+type HttpLayer = Box<dyn Fn(axum::Router) -> axum::Router + Send + Sync>;
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,6 +171,7 @@ impl Server {
             routes: Vec::new(),
             ready: Arc::new(AtomicBool::new(true)),
             jwt: None,
+            http_layers: Vec::new(),
         }
     }
 
@@ -203,6 +213,25 @@ impl Server {
                 )
             }),
         )
+    }
+
+    /// Adds an HTTP-level tower layer around every route (REST, JSON-RPC, health, metrics and
+    /// hand-written routes, and the 404/405 answers), as axum's `Router::layer` does: any
+    /// middleware of the tower ecosystem (compression, CORS, auth of your own …). Layers added
+    /// later wrap earlier ones. With any HTTP layer, JSON-RPC requests take the router instead
+    /// of the connection's fast path, so that the layer sees them too.
+    pub fn http_layer<L>(mut self, layer: L) -> Server
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response: IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error:
+            Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.http_layers
+            .push(Box::new(move |router| router.layer(layer.clone())));
+        self
     }
 
     /// Adds a layer around every method's stack (outermost last).
@@ -296,9 +325,21 @@ impl Server {
                 })
             })
             .layer(DefaultBodyLimit::max(cfg.body_limit));
+        let mut router = router;
+        let mut fast = routes.fast;
+        if let Some(cors) = &cfg.cors {
+            router = router.layer(cors.clone());
+        }
+        for layer in &self.http_layers {
+            router = layer(router);
+        }
+        if cfg.cors.is_some() || !self.http_layers.is_empty() {
+            // The layers run on the router only: every request goes there.
+            fast.clear();
+        }
         let shared = Shared {
             router,
-            fast: routes.fast,
+            fast,
             body_limit: cfg.body_limit,
             request_id_header: cfg.request_id_header.clone(),
             log_level_header: cfg.log_level_header.clone(),

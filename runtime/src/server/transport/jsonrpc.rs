@@ -54,17 +54,42 @@ impl Transport for JsonRpc {
                 Endpoint::new(table.clone(), Scope::Method(name), cfg.rpc),
             ));
         }
+        let limit = cfg.body_limit;
         for (path, endpoint) in endpoints {
-            // POSTs never reach the router (the connection service answers them); the route
-            // makes other methods a 405 (with `Allow: POST`) instead of a 404.
+            // POSTs are answered by the connection service (the fast path) — unless the server
+            // has HTTP layers (CORS, the user's own), which only the router runs: then this
+            // route answers them. Other HTTP methods get 405 with `Allow: POST`.
+            let routed = endpoint.clone();
             let router = std::mem::take(&mut routes.router);
             routes.router = router.route(
                 &path,
-                axum::routing::post(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+                axum::routing::post(move |req: axum::extract::Request| {
+                    let endpoint = routed.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let ctx = super::context(parts);
+                        match axum::body::to_bytes(body, limit).await {
+                            Ok(bytes) => endpoint.handle(ctx, bytes).await,
+                            Err(e) => body_error(&e),
+                        }
+                    }
+                }),
             );
             routes.fast.insert(path, FastPath::JsonRpc(endpoint));
         }
     }
+}
+
+/// A body that could not be read: 413 over the limit, 400 when it broke off.
+fn body_error(e: &axum::Error) -> Response {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return crate::server::dispatch::too_large();
+        }
+        source = s.source();
+    }
+    crate::server::error_response(&Error::invalid_argument("the request body broke off"))
 }
 
 /// Limits of the endpoint.

@@ -70,3 +70,23 @@ impl FastPath {
         }
     }
 }
+
+/// The handler's context; takes the request's headers without copying them.
+pub(crate) fn context(mut parts: axum::http::request::Parts) -> Context {
+    Context {
+        request_id: parts
+            .extensions
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|r| r.header_value().to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_default(),
+        client_addr: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0),
+        headers: std::mem::take(&mut parts.headers),
+        deadline: None,
+        claims: None,
+        trace: None,
+    }
+}

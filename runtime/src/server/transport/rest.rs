@@ -6,13 +6,12 @@ use super::{Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::Error;
 use crate::method::{Call, Location, MethodEntry, Params, invoke, text_to_json};
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// An error as a REST response (the same as [`crate::server::error_response`]).
@@ -205,7 +204,7 @@ async fn rest_handler(State(state): State<(Arc<MethodEntry>, usize)>, req: Reque
         Ok(Query(q)) => q,
         Err(e) => return error_response(&Error::invalid_argument(e.body_text())),
     };
-    let ctx = context(parts);
+    let ctx = super::context(parts);
     match axum::body::to_bytes(body, state.1).await {
         Ok(bytes) => handle(&state.0, ctx, path, query, &bytes).await,
         Err(e) => body_error(&e),
@@ -223,25 +222,5 @@ fn body_error(e: &axum::Error) -> Response {
         error_response(&Error::invalid_argument(format!(
             "cannot read the body: {e}"
         )))
-    }
-}
-
-/// The handler's context; takes the request's headers without copying them.
-fn context(mut parts: axum::http::request::Parts) -> Context {
-    Context {
-        request_id: parts
-            .extensions
-            .get::<tower_http::request_id::RequestId>()
-            .and_then(|r| r.header_value().to_str().ok())
-            .map(str::to_string)
-            .unwrap_or_default(),
-        client_addr: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0),
-        headers: std::mem::take(&mut parts.headers),
-        deadline: None,
-        claims: None,
-        trace: None,
     }
 }
