@@ -11,10 +11,13 @@
 //! generates with `svcc_build::configure().server(false)`; it compiles no server.
 
 pub mod auth;
+pub mod breaker;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod context;
 pub mod error;
+#[cfg(feature = "client")]
+pub mod fallback;
 pub mod log_level;
 #[cfg(feature = "logging")]
 pub mod logging;

@@ -107,6 +107,16 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
             vec![("pkg", "@security(bearer)")],
         ),
         (
+            "circuit_breaker",
+            vec![("method", "@circuit_breaker(max_requests = 2)")],
+            vec![],
+        ),
+        (
+            "fallback",
+            vec![("method", "@fallback(ttl = \"1h\")")],
+            vec![],
+        ),
+        (
             "rate_limit",
             vec![(
                 "method",
@@ -221,7 +231,7 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
 #[test]
 fn not_yet_annotations_warn() {
     // The lint fires on each of them.
-    let text = "@trace @security(basic) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  @circuit_breaker(max_requests = 1) @fallback(ttl = \"1s\")\n  rpc m(s: string);\n}\n";
+    let text = "@trace @security(basic) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  rpc m(s: string);\n}\n";
     let c = svcc_frontend::compile_memory(&[("t.svc", text)], &Default::default());
     let warned: Vec<String> = c
         .diagnostics

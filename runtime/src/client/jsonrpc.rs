@@ -71,9 +71,7 @@ pub struct JsonRpcClient {
 impl JsonRpcClient {
     pub fn new(config: ClientConfig) -> JsonRpcClient {
         JsonRpcClient {
-            core: Core {
-                config: Arc::new(config),
-            },
+            core: Core::new(config),
             next_id: Arc::new(std::sync::atomic::AtomicU64::new(1)),
         }
     }
@@ -85,8 +83,22 @@ impl JsonRpcClient {
         )
     }
 
-    /// Calls one method.
+    /// Calls one method, under its breaker, retries and fallback cache (`resilience.rs`).
     pub async fn call(
+        &self,
+        info: &'static MethodInfo,
+        req: &impl serde::Serialize,
+        ctx: &Context,
+    ) -> Result<ClientOutput, Error> {
+        self.core
+            .resilient(info, req, ctx, |ctx| async move {
+                self.call_once(info, req, &ctx).await
+            })
+            .await
+    }
+
+    /// One request.
+    async fn call_once(
         &self,
         info: &'static MethodInfo,
         req: &impl serde::Serialize,

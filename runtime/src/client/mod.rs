@@ -12,8 +12,11 @@ use crate::method::text_to_json;
 
 #[cfg(feature = "jsonrpc")]
 mod jsonrpc;
+mod resilience;
 #[cfg(feature = "rest")]
 mod rest;
+
+pub use resilience::{RetryPolicy, fallback_answers};
 
 use crate::method::{Location, MethodInfo};
 use crate::telemetry::Span;
@@ -50,6 +53,11 @@ pub struct ClientConfig {
     pub curl: CurlLog,
     /// The HTTP client; pass your own for custom TLS, proxies or connection pools.
     pub http: reqwest::Client,
+    /// Retries of idempotent methods after an unavailable answer (default: 3 tries in all).
+    pub retry: RetryPolicy,
+    /// Where methods under `@fallback` keep their last good results (default: in memory,
+    /// 10,000 entries, per `ClientConfig`; `RedisCache` shares them between replicas).
+    pub fallback: Option<Arc<dyn crate::fallback::FallbackCache>>,
 }
 
 impl ClientConfig {
@@ -61,7 +69,23 @@ impl ClientConfig {
             headers: HeaderMap::new(),
             curl: CurlLog::Never,
             http: reqwest::Client::new(),
+            retry: RetryPolicy::default(),
+            fallback: Some(Arc::new(crate::fallback::MemoryCache::default())),
         }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> ClientConfig {
+        self.retry = retry;
+        self
+    }
+
+    /// The store of `@fallback` results (`None`: no fallback answers).
+    pub fn with_fallback_cache(
+        mut self,
+        cache: Option<Arc<dyn crate::fallback::FallbackCache>>,
+    ) -> ClientConfig {
+        self.fallback = cache;
+        self
     }
 
     /// Uses a caller-supplied HTTP client (custom TLS roots, client certificates, proxies).
@@ -192,9 +216,43 @@ fn split(info: &MethodInfo, req: &impl serde::Serialize) -> Result<Split, Error>
 #[derive(Clone, Debug)]
 struct Core {
     config: Arc<ClientConfig>,
+    breakers: Arc<resilience::Breakers>,
 }
 
 impl Core {
+    fn new(config: ClientConfig) -> Core {
+        Core {
+            config: Arc::new(config),
+            breakers: Arc::default(),
+        }
+    }
+
+    /// One call of `info` with its breaker, retries and fallback cache around `attempt`.
+    async fn resilient<F, Fut>(
+        &self,
+        info: &'static MethodInfo,
+        req: &impl serde::Serialize,
+        ctx: &Context,
+        attempt: F,
+    ) -> Result<ClientOutput, Error>
+    where
+        F: Fn(Context) -> Fut,
+        Fut: std::future::Future<Output = Result<ClientOutput, Error>>,
+    {
+        let deadline = std::time::Instant::now() + self.timeout(Some(info), ctx);
+        resilience::call(
+            info,
+            ctx,
+            || serde_json::to_value(req).ok(),
+            &self.breakers,
+            self.config.fallback.as_ref(),
+            self.config.retry,
+            deadline,
+            attempt,
+        )
+        .await
+    }
+
     fn timeout(&self, info: Option<&MethodInfo>, ctx: &Context) -> Duration {
         ctx.remaining()
             .or_else(|| {

@@ -6,7 +6,6 @@ use crate::context::Context;
 use crate::error::{Code, Error};
 use crate::method::{Location, MethodInfo};
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Percent-encodes a path segment or query component.
 fn encode(s: &str) -> String {
@@ -30,14 +29,27 @@ pub struct RestClient {
 impl RestClient {
     pub fn new(config: ClientConfig) -> RestClient {
         RestClient {
-            core: Core {
-                config: Arc::new(config),
-            },
+            core: Core::new(config),
         }
     }
 
-    /// Calls one method through its `@http` binding.
+    /// Calls one method through its `@http` binding, under its breaker, retries and fallback
+    /// cache (`resilience.rs`).
     pub async fn call(
+        &self,
+        info: &'static MethodInfo,
+        req: &impl serde::Serialize,
+        ctx: &Context,
+    ) -> Result<ClientOutput, Error> {
+        self.core
+            .resilient(info, req, ctx, |ctx| async move {
+                self.call_once(info, req, &ctx).await
+            })
+            .await
+    }
+
+    /// One request.
+    async fn call_once(
         &self,
         info: &'static MethodInfo,
         req: &impl serde::Serialize,

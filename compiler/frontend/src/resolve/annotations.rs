@@ -372,18 +372,6 @@ pub static NOT_YET: &[NotYet] = &[
                   yet",
     },
     NotYet {
-        name: "circuit_breaker",
-        places: &[],
-        schemes: &[],
-        missing: "generated clients have no circuit breaker yet",
-    },
-    NotYet {
-        name: "fallback",
-        places: &[],
-        schemes: &[],
-        missing: "generated clients have no fallback cache yet",
-    },
-    NotYet {
         name: "grpc",
         places: &[],
         schemes: &[],

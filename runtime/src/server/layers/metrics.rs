@@ -254,6 +254,64 @@ impl prometheus_client::collector::Collector for Dropped {
             m.encode_family(&Signal { signal })?
                 .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&n, None)?;
         }
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        struct Breaker {
+            breaker: String,
+        }
+        #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+        struct Transition {
+            breaker: String,
+            to: &'static str,
+        }
+        // Breakers of one name (a method's, in every client of it in this process) are
+        // reported as one: the most open state, the transitions summed.
+        let mut breakers: Vec<(String, i64, [u64; 3])> = Vec::new();
+        for b in crate::breaker::registered() {
+            use crate::breaker::State;
+            let counts = [State::Closed, State::HalfOpen, State::Open].map(|s| b.transitions_to(s));
+            match breakers.iter_mut().find(|(n, _, _)| n == b.name()) {
+                Some((_, state, t)) => {
+                    *state = (*state).max(b.state().as_gauge());
+                    for (sum, n) in t.iter_mut().zip(counts) {
+                        *sum += n;
+                    }
+                }
+                None => breakers.push((b.name().to_string(), b.state().as_gauge(), counts)),
+            }
+        }
+        if !breakers.is_empty() {
+            use crate::breaker::State;
+            let mut m = encoder.encode_descriptor(
+                "svcc_circuit_breaker_state",
+                "Circuit breaker state: 0 closed, 1 half-open, 2 open",
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (name, state, _) in &breakers {
+                m.encode_family(&Breaker {
+                    breaker: name.clone(),
+                })?
+                .encode_gauge(state)?;
+            }
+            let mut m = encoder.encode_descriptor(
+                "svcc_circuit_breaker_transitions",
+                "Circuit breaker state changes, by the state entered",
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for (name, _, counts) in &breakers {
+                for (state, n) in [State::Closed, State::HalfOpen, State::Open]
+                    .iter()
+                    .zip(counts)
+                {
+                    m.encode_family(&Transition {
+                        breaker: name.clone(),
+                        to: state.as_str(),
+                    })?
+                    .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(n, None)?;
+                }
+            }
+        }
         #[cfg(feature = "logging")]
         {
             let mut m = encoder.encode_descriptor(

@@ -46,6 +46,12 @@ pub(crate) fn for_method(
             .rate_limit
             .as_ref()
             .map(|l| rate::limiter(info, l, metrics.rate_limited(info))),
+        breaker: info.policies.circuit_breaker.as_ref().map(|p| {
+            crate::breaker::Breaker::shared(crate::breaker::Settings::from_policy(
+                format!("server:{}.{}", info.service, info.name),
+                p,
+            ))
+        }),
         log: info.policies.log.is_some().then(|| log::logger(info)),
         meter: info.policies.metrics.then(|| metrics::meter(info, metrics)),
         tracer: info.policies.trace.then(|| trace::tracer(info)),

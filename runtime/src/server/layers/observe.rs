@@ -4,11 +4,11 @@
 //! nest:
 //!
 //! ```text
-//! span (trace.rs) ⊃ token check (auth.rs) ⊃ rate limit (rate.rs)
+//! span (trace.rs) ⊃ token check (auth.rs) ⊃ rate limit (rate.rs) ⊃ circuit breaker
 //!     ⊃ metrics (metrics.rs) ⊃ call event (log.rs) ⊃ panic guard ⊃ the handler
 //! ```
 //!
-//! A guard that refuses the call (auth, rate limit) skips the handler; the refusal is still
+//! A guard that refuses the call (auth, rate limit, an open breaker) skips the handler; the refusal is still
 //! the call's outcome for the span, the metrics and the call event, which carry the token's
 //! subject once it is known.
 //!
@@ -35,6 +35,8 @@ use std::time::Instant;
 pub(super) struct Parts {
     pub(super) gate: Option<Gate>,
     pub(super) limiter: Option<Limiter>,
+    /// `@circuit_breaker`: refuses calls while open; counts the outcomes of the others.
+    pub(super) breaker: Option<Arc<crate::breaker::Breaker>>,
     pub(super) log: Option<Logger>,
     pub(super) meter: Option<Meter>,
     pub(super) tracer: Option<Tracer>,
@@ -44,6 +46,7 @@ impl Parts {
     pub(super) fn any(&self) -> bool {
         self.gate.is_some()
             || self.limiter.is_some()
+            || self.breaker.is_some()
             || self.log.is_some()
             || self.meter.is_some()
             || self.tracer.is_some()
@@ -91,7 +94,20 @@ impl tower::Service<Call> for Observe {
         let started = Instant::now();
         let transport = call.transport;
         let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
-        let refused = parts.guard(&mut call).err();
+        let mut ticket = None;
+        let refused = parts
+            .guard(&mut call)
+            .and_then(|()| match &parts.breaker {
+                Some(b) => match b.allow() {
+                    Ok(t) => {
+                        ticket = Some(t);
+                        Ok(())
+                    }
+                    Err(r) => Err(r.to_error(b.name())),
+                },
+                None => Ok(()),
+            })
+            .err();
         if let (Some(s), Some(sub)) = (&mut span, call.ctx.subject()) {
             s.set_subject(sub);
         }
@@ -114,6 +130,9 @@ impl tower::Service<Call> for Observe {
                     }
                     Ok(fut) => fut.await,
                 };
+                if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
+                    b.record(t, outcome.as_ref().map(|_| ()));
+                }
                 if let (Some(log), Some(p)) = (&parts.log, pending) {
                     log.after(p, &outcome, started.elapsed());
                 }

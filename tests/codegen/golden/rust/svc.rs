@@ -49,6 +49,13 @@ pub mod obstacle {
         }
     }
 }
+pub mod resilient {
+    /// Circuit breakers, retries and fallback caches, from the contract alone.
+    #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
+    pub mod v1 {
+        include!("resilient.v1.rs");
+    }
+}
 pub mod spec {
     /// The methods used by the examples in section 7 of the JSON-RPC 2.0 specification.
     #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]

@@ -6,6 +6,7 @@ export * as observed_v1 from "./observed.v1.js";
 export * as obstacle_helpers_v1 from "./obstacle.helpers.v1.js";
 export * as obstacle_helpers_v1_deep from "./obstacle.helpers.v1.deep.js";
 export * as obstacle_match_v1 from "./obstacle.match.v1.js";
+export * as resilient_v1 from "./resilient.v1.js";
 export * as spec_v1 from "./spec.v1.js";
 export * as svc_health_v1 from "./svc.health.v1.js";
 export * as traced_v1 from "./traced.v1.js";
