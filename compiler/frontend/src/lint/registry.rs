@@ -70,9 +70,8 @@ pub static LINTS: &[Lint] = &[
         name: "inert_annotation",
         default: Level::Warn,
         summary: "an annotation svcc accepts but does not act on yet (\
-                  `@security`, `@public`, `@rate_limit`, \
-                  `@circuit_breaker`, `@fallback`, `@grpc`, `@key`): the warning says what does \
-                  not happen yet, so nobody relies on it",
+                  `@grpc`, `@key`, `@security(api_key)`, `@security(basic)`): the warning says \
+                  what does not happen yet, so nobody relies on it",
         example: "@grpc   // inert_annotation: no gRPC server, client or `.proto` is generated yet\npackage shop.v1;",
     },
 ];
