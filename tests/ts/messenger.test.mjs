@@ -20,8 +20,18 @@ function counting() {
 
 const uniq = () => Math.random().toString(36).slice(2, 8);
 
+/** Registers and signs in a new user; the headers that carry the access token (methods under
+ * `@security(bearer)` answer 401 without them). */
+async function signedIn() {
+  const handle = `tok_${uniq()}`;
+  const email = `${handle}@example.com`;
+  await new user.UserServiceRestClient({ baseUrl: base }).create({ display_name: "Tok", email, handle });
+  const login = await new auth.AuthServiceRestClient({ baseUrl: base }).login({ email, password: "password123" });
+  return { authorization: `Bearer ${login.tokens.access_token}` };
+}
+
 test("REST: create, get, typed not-found error", async () => {
-  const rest = new user.UserServiceRestClient({ baseUrl: base });
+  const rest = new user.UserServiceRestClient({ baseUrl: base, headers: await signedIn() });
   const handle = `ada_${uniq()}`;
   const { user: u } = await rest.create({ display_name: "Ada", email: `${handle}@example.com`, handle });
   assert.equal(u.handle, handle);
@@ -38,7 +48,7 @@ test("REST: create, get, typed not-found error", async () => {
 
 test("JSON-RPC: calls made in the same tick share one batch request", async () => {
   const { f, calls } = counting();
-  const rpc = new user.UserServiceJsonRpcClient({ baseUrl: base, fetch: f });
+  const rpc = new user.UserServiceJsonRpcClient({ baseUrl: base, fetch: f, headers: await signedIn() });
   const handle = `bob_${uniq()}`;
   const created = await rpc.create({ display_name: "Bob", email: `${handle}@example.com`, handle });
   assert.equal(calls.length, 1);
@@ -57,6 +67,9 @@ test("JSON-RPC: calls made in the same tick share one batch request", async () =
   assert.equal(notFound.status, "rejected");
   assert.ok(isApiError(notFound.reason, "USER_NOT_FOUND"));
   assert.equal(notFound.reason.data.user_id, missing);
+  // Without the token: the platform's refusal, typed.
+  const anonymous = new user.UserServiceJsonRpcClient({ baseUrl: base });
+  await assert.rejects(anonymous.list({}), (e) => isApiError(e, "UNAUTHENTICATED"));
 });
 
 test("validation failures come back typed, with every violation", async () => {

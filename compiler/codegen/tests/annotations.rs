@@ -116,6 +116,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
             vec![("method", "@fallback(ttl = \"1h\")")],
             vec![],
         ),
+        ("idempotent", vec![("method", "@idempotent")], vec![]),
         (
             "rate_limit",
             vec![(

@@ -242,3 +242,42 @@ async fn the_contracts_rate_limits_hold() {
     s.stop.send(()).unwrap();
     s.task.await.unwrap().unwrap();
 }
+
+#[test]
+fn a_short_jwt_secret_is_refused_at_start_and_a_missing_one_is_loud() {
+    use std::io::Read as _;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("JWT_SECRET") && stderr.contains("at least 32"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("too-short"),
+        "the secret reached the output"
+    );
+    // Unset: it starts, signing with a random key, and says so on its log.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_messenger"))
+        .env("BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .env_remove("JWT_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("JWT_SECRET is not set") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no warning: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -56,6 +56,19 @@ impl resilient::Flaky for Impl {
         Ok(resilient::flaky::FlakyResponse { attempts: n })
     }
 
+    async fn marked(
+        &self,
+        ctx: Context,
+        key: String,
+    ) -> Result<resilient::flaky::MarkedResponse, resilient::flaky::MarkedError> {
+        let r = self.flaky(ctx, key).await.map_err(|e| match e {
+            resilient::flaky::FlakyError::Other(e) => resilient::flaky::MarkedError::Other(e),
+        })?;
+        Ok(resilient::flaky::MarkedResponse {
+            attempts: r.attempts,
+        })
+    }
+
     async fn once(
         &self,
         _ctx: Context,
@@ -178,6 +191,21 @@ async fn an_open_client_breaker_fails_fast_and_the_memory_cache_answers() {
         .map(|(_, n)| n)
         .sum();
     assert!(answered >= 4, "{answered}");
+    // On the `/metrics` of a server in the same process.
+    let s = start().await;
+    let scrape = svcc_runtime::reqwest::get(format!("{}/metrics", s.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scrape.contains(
+            r#"svcc_client_fallback_answers_total{rpc_service="Flaky",rpc_method="item"} "#
+        ),
+        "{scrape}"
+    );
+    s.stop.send(()).unwrap();
 }
 
 #[tokio::test]
@@ -303,6 +331,18 @@ async fn idempotent_methods_are_retried_and_others_are_not() {
             .await;
         assert!(once.is_err(), "{transport}");
         assert_eq!(s.state.attempts.lock().unwrap()[&key2], 1);
+        // A POST marked `@idempotent`: retried like a GET.
+        let key4 = fresh(transport);
+        let marked = if rpc {
+            resilient::FlakyJsonRpcClient::new(config())
+                .marked(Context::new(), key4)
+                .await
+        } else {
+            resilient::FlakyRestClient::new(config())
+                .marked(Context::new(), key4)
+                .await
+        };
+        assert_eq!(marked.unwrap().attempts, 3, "{transport}");
         // POST: sent once, whatever the answer.
         let key3 = fresh(transport);
         let r = resilient::FlakyRestClient::new(config())

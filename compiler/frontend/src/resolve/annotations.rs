@@ -273,6 +273,11 @@ pub static SPECS: &[Spec] = &[
         )],
         ..spec("sensitive", &[Field, Param, Result], "masked in logs")
     },
+    spec(
+        "idempotent",
+        &[Method],
+        "calling twice has the effect of calling once: clients may retry it",
+    ),
     spec("metrics", &[Package, Service, Method], "Prometheus metrics"),
     spec("trace", &[Package, Service, Method], "OpenTelemetry spans"),
     Spec {

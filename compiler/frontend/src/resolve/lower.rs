@@ -636,10 +636,11 @@ fn lower_service(
                     _ => Security::Bearer,
                 });
         }
-        policies.idempotent = settings
-            .http
-            .as_ref()
-            .is_some_and(|h| svcc_rules::method::is_idempotent_http_method(&h.method));
+        policies.idempotent = find(&anns, "idempotent").is_some()
+            || settings
+                .http
+                .as_ref()
+                .is_some_and(|h| svcc_rules::method::is_idempotent_http_method(&h.method));
         if let Some(a) = pick("log") {
             settings.spans.log = Some(a.span);
             let skip = a.names("skip");

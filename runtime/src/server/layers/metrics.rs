@@ -312,6 +312,30 @@ impl prometheus_client::collector::Collector for Dropped {
                 }
             }
         }
+        #[cfg(feature = "client")]
+        {
+            let answers = crate::client::fallback_answers();
+            if !answers.is_empty() {
+                #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+                struct Method {
+                    rpc_service: &'static str,
+                    rpc_method: &'static str,
+                }
+                let mut m = encoder.encode_descriptor(
+                    "svcc_client_fallback_answers",
+                    "Client calls answered from the @fallback cache instead of with their error",
+                    None,
+                    prometheus_client::metrics::MetricType::Counter,
+                )?;
+                for ((rpc_service, rpc_method), n) in answers {
+                    m.encode_family(&Method {
+                        rpc_service,
+                        rpc_method,
+                    })?
+                    .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(&n, None)?;
+                }
+            }
+        }
         #[cfg(feature = "logging")]
         {
             let mut m = encoder.encode_descriptor(

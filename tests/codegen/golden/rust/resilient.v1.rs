@@ -227,6 +227,74 @@ pub mod flaky {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The parameters of `Flaky.marked`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct MarkedRequest {
+        pub key: String,
+    }
+    impl Validate for MarkedRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// The results of `Flaky.marked`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct MarkedResponse {
+        pub attempts: i32,
+    }
+    /// What `Flaky.marked` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum MarkedError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl MarkedError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                MarkedError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`MarkedError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            MarkedError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for MarkedError {
+        fn from(e: Error) -> Self {
+            MarkedError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for MarkedError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for MarkedError {}
+    /// How `Flaky.marked` is served.
+    pub static MARKED_INFO: MethodInfo = MethodInfo {
+        service: "Flaky",
+        name: "marked",
+        jsonrpc: Option::Some("flaky.marked"),
+        http: Option::Some(HttpBinding::new("POST", "/r/marked/{key}", 200)),
+        params: &[
+            ParamInfo {
+                name: "key",
+                location: Location::Path,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies {
+            idempotent: true,
+            ..Policies::NONE
+        },
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
 }
 /// A service that can be made to fail.
 ///
@@ -255,6 +323,14 @@ pub trait Flaky: ::core::marker::Send + ::core::marker::Sync + 'static {
         key: String,
     ) -> impl ::core::future::Future<
         Output = Result<flaky::OnceResponse, flaky::OnceError>,
+    > + ::core::marker::Send;
+    /// A POST marked idempotent in the contract: retried.
+    fn marked(
+        &self,
+        ctx: Context,
+        key: String,
+    ) -> impl ::core::future::Future<
+        Output = Result<flaky::MarkedResponse, flaky::MarkedError>,
     > + ::core::marker::Send;
 }
 /// Serves a [`Flaky`] implementation over the transports the contract names.
@@ -313,6 +389,20 @@ impl<T: Flaky> FlakyServer<T> {
                     })
                 },
             )
+            .method::<
+                flaky::MarkedRequest,
+            >(
+                &flaky::MARKED_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_flaky_marked(&*imp, call).await })
+                    })
+                },
+            )
     }
 }
 async fn invoke_flaky_item<T: Flaky>(imp: &T, call: Call) -> Result<Output, Error> {
@@ -344,6 +434,18 @@ async fn invoke_flaky_once<T: Flaky>(imp: &T, call: Call) -> Result<Output, Erro
     Validate::validate(&req).map_err(Error::validation)?;
     let flaky::OnceRequest { key } = req;
     match imp.once(call.ctx, key).await {
+        Ok(r) => {
+            let out = Output::json(&r)?;
+            Result::Ok(out)
+        }
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_flaky_marked<T: Flaky>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: flaky::MarkedRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let flaky::MarkedRequest { key } = req;
+    match imp.marked(call.ctx, key).await {
         Ok(r) => {
             let out = Output::json(&r)?;
             Result::Ok(out)
@@ -407,6 +509,19 @@ impl Flaky for FlakyJsonRpcClient {
             .map_err(flaky::OnceError::from_error)?;
         out.decode().map_err(flaky::OnceError::Other)
     }
+    async fn marked(
+        &self,
+        ctx: Context,
+        key: String,
+    ) -> Result<flaky::MarkedResponse, flaky::MarkedError> {
+        let req = flaky::MarkedRequest { key };
+        let out = self
+            .inner
+            .call(&flaky::MARKED_INFO, &req, &ctx)
+            .await
+            .map_err(flaky::MarkedError::from_error)?;
+        out.decode().map_err(flaky::MarkedError::Other)
+    }
 }
 /// A client of [`Flaky`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Flaky as _;`).
 #[derive(Debug, Clone)]
@@ -464,6 +579,19 @@ impl Flaky for FlakyRestClient {
             .map_err(flaky::OnceError::from_error)?;
         out.decode().map_err(flaky::OnceError::Other)
     }
+    async fn marked(
+        &self,
+        ctx: Context,
+        key: String,
+    ) -> Result<flaky::MarkedResponse, flaky::MarkedError> {
+        let req = flaky::MarkedRequest { key };
+        let out = self
+            .inner
+            .call(&flaky::MARKED_INFO, &req, &ctx)
+            .await
+            .map_err(flaky::MarkedError::from_error)?;
+        out.decode().map_err(flaky::MarkedError::Other)
+    }
 }
 /// Calls of [`Flaky`] collected into one JSON-RPC batch.
 #[derive(Debug, Default)]
@@ -499,5 +627,13 @@ impl FlakyBatch {
     pub fn once(&mut self, key: String) -> Slot<flaky::OnceResponse, flaky::OnceError> {
         let req = flaky::OnceRequest { key };
         self.inner.push(&flaky::ONCE_INFO, &req, flaky::OnceError::from_error)
+    }
+    /// Adds a call of `marked`; its result is read from the returned slot after [`Self::send`].
+    pub fn marked(
+        &mut self,
+        key: String,
+    ) -> Slot<flaky::MarkedResponse, flaky::MarkedError> {
+        let req = flaky::MarkedRequest { key };
+        self.inner.push(&flaky::MARKED_INFO, &req, flaky::MarkedError::from_error)
     }
 }

@@ -37,6 +37,18 @@ export interface FlakyOnceResult {
 export type FlakyOnceError = $rt.ApiError;
 const FLAKY_ONCE_INFO: $rt.MethodInfo = { params: [{ name: "key", location: "path", key: "key" }], results: [], jsonrpc: "flaky.once", http: { method: "POST", path: "/r/once/{key}", status: 200 } };
 
+/** The parameters of `Flaky.marked`. */
+export interface FlakyMarkedParams {
+  key: string;
+}
+/** The results of `Flaky.marked`. */
+export interface FlakyMarkedResult {
+  attempts: number;
+}
+/** What `Flaky.marked` may throw. */
+export type FlakyMarkedError = $rt.ApiError;
+const FLAKY_MARKED_INFO: $rt.MethodInfo = { params: [{ name: "key", location: "path", key: "key" }], results: [], jsonrpc: "flaky.marked", http: { method: "POST", path: "/r/marked/{key}", status: 200 } };
+
 /**
  * A service that can be made to fail.
  * 
@@ -74,6 +86,15 @@ export class FlakyJsonRpcClient {
    */
   async once(params: FlakyOnceParams, opts?: $rt.CallOptions): Promise<FlakyOnceResult> {
     return (await this.#transport.call(FLAKY_ONCE_INFO, params as unknown as { [key: string]: unknown }, opts)) as FlakyOnceResult;
+  }
+
+  /**
+   * A POST marked idempotent in the contract: retried.
+   * 
+   * @throws {FlakyMarkedError}
+   */
+  async marked(params: FlakyMarkedParams, opts?: $rt.CallOptions): Promise<FlakyMarkedResult> {
+    return (await this.#transport.call(FLAKY_MARKED_INFO, params as unknown as { [key: string]: unknown }, opts)) as FlakyMarkedResult;
   }
 
 }
@@ -115,6 +136,15 @@ export class FlakyRestClient {
    */
   async once(params: FlakyOnceParams, opts?: $rt.CallOptions): Promise<FlakyOnceResult> {
     return (await this.#transport.call(FLAKY_ONCE_INFO, params as unknown as { [key: string]: unknown }, opts)) as FlakyOnceResult;
+  }
+
+  /**
+   * A POST marked idempotent in the contract: retried.
+   * 
+   * @throws {FlakyMarkedError}
+   */
+  async marked(params: FlakyMarkedParams, opts?: $rt.CallOptions): Promise<FlakyMarkedResult> {
+    return (await this.#transport.call(FLAKY_MARKED_INFO, params as unknown as { [key: string]: unknown }, opts)) as FlakyMarkedResult;
   }
 
 }
