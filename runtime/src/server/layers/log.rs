@@ -95,21 +95,30 @@ struct Event<'a> {
 impl Event<'_> {
     fn ok(&self, out: &Output) {
         let result = loggable_result(self.info, out.body.as_deref());
-        // `message` as a plain string field: recorded as it is, not through `fmt`.
-        tracing::info!(
-            target: "svcc::call",
-            message = self.ok,
-            service = self.info.service,
-            method = self.info.name,
-            transport = self.transport,
-            request_id = self.request_id,
-            client = &*self.client.text(&mut [0u8; 21]),
-            subject = self.subject,
-            outcome = "ok",
-            duration_ms = self.duration_ms,
-            params = self.params,
-            result = &*result,
-        );
+        // `message` as a plain string field: recorded as it is, not through `fmt`. The subject
+        // is a field only when there is one (an absent field still costs a visit).
+        macro_rules! event {
+            ($($subject:tt)*) => {
+                tracing::info!(
+                    target: "svcc::call",
+                    message = self.ok,
+                    service = self.info.service,
+                    method = self.info.name,
+                    transport = self.transport,
+                    request_id = self.request_id,
+                    client = &*self.client.text(&mut [0u8; 21]),
+                    $($subject)*
+                    outcome = "ok",
+                    duration_ms = self.duration_ms,
+                    params = self.params,
+                    result = &*result,
+                )
+            };
+        }
+        match self.subject {
+            Some(subject) => event!(subject = subject,),
+            None => event!(),
+        }
     }
 
     fn failed(&self, e: &Error) {

@@ -113,15 +113,16 @@ impl tower::Service<Call> for Observe {
         }
         let pending = parts.log.as_ref().map(|l| l.before(&call));
         let active = parts.meter.as_ref().map(Meter::enter);
+        // A refusal is rare: boxed, so the future stays small for the calls that run.
         let fut = match refused {
             None => Ok(self.inner.call(call)),
-            Some(e) => Err(e),
+            Some(e) => Err(Box::new(e)),
         };
         Box::pin(async move {
             let current = span.as_ref().map(|s| s.context().clone());
             let run = async {
                 let outcome = match fut {
-                    Err(refusal) => Err(refusal),
+                    Err(refusal) => Err(*refusal),
                     Ok(fut) if pending.is_some() => {
                         match AssertUnwindSafe(fut).catch_unwind().await {
                             Ok(r) => r,
