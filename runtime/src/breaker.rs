@@ -247,14 +247,18 @@ impl Refused {
 }
 
 impl Breaker {
-    pub fn new(mut settings: Settings) -> Breaker {
+    pub fn new(settings: Settings) -> Breaker {
+        Breaker::new_at(settings, Instant::now())
+    }
+
+    /// A breaker whose clock starts at `now` (its first `interval` ends at `now + interval`).
+    pub fn new_at(mut settings: Settings, now: Instant) -> Breaker {
         if settings.max_requests == 0 {
             settings.max_requests = 1;
         }
         if settings.timeout.is_zero() {
             settings.timeout = Duration::from_secs(60);
         }
-        let now = Instant::now();
         let expiry = (!settings.interval.is_zero()).then(|| now + settings.interval);
         Breaker {
             settings,

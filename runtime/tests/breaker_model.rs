@@ -143,7 +143,8 @@ proptest! {
             settings.trip = Trip::FailureRate { rate, min_requests };
         }
         let start = Instant::now();
-        let breaker = Breaker::new(settings);
+        // One clock origin for both: the first interval ends at exactly `interval`.
+        let breaker = Breaker::new_at(settings, start);
         let mut model = Model {
             max_requests,
             interval,
