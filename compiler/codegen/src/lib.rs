@@ -16,6 +16,7 @@
 pub mod dashboards;
 pub mod openapi;
 mod options;
+pub mod proto;
 pub mod rust;
 pub mod typescript;
 
@@ -75,6 +76,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &openapi::OpenApiTarget,
     &typescript::TypeScriptTarget,
     &dashboards::DashboardsTarget,
+    &proto::ProtoTarget,
 ];
 
 /// The target called `name` (or one of its aliases).
