@@ -491,6 +491,15 @@ pub static CODES: &[Code] = &[
         "@http(method = GET, path = \"/report\")\n@content_type(response = \"text/csv\")\n@handler(\"crate::report::csv\")\nrpc report() -> string;",
     ),
     c(
+        "E0422",
+        "names protobuf cannot tell apart",
+        "Under `@grpc` every record, union, error, event and method's parameters and results become \
+       a protobuf message, and proto3 refuses two fields whose JSON names are equal once case and \
+       underscores are ignored (`self` and `Self`, `user_id` and `userId`).",
+        "@grpc\npackage shop.v1;\n\ntype Item { id @1: string; Id @2: string; }",
+        "@grpc\npackage shop.v1;\n\ntype Item { id @1: string; legacy_id @2: string; }",
+    ),
+    c(
         "E0999",
         "internal compiler error",
         "The compiler hit a bug. The input is not necessarily wrong. Please report the error \

@@ -140,6 +140,26 @@ pub fn duplicate_jsonrpc_name(span: Span, name: &str, first: Span) -> Diagnostic
     .with_help("set a distinct name with `@jsonrpc(name = \"…\")`")
 }
 
+pub fn protobuf_name_clash(
+    span: Span,
+    owner: &str,
+    first: &str,
+    second: &str,
+    first_span: Span,
+) -> Diagnostic {
+    Diagnostic::error(
+        "E0422",
+        format!("`{first}` and `{second}` of `{owner}` are one name to protobuf"),
+        span,
+    )
+    .with_primary_label("clashes under `@grpc`")
+    .with_label(first_span, "with this one")
+    .with_help(
+        "proto3 compares field names without case and underscores (their JSON names); rename \
+         one of them",
+    )
+}
+
 pub fn duplicate_wire_name(span: Span, name: &str, first: Span) -> Diagnostic {
     Diagnostic::error(
         "E0415",

@@ -111,6 +111,52 @@ impl Checker<'_> {
             }
         }
         self.infinite_records(pkg);
+        if pkg.services.iter().any(|s| s.transports.grpc) {
+            self.protobuf_names(pkg);
+        }
+    }
+
+    /// Under `@grpc`, every message must compile as proto3: no two fields of one message whose
+    /// JSON names are equal without case and underscores (proto3 refuses them).
+    fn protobuf_names(&mut self, pkg: &Package) {
+        let mut sets: Vec<(&str, &[Field])> = Vec::new();
+        for t in &pkg.types {
+            match t {
+                TypeDef::Record(r) => sets.push((&r.name, &r.fields)),
+                TypeDef::Union(u) => sets.push((&u.name, &u.variants)),
+                _ => {}
+            }
+        }
+        for e in &pkg.errors {
+            sets.push((&e.name, &e.fields));
+        }
+        for e in &pkg.events {
+            sets.push((&e.name, &e.fields));
+        }
+        for s in &pkg.services {
+            for m in &s.methods {
+                sets.push((&m.name, &m.params));
+                if let MethodResult::Named(r) = &m.result {
+                    sets.push((&m.name, r));
+                }
+            }
+        }
+        for (owner, fields) in sets {
+            let mut seen: Vec<(String, &Field)> = Vec::new();
+            for f in fields {
+                let key = protobuf_json_name(&f.name).to_lowercase();
+                match seen.iter().find(|(k, _)| *k == key) {
+                    Some((_, first)) => self.out.push(diag::protobuf_name_clash(
+                        f.spans.name,
+                        owner,
+                        &first.name,
+                        &f.name,
+                        first.spans.name,
+                    )),
+                    None => seen.push((key, f)),
+                }
+            }
+        }
     }
 
     fn fields(&mut self, fields: &[Field], what: Members) {
@@ -611,4 +657,22 @@ fn normalize_route(path: &str) -> String {
         }
     }
     out.trim_end_matches('/').to_string()
+}
+
+/// protoc's default JSON name of a field: underscores dropped, the letter after each one
+/// upper-cased.
+fn protobuf_json_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
