@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 ///
 /// Clients accept the same type: its headers are sent with the call and its deadline bounds
 /// the call's timeout, so a handler can pass its own context on to the services it calls.
-#[derive(Clone, Debug, Default)]
+///
+/// Its `Debug` shows secret headers (`Authorization`, `Cookie`, …) as `***`, so logging a
+/// context does not log a token.
+#[derive(Clone, Default)]
 pub struct Context {
     /// The request id: from the configured header (default `X-Request-Id`), or a new UUID v4.
     pub request_id: String,
@@ -27,6 +30,37 @@ pub struct Context {
     /// The trace this call belongs to: on a server, the call's own span (`@trace`); on a
     /// client, the span to continue (default: the span of the call the task is serving).
     pub trace: Option<SpanContext>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Headers<'a>(&'a HeaderMap);
+        impl std::fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(k, v)| {
+                        let secret = crate::mask::SECRET_HEADERS.contains(&k.as_str());
+                        (
+                            k.as_str(),
+                            if secret {
+                                "***"
+                            } else {
+                                v.to_str().unwrap_or("…")
+                            },
+                        )
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("Context")
+            .field("request_id", &self.request_id)
+            .field("client_addr", &self.client_addr)
+            .field("headers", &Headers(&self.headers))
+            .field("deadline", &self.deadline)
+            .field("claims", &self.claims)
+            .field("trace", &self.trace)
+            .finish()
+    }
 }
 
 impl Context {
@@ -85,5 +119,23 @@ impl Context {
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_hides_secret_headers() {
+        let ctx = super::Context::new()
+            .with_header("authorization", "Bearer abc.def.ghi")
+            .with_header("cookie", "session=s3cret")
+            .with_header("x-request-source", "app");
+        let text = format!("{ctx:?}");
+        assert!(
+            !text.contains("abc.def.ghi") && !text.contains("s3cret"),
+            "{text}"
+        );
+        assert!(text.contains("\"authorization\": \"***\""), "{text}");
+        assert!(text.contains("\"x-request-source\": \"app\""), "{text}");
     }
 }
