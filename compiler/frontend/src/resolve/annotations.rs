@@ -311,8 +311,12 @@ pub static SPECS: &[Spec] = &[
         )
     },
     Spec {
-        named: &[req("ttl", ArgType::Duration)],
-        ..spec("fallback", &[Service, Method], "client fallback cache")
+        named: &[arg("ttl", ArgType::Duration)],
+        ..spec(
+            "fallback",
+            &[Service, Method],
+            "client fallback cache (ttl default 24h)",
+        )
     },
     Spec {
         named: &[arg("min", ArgType::Int), arg("max", ArgType::Int)],

@@ -708,7 +708,9 @@ fn lower_service(
                 "write a fraction such as `0.5` for half the requests".to_string(),
             ));
         }
-        policies.fallback_ttl_ms = pick("fallback").and_then(|a| a.duration_ms("ttl"));
+        // `@fallback` alone keeps good results for a day.
+        policies.fallback_ttl_ms =
+            pick("fallback").map(|a| a.duration_ms("ttl").unwrap_or(86_400_000));
         if let Some(a) = find(&anns, "content_type") {
             settings.request_content_type = a.str("request");
             settings.response_content_type = a.str("response");
