@@ -23,7 +23,7 @@
 use crate::{File, Model, OptionSpec, TargetOptions};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use svcc_model::naming::{upper_camel, upper_snake};
+use svcc_model::naming::{protobuf_json_name, upper_camel, upper_snake};
 use svcc_model::{
     Field, Location, MethodResult, Package, Primitive, QualifiedName, TypeDef, TypeRef,
 };
@@ -73,24 +73,6 @@ impl crate::Target for ProtoTarget {
 }
 
 const ANNOTATIONS: &str = "google/api/annotations.proto";
-
-/// protoc's default JSON name of a field: underscores dropped, the letter after each one
-/// upper-cased.
-fn json_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// `messenger.user.v1` → `messenger/user/v1/user.proto` (the segment before a version, else the
 /// last one, names the file).
@@ -213,7 +195,7 @@ impl Writer<'_> {
         // proto3 refuses two fields whose JSON names differ only in case and underscores.
         let mut seen: Vec<(String, &str)> = Vec::new();
         for f in fields {
-            let key = json_name(&f.name).to_lowercase();
+            let key = protobuf_json_name(&f.name).to_lowercase();
             if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
                 return Err(format!(
                     "{}.{name}: fields `{other}` and `{}` have the same JSON name for protobuf \
@@ -233,7 +215,7 @@ impl Writer<'_> {
                 other => other,
             };
             let mut options = Vec::new();
-            if json_name(&f.name) != f.wire_name {
+            if protobuf_json_name(&f.name) != f.wire_name {
                 options.push(format!("json_name = \"{}\"", f.wire_name));
             }
             if f.deprecated.is_some() {

@@ -69,11 +69,7 @@ impl Sessions {
 impl Store {
     /// A store whose tokens are signed with a random key (tests, demos).
     pub fn new() -> Arc<Store> {
-        let mut secret = Vec::new();
-        for _ in 0..4 {
-            secret.extend_from_slice(Uuid::new_v4().as_bytes());
-        }
-        match Jwt::new("random", &secret) {
+        match Jwt::random() {
             Ok(jwt) => Store::with_jwt(jwt),
             // 64 random bytes and a short id are always a valid key.
             Err(e) => unreachable!("{e}"),

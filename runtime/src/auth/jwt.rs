@@ -169,6 +169,12 @@ impl Jwt {
              when this process stops and are not accepted by any other replica. Set JWT_SECRET \
              (at least {MIN_SECRET_LEN} bytes) in production."
         );
+        Jwt::random()
+    }
+
+    /// Keys made of 64 random bytes (id `random`): tokens valid only for this value's life —
+    /// tests, demos, and `from_env_or_random` without `JWT_SECRET`.
+    pub fn random() -> Result<Jwt, KeyError> {
         let mut secret = Vec::with_capacity(64);
         for _ in 0..4 {
             secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());

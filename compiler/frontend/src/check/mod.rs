@@ -144,7 +144,7 @@ impl Checker<'_> {
         for (owner, fields) in sets {
             let mut seen: Vec<(String, &Field)> = Vec::new();
             for f in fields {
-                let key = protobuf_json_name(&f.name).to_lowercase();
+                let key = svcc_model::naming::protobuf_json_name(&f.name).to_lowercase();
                 match seen.iter().find(|(k, _)| *k == key) {
                     Some((_, first)) => self.out.push(diag::protobuf_name_clash(
                         f.spans.name,
@@ -657,22 +657,4 @@ fn normalize_route(path: &str) -> String {
         }
     }
     out.trim_end_matches('/').to_string()
-}
-
-/// protoc's default JSON name of a field: underscores dropped, the letter after each one
-/// upper-cased.
-fn protobuf_json_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
