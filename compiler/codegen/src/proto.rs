@@ -54,15 +54,10 @@ impl crate::Target for ProtoTarget {
         let mut files = Vec::new();
         let mut http = false;
         for p in &model.packages {
-            let mut w = Writer {
-                model,
-                package: p,
-                imports: BTreeSet::new(),
-                out: String::new(),
-            };
+            let mut w = Writer::new(model, p);
             w.package()?;
             http |= w.imports.contains(ANNOTATIONS);
-            files.push(File::new(file_of(&p.name), w.finish()));
+            files.push(File::new(file_of(&p.name), w.finish().0));
         }
         if http {
             files.push(File::new(ANNOTATIONS, GOOGLE_API_ANNOTATIONS));
@@ -96,6 +91,8 @@ struct Writer<'a> {
     package: &'a Package,
     imports: BTreeSet<String>,
     out: String,
+    /// What the gRPC glue needs to know of the messages written.
+    plan: GrpcPlan,
 }
 
 fn comment(out: &mut String, indent: &str, docs: &str) {
@@ -108,8 +105,18 @@ fn comment(out: &mut String, indent: &str, docs: &str) {
     }
 }
 
-impl Writer<'_> {
-    fn finish(self) -> String {
+impl<'a> Writer<'a> {
+    fn new(model: &'a Model, package: &'a Package) -> Writer<'a> {
+        Writer {
+            model,
+            package,
+            imports: BTreeSet::new(),
+            out: String::new(),
+            plan: GrpcPlan::default(),
+        }
+    }
+
+    fn finish(self) -> (String, BTreeSet<String>, GrpcPlan) {
         let mut head = String::new();
         let _ = writeln!(
             head,
@@ -125,7 +132,7 @@ impl Writer<'_> {
             }
             head.push('\n');
         }
-        head + self.out.trim_end() + "\n"
+        (head + self.out.trim_end() + "\n", self.imports, self.plan)
     }
 
     fn package(&mut self) -> Result<(), String> {
@@ -143,6 +150,13 @@ impl Writer<'_> {
                 TypeDef::Enum(e) => {
                     comment(&mut self.out, "", &e.docs);
                     let prefix = upper_snake(&e.name);
+                    self.plan.enums.push((
+                        format!("{}.{}", p.name, e.name),
+                        e.values
+                            .iter()
+                            .map(|v| (v.number, v.name.clone()))
+                            .collect(),
+                    ));
                     let _ = writeln!(self.out, "enum {} {{", e.name);
                     if !e.values.iter().any(|v| v.number == 0) {
                         let _ = writeln!(self.out, "  {prefix}_UNSPECIFIED = 0;");
@@ -168,6 +182,9 @@ impl Writer<'_> {
                 docs.push('\n');
             }
             let _ = write!(docs, "Error `{}` ({}).", e.code, e.kind.as_str());
+            self.plan
+                .errors
+                .push((e.code.clone(), format!("{}.{}", p.name, e.name)));
             comment(&mut self.out, "", &docs);
             self.message(&e.name, &e.fields, false)?;
         }
@@ -210,10 +227,18 @@ impl Writer<'_> {
             comment(&mut body, indent, &f.docs);
             let (label, ty) = self.field_type(&f.ty, &upper_camel(&f.name), &mut nested)?;
             let is_map = matches!(self.model.unalias(&f.ty), TypeRef::Map(..));
+            // A field with a default is `optional` too: its absence must be seen for the
+            // default to apply (proto3 would read an unset `limit` as 0).
+            let present = f.optional || f.default.is_some();
             let label = match label {
-                "" if f.optional && !union && !is_map => "optional ",
+                "" if present && !union && !is_map => "optional ",
                 other => other,
             };
+            if f.optional && (is_map || label == "repeated ") {
+                self.plan
+                    .omit_empty
+                    .push(format!("{}.{name}.{}", self.package.name, f.name));
+            }
             let mut options = Vec::new();
             if protobuf_json_name(&f.name) != f.wire_name {
                 options.push(format!("json_name = \"{}\"", f.wire_name));
@@ -384,6 +409,7 @@ impl Writer<'_> {
 
     fn service(&mut self, s: &svcc_model::Service) -> Result<(), String> {
         let mut rpcs = String::new();
+        let mut rpc_plans = Vec::new();
         for m in &s.methods {
             let request = self.message_name(&s.name, &m.name, "Request");
             let params: Vec<Field> = m
@@ -448,6 +474,21 @@ impl Writer<'_> {
                 "  rpc {}({request}) returns ({response})",
                 upper_camel(&m.name)
             );
+            let full = |n: &str| match n.strip_prefix('.') {
+                Some(qualified) => qualified.to_string(),
+                None if n.starts_with("google.protobuf.") => n.to_string(),
+                None => format!("{}.{n}", self.package.name),
+            };
+            let wraps_value = matches!(&m.result, MethodResult::Single(t)
+                if !matches!(self.model.unalias(t), TypeRef::Named(n)
+                    if matches!(self.model.type_def(n), Some(TypeDef::Record(_)))));
+            rpc_plans.push(RpcPlan {
+                method: m.name.clone(),
+                name: upper_camel(&m.name),
+                request: full(&request),
+                response: full(&response),
+                wraps_value,
+            });
             let mut options = Vec::new();
             if let Some(h) = &m.settings.http {
                 self.imports.insert(ANNOTATIONS.to_string());
@@ -483,12 +524,156 @@ impl Writer<'_> {
                 rpcs.push_str("  }\n");
             }
         }
+        self.plan.services.push(ServicePlan {
+            package: self.package.name.clone(),
+            service: s.name.clone(),
+            full_name: format!("{}.{}", self.package.name, s.name),
+            rpcs: rpc_plans,
+        });
         comment(&mut self.out, "", &s.docs);
         let _ = writeln!(self.out, "service {} {{", s.name);
         self.out.push_str(&rpcs);
         self.out.push_str("}\n\n");
         Ok(())
     }
+}
+
+/// What gRPC glue needs beside the `.proto` files: each service's rpcs with their message
+/// names, svcc's names of enum values, the optional lists and maps (protobuf cannot tell an
+/// absent list from an empty one), the declared errors' messages.
+#[derive(Clone, Debug, Default)]
+pub struct GrpcPlan {
+    /// The `.proto` files (those of the packages with a service under `@grpc` and of the
+    /// packages they import), with the `google/api` files they need.
+    pub files: Vec<File>,
+    pub services: Vec<ServicePlan>,
+    /// `(package.Enum, [(number, svcc's name)])`.
+    pub enums: Vec<(String, Vec<(u32, String)>)>,
+    /// `package.Message.field`.
+    pub omit_empty: Vec<String>,
+    /// `(string code, package.Message)`.
+    pub errors: Vec<(String, String)>,
+}
+
+/// One service as gRPC sees it.
+#[derive(Clone, Debug)]
+pub struct ServicePlan {
+    pub package: String,
+    pub service: String,
+    /// `messenger.user.v1.UserService`.
+    pub full_name: String,
+    pub rpcs: Vec<RpcPlan>,
+}
+
+/// One method as an rpc.
+#[derive(Clone, Debug)]
+pub struct RpcPlan {
+    /// The contract's name (`create`).
+    pub method: String,
+    /// `Create`.
+    pub name: String,
+    /// Full message names.
+    pub request: String,
+    pub response: String,
+    /// The result is not a record: the response wraps it in `value`.
+    pub wraps_value: bool,
+}
+
+impl GrpcPlan {
+    /// The service called `service` in `package`.
+    pub fn service(&self, package: &str, service: &str) -> Option<&ServicePlan> {
+        self.services
+            .iter()
+            .find(|s| s.package == package && s.service == service)
+    }
+}
+
+/// The plan for the packages with a service under `@grpc` (and what they import); `None` when
+/// no service is.
+pub fn grpc_plan(model: &Model) -> Result<Option<GrpcPlan>, String> {
+    let mut queue: Vec<&Package> = model
+        .packages
+        .iter()
+        .filter(|p| p.services.iter().any(|s| s.transports.grpc))
+        .collect();
+    if queue.is_empty() {
+        return Ok(None);
+    }
+    let by_file: std::collections::HashMap<String, &Package> = model
+        .packages
+        .iter()
+        .map(|p| (file_of(&p.name), p))
+        .collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut plan = GrpcPlan::default();
+    let mut http = false;
+    while let Some(p) = queue.pop() {
+        if !done.insert(p.name.clone()) {
+            continue;
+        }
+        let mut w = Writer::new(model, p);
+        w.package()?;
+        let (text, imports, part) = w.finish();
+        http |= imports.contains(ANNOTATIONS);
+        for i in &imports {
+            if let Some(dep) = by_file.get(i) {
+                queue.push(dep);
+            }
+        }
+        plan.files.push(File::new(file_of(&p.name), text));
+        // Services of packages imported only for their types are not served.
+        plan.services.extend(part.services.into_iter().filter(|s| {
+            p.services
+                .iter()
+                .any(|x| x.name == s.service && x.transports.grpc)
+        }));
+        plan.enums.extend(part.enums);
+        plan.omit_empty.extend(part.omit_empty);
+        plan.errors.extend(part.errors);
+    }
+    if http {
+        plan.files
+            .push(File::new(ANNOTATIONS, GOOGLE_API_ANNOTATIONS));
+        plan.files
+            .push(File::new("google/api/http.proto", GOOGLE_API_HTTP));
+    }
+    plan.files.sort_by(|a, b| a.path.cmp(&b.path));
+    plan.enums.sort();
+    plan.omit_empty.sort();
+    plan.errors.sort();
+    Ok(Some(plan))
+}
+
+/// Compiles `.proto` files (as written by this target) into an encoded `FileDescriptorSet`
+/// with protox — pure Rust, no `protoc` — including every file they import (the well-known
+/// types come with protox) and keeping options such as `google.api.http`.
+pub fn descriptor_set(files: &[File]) -> Result<Vec<u8>, String> {
+    struct Memory(std::collections::HashMap<String, String>);
+    impl protox::file::FileResolver for Memory {
+        fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+            match self.0.get(name) {
+                Some(text) => protox::file::File::from_source(name, text),
+                None => Err(protox::Error::file_not_found(name)),
+            }
+        }
+    }
+    let memory = Memory(
+        files
+            .iter()
+            .map(|f| (f.path.clone(), f.contents.clone()))
+            .collect(),
+    );
+    let mut chain = protox::file::ChainFileResolver::new();
+    chain.add(memory);
+    chain.add(protox::file::GoogleFileResolver::new());
+    let mut compiler = protox::Compiler::with_file_resolver(chain);
+    compiler.include_imports(true).include_source_info(false);
+    let mut names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    names.sort_unstable();
+    compiler
+        .open_files(names)
+        .map_err(|e| format!("the generated .proto files do not compile: {e}"))?;
+    Ok(compiler.encode_file_descriptor_set())
 }
 
 /// `google/api/annotations.proto` (Apache 2.0, Google LLC): the `google.api.http` option.

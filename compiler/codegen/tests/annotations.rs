@@ -100,6 +100,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
         ("log", vec![("method", "@log(skip = [p])")], vec![]),
         ("metrics", vec![("method", "@metrics")], vec![]),
         ("trace", vec![("method", "@trace")], vec![]),
+        ("grpc", vec![("pkg", "@grpc")], vec![]),
         ("security", vec![("pkg", "@security(bearer)")], vec![]),
         (
             "public",
@@ -232,7 +233,7 @@ fn every_annotation_is_consumed_or_listed_as_not_yet() {
 #[test]
 fn not_yet_annotations_warn() {
     // The lint fires on each of them.
-    let text = "@trace @security(basic) @grpc\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  rpc m(s: string);\n}\n";
+    let text = "@trace @security(basic)\npackage t.v1;\n\n@topic(\"e\") @key(id)\nevent E { @summary(\"s\") @tags(\"t\") id @1: string; }\n\n@summary(\"s\")\nservice S {\n  rpc m(s: string);\n}\n";
     let c = svcc_frontend::compile_memory(&[("t.svc", text)], &Default::default());
     let warned: Vec<String> = c
         .diagnostics

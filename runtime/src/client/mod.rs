@@ -1,15 +1,18 @@
-//! Clients: JSON-RPC 2.0 and REST transports that generated clients build on. Typed errors
+//! Clients: JSON-RPC 2.0, REST and gRPC transports that generated clients build on. Typed errors
 //! come back through `Error` (declared errors are recognised by the generated code from
 //! `code`); timeouts come from `@timeout` or the context's deadline; headers from the context
 //! are sent with every call; each request can be logged as a `curl` command.
 
 // Without a transport feature the shared machinery has no user.
+// (gRPC uses the core and the config, not the HTTP request machinery.)
 #![cfg_attr(not(any(feature = "jsonrpc", feature = "rest")), allow(dead_code))]
 
 use crate::context::Context;
 use crate::error::{Code, Error};
 use crate::method::text_to_json;
 
+#[cfg(feature = "grpc")]
+mod grpc;
 #[cfg(feature = "jsonrpc")]
 mod jsonrpc;
 mod resilience;
@@ -20,6 +23,8 @@ pub use resilience::{RetryPolicy, fallback_answers};
 
 use crate::method::{Location, MethodInfo};
 use crate::telemetry::Span;
+#[cfg(feature = "grpc")]
+pub use grpc::GrpcClient;
 use http::{HeaderMap, HeaderName, HeaderValue};
 #[cfg(feature = "jsonrpc")]
 pub use jsonrpc::{Batch, JsonRpcClient, Slot};

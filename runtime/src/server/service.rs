@@ -200,6 +200,9 @@ pub struct ServiceDef {
     /// `userService`: the per-service JSON-RPC URL segment.
     pub jsonrpc_name: &'static str,
     pub methods: Vec<MethodEntry>,
+    /// The service's gRPC binding (`@grpc`).
+    #[cfg(feature = "grpc")]
+    pub grpc: Option<&'static crate::grpc::GrpcService>,
 }
 
 impl ServiceDef {
@@ -208,7 +211,16 @@ impl ServiceDef {
             name,
             jsonrpc_name,
             methods: Vec::new(),
+            #[cfg(feature = "grpc")]
+            grpc: None,
         }
+    }
+
+    /// Serves the service over gRPC too (`@grpc`).
+    #[cfg(feature = "grpc")]
+    pub fn grpc(mut self, binding: &'static crate::grpc::GrpcService) -> ServiceDef {
+        self.grpc = Some(binding);
+        self
     }
 
     /// Adds a method with its handler at the bottom of its stack; `Req` is the method's

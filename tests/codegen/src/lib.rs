@@ -118,3 +118,57 @@ impl observed::Observed for ObservedImpl {
         Ok(a.wrapping_add(b).wrapping_add(c))
     }
 }
+
+use api::wire::v1 as wire;
+
+/// The wire test's service: returns what it is given.
+#[derive(Debug, Clone, Default)]
+pub struct EchoImpl;
+
+impl wire::Echo for EchoImpl {
+    async fn echo(
+        &self,
+        _ctx: Context,
+        value: wire::Everything,
+    ) -> Result<wire::Everything, wire::echo::EchoError> {
+        Ok(value)
+    }
+
+    async fn numbers(
+        &self,
+        _ctx: Context,
+        count: i32,
+        tag: Option<String>,
+        scale: Option<i32>,
+    ) -> Result<Vec<i64>, wire::echo::NumbersError> {
+        let scale = i64::from(scale.unwrap_or(1));
+        let offset = tag.map_or(0, |t| t.len() as i64);
+        Ok((0..i64::from(count)).map(|n| n * scale + offset).collect())
+    }
+
+    async fn refuse(&self, _ctx: Context, reason: String) -> Result<(), wire::echo::RefuseError> {
+        Err(wire::echo::RefuseError::Refused(wire::Refused {
+            reason,
+            colour: wire::Colour::Green,
+        }))
+    }
+
+    async fn slow(&self, _ctx: Context, millis: i32) -> Result<(), wire::echo::SlowError> {
+        let millis = u64::try_from(millis).unwrap_or(0);
+        svcc_runtime::tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+        Ok(())
+    }
+
+    async fn checked(
+        &self,
+        _ctx: Context,
+        name: String,
+        count: i32,
+    ) -> Result<wire::echo::CheckedResponse, wire::echo::CheckedError> {
+        Ok(wire::echo::CheckedResponse { name, count })
+    }
+
+    async fn nothing(&self, _ctx: Context) -> Result<(), wire::echo::NothingError> {
+        Ok(())
+    }
+}

@@ -85,8 +85,14 @@ pub fn generate(
     source_note: &str,
 ) -> Result<Vec<crate::File>, String> {
     let mut files = Vec::new();
+    // Services under `@grpc`: their rpcs and the descriptor set the runtime transcodes with.
+    let grpc = if options.server || options.client {
+        crate::proto::grpc_plan(model)?
+    } else {
+        None
+    };
     for pkg in &model.packages {
-        let text = Package::new(model, pkg, options).render();
+        let text = Package::new(model, pkg, options, grpc.as_ref()).render();
         let formatted = format_code(&text).map_err(|e| {
             format!(
                 "internal error: generated Rust for `{}` does not parse: {e}\n{text}",
@@ -103,13 +109,77 @@ pub fn generate(
             header + &formatted,
         ));
     }
-    files.push(crate::File::new("svc.rs", root_module(model, source_note)));
+    let mut root = root_module(model, source_note);
+    if let Some(plan) = &grpc {
+        root.push_str(&grpc_descriptor(plan)?);
+    }
+    files.push(crate::File::new("svc.rs", root));
     // The document the server glue serves at `/openapi.json`, beside `svc.rs`.
     files.push(crate::File::new(
         "openapi.json",
         crate::openapi::merged_json(model),
     ));
     Ok(files)
+}
+
+/// `GRPC_DESCRIPTOR` in `svc.rs`: the descriptor set (base64, in lines) and the tables the
+/// runtime's transcoder reads beside it.
+fn grpc_descriptor(plan: &crate::proto::GrpcPlan) -> Result<String, String> {
+    let set = crate::proto::descriptor_set(&plan.files)?;
+    let encoded = base64(&set);
+    let mut lines = String::new();
+    for chunk in encoded.as_bytes().chunks(96) {
+        let _ = write!(lines, "\\\n    {}", String::from_utf8_lossy(chunk));
+    }
+    let enums: Vec<String> = plan
+        .enums
+        .iter()
+        .map(|(name, values)| {
+            let values: Vec<String> = values
+                .iter()
+                .map(|(n, v)| format!("({n}, {})", lit_str(v)))
+                .collect();
+            format!("        ({}, &[{}]),\n", lit_str(name), values.join(", "))
+        })
+        .collect();
+    let omit: Vec<String> = plan
+        .omit_empty
+        .iter()
+        .map(|f| format!("        {},\n", lit_str(f)))
+        .collect();
+    let errors: Vec<String> = plan
+        .errors
+        .iter()
+        .map(|(c, m)| format!("        ({}, {}),\n", lit_str(c), lit_str(m)))
+        .collect();
+    Ok(format!(
+        "\n/// The protobuf description of the services under `@grpc` and the types they use: the\n/// descriptor set of the `.proto` files `svcc build --target proto` writes (compiled with\n/// protox), which gRPC transcoding and server reflection read.\npub static GRPC_DESCRIPTOR: ::svcc_runtime::grpc::Descriptor = ::svcc_runtime::grpc::Descriptor::new(\n    \"{lines}\",\n    &[\n{}    ],\n    &[\n{}    ],\n    &[\n{}    ],\n);\n",
+        enums.concat(),
+        omit.concat(),
+        errors.concat()
+    ))
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn format_code(text: &str) -> Result<String, String> {
@@ -228,6 +298,8 @@ struct Package<'a> {
     pending_defaults: Vec<String>,
     /// Rust names of fields and enum values, unique within their list, by source span.
     names: std::collections::HashMap<svcc_model::source::Span, String>,
+    /// The gRPC plan, when a service is under `@grpc`.
+    grpc: Option<&'a crate::proto::GrpcPlan>,
     out: String,
 }
 
@@ -236,6 +308,7 @@ impl<'a> Package<'a> {
         model: &'a Model,
         pkg: &'a svcc_model::Package,
         options: &'a RustOptions,
+        grpc: Option<&'a crate::proto::GrpcPlan>,
     ) -> Package<'a> {
         Package {
             model,
@@ -244,6 +317,7 @@ impl<'a> Package<'a> {
             depth: pkg.name.split('.').count(),
             pending_defaults: Vec::new(),
             names: unique_names(pkg),
+            grpc,
             out: String::new(),
         }
     }
@@ -891,6 +965,9 @@ impl<'a> Package<'a> {
         for method in &svc.methods {
             m.push_str(&self.method_types(svc, method));
         }
+        if let Some(plan) = self.grpc_service(svc) {
+            m.push_str(&self.grpc_binding(plan));
+        }
         m.push_str("}\n\n");
         // The trait.
         let mut t = String::new();
@@ -933,6 +1010,38 @@ impl<'a> Package<'a> {
             generator.generate(self, svc, &names, &mut code);
             self.out.push_str(&code);
         }
+    }
+
+    /// The service's gRPC plan, when it is under `@grpc`.
+    fn grpc_service(&self, svc: &Service) -> Option<&'a crate::proto::ServicePlan> {
+        self.grpc
+            .filter(|_| svc.transports.grpc)
+            .and_then(|p| p.service(&self.pkg.name, &svc.name))
+    }
+
+    /// `GRPC`, inside the service's module: its rpcs and the crate's descriptor.
+    fn grpc_binding(&self, plan: &crate::proto::ServicePlan) -> String {
+        let root = "super::".repeat(self.depth + 1);
+        let rpcs: Vec<String> = plan
+            .rpcs
+            .iter()
+            .map(|r| {
+                format!(
+                    "{RT}::grpc::Rpc {{ method: {}, name: {}, request: {}, response: {}, wraps_value: {} }}",
+                    lit_str(&r.method),
+                    lit_str(&r.name),
+                    lit_str(&r.request),
+                    lit_str(&r.response),
+                    r.wraps_value
+                )
+            })
+            .collect();
+        format!(
+            "/// The service as gRPC serves it: `{}`.\npub static GRPC: {RT}::grpc::GrpcService = {RT}::grpc::GrpcService {{ name: {}, descriptor: &{root}GRPC_DESCRIPTOR, methods: &[{}] }};\n",
+            plan.full_name,
+            lit_str(&plan.full_name),
+            rpcs.join(", ")
+        )
     }
 
     fn params_sig(&self, method: &Method) -> String {

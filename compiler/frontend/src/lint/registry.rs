@@ -70,9 +70,9 @@ pub static LINTS: &[Lint] = &[
         name: "inert_annotation",
         default: Level::Warn,
         summary: "an annotation svcc accepts but does not act on yet (\
-                  `@grpc`, `@key`, `@security(api_key)`, `@security(basic)`): the warning says \
+                  `@key`, `@security(api_key)`, `@security(basic)`): the warning says \
                   what does not happen yet, so nobody relies on it",
-        example: "@grpc   // inert_annotation: no gRPC server, client or `.proto` is generated yet\npackage shop.v1;",
+        example: "@topic(\"user.created\")\n@key(id)   // inert_annotation: no Kafka producer is generated yet\nevent UserCreated { id @1: string; }",
     },
 ];
 

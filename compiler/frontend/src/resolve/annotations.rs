@@ -381,12 +381,6 @@ pub static NOT_YET: &[NotYet] = &[
                   yet",
     },
     NotYet {
-        name: "grpc",
-        places: &[],
-        schemes: &[],
-        missing: "no gRPC server, client or `.proto` is generated yet",
-    },
-    NotYet {
         name: "summary",
         places: &["service", "field"],
         schemes: &[],

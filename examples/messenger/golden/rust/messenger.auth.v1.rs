@@ -6,8 +6,8 @@ use ::std::{boxed::Box, string::String};
 use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
-    client::Batch, client::ClientConfig, client::JsonRpcClient, client::RestClient,
-    client::Slot, wire, wire::Duration,
+    client::Batch, client::ClientConfig, client::GrpcClient, client::JsonRpcClient,
+    client::RestClient, client::Slot, wire, wire::Duration,
 };
 use super::super::super::messenger::common::v1::Email;
 /// A pair of tokens returned by sign-in and refresh.
@@ -93,10 +93,10 @@ pub mod auth_service {
     use ::std::string::String;
     use ::svcc_runtime::{
         ApiError, Error, Validate, Validator, __private::MethodInfo,
-        __private::ParamInfo, __private::ResultInfo, __private::TextKind, method,
-        method::HttpBinding, method::Location, method::LogPolicy, method::Mask,
-        method::Policies, method::RateKey, method::RateLimit, method::Sensitive,
-        method::Text,
+        __private::ParamInfo, __private::ResultInfo, __private::TextKind,
+        grpc::GrpcService, grpc::Rpc, method, method::HttpBinding, method::Location,
+        method::LogPolicy, method::Mask, method::Policies, method::RateKey,
+        method::RateLimit, method::Sensitive, method::Text,
     };
     use super::super::super::super::messenger::common::v1::{Email, RateLimited, UserId};
     /// The parameters of `AuthService.login`.
@@ -349,6 +349,27 @@ pub mod auth_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The service as gRPC serves it: `messenger.auth.v1.AuthService`.
+    pub static GRPC: GrpcService = GrpcService {
+        name: "messenger.auth.v1.AuthService",
+        descriptor: &super::super::super::super::GRPC_DESCRIPTOR,
+        methods: &[
+            Rpc {
+                method: "login",
+                name: "Login",
+                request: "messenger.auth.v1.LoginRequest",
+                response: "messenger.auth.v1.LoginResponse",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "refresh",
+                name: "Refresh",
+                request: "messenger.auth.v1.RefreshRequest",
+                response: "messenger.auth.v1.TokenPair",
+                wraps_value: false,
+            },
+        ],
+    };
 }
 /// Sign-in, token refresh and sign-out.
 ///
@@ -418,6 +439,7 @@ impl<T: AuthService> AuthServiceServer<T> {
                     })
                 },
             )
+            .grpc(&auth_service::GRPC)
     }
 }
 async fn invoke_auth_service_login<T: AuthService>(
@@ -551,6 +573,56 @@ impl AuthService for AuthServiceRestClient {
         out.decode().map_err(auth_service::RefreshError::Other)
     }
 }
+/// A client of [`AuthService`] over gRPC. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::AuthService as _;`).
+#[derive(Debug, Clone)]
+pub struct AuthServiceGrpcClient {
+    inner: GrpcClient,
+}
+impl AuthServiceGrpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        AuthServiceGrpcClient {
+            inner: GrpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &GrpcClient {
+        &self.inner
+    }
+}
+impl AuthService for AuthServiceGrpcClient {
+    async fn login(
+        &self,
+        ctx: Context,
+        email: Email,
+        password: String,
+    ) -> Result<auth_service::LoginResponse, auth_service::LoginError> {
+        let req = auth_service::LoginRequest {
+            email,
+            password,
+        };
+        let out = self
+            .inner
+            .call(&auth_service::LOGIN_INFO, &auth_service::GRPC, &req, &ctx)
+            .await
+            .map_err(auth_service::LoginError::from_error)?;
+        out.decode().map_err(auth_service::LoginError::Other)
+    }
+    async fn refresh(
+        &self,
+        ctx: Context,
+        refresh_token: String,
+    ) -> Result<TokenPair, auth_service::RefreshError> {
+        let req = auth_service::RefreshRequest {
+            refresh_token,
+        };
+        let out = self
+            .inner
+            .call(&auth_service::REFRESH_INFO, &auth_service::GRPC, &req, &ctx)
+            .await
+            .map_err(auth_service::RefreshError::from_error)?;
+        out.decode().map_err(auth_service::RefreshError::Other)
+    }
+}
 /// Calls of [`AuthService`] collected into one JSON-RPC batch.
 #[derive(Debug, Default)]
 pub struct AuthServiceBatch {
@@ -605,8 +677,9 @@ pub mod session_service {
     use ::svcc_runtime::{
         ApiError, Error, Validate, Validator, __private::MethodInfo,
         __private::ParamInfo, __private::ResultInfo, __private::TextKind,
-        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
-        method::Security, method::Text, wire::Timestamp,
+        grpc::GrpcService, grpc::Rpc, method::HttpBinding, method::Location,
+        method::LogPolicy, method::Policies, method::Security, method::Text,
+        wire::Timestamp,
     };
     use super::super::super::super::messenger::common::v1::{Unauthenticated, UserId};
     /// The parameters of `SessionService.logout`.
@@ -801,6 +874,27 @@ pub mod session_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The service as gRPC serves it: `messenger.auth.v1.SessionService`.
+    pub static GRPC: GrpcService = GrpcService {
+        name: "messenger.auth.v1.SessionService",
+        descriptor: &super::super::super::super::GRPC_DESCRIPTOR,
+        methods: &[
+            Rpc {
+                method: "logout",
+                name: "Logout",
+                request: "messenger.auth.v1.LogoutRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "whoami",
+                name: "Whoami",
+                request: "messenger.auth.v1.WhoamiRequest",
+                response: "messenger.auth.v1.WhoamiResponse",
+                wraps_value: false,
+            },
+        ],
+    };
 }
 /// The signed-in caller's session.
 ///
@@ -870,6 +964,7 @@ impl<T: SessionService> SessionServiceServer<T> {
                     })
                 },
             )
+            .grpc(&session_service::GRPC)
     }
 }
 async fn invoke_session_service_logout<T: SessionService>(
@@ -1000,6 +1095,57 @@ impl SessionService for SessionServiceRestClient {
         let out = self
             .inner
             .call(&session_service::WHOAMI_INFO, &req, &ctx)
+            .await
+            .map_err(session_service::WhoamiError::from_error)?;
+        out.decode().map_err(session_service::WhoamiError::Other)
+    }
+}
+/// A client of [`SessionService`] over gRPC. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::SessionService as _;`).
+#[derive(Debug, Clone)]
+pub struct SessionServiceGrpcClient {
+    inner: GrpcClient,
+}
+impl SessionServiceGrpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        SessionServiceGrpcClient {
+            inner: GrpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &GrpcClient {
+        &self.inner
+    }
+}
+impl SessionService for SessionServiceGrpcClient {
+    async fn logout(
+        &self,
+        ctx: Context,
+        session: Option<String>,
+        refresh_token: Option<String>,
+    ) -> Result<(), session_service::LogoutError> {
+        let req = session_service::LogoutRequest {
+            session,
+            refresh_token,
+        };
+        let out = self
+            .inner
+            .call(&session_service::LOGOUT_INFO, &session_service::GRPC, &req, &ctx)
+            .await
+            .map_err(session_service::LogoutError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+    async fn whoami(
+        &self,
+        ctx: Context,
+        source: Option<String>,
+    ) -> Result<session_service::WhoamiResponse, session_service::WhoamiError> {
+        let req = session_service::WhoamiRequest {
+            source,
+        };
+        let out = self
+            .inner
+            .call(&session_service::WHOAMI_INFO, &session_service::GRPC, &req, &ctx)
             .await
             .map_err(session_service::WhoamiError::from_error)?;
         out.decode().map_err(session_service::WhoamiError::Other)

@@ -7,8 +7,8 @@ use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Format, __private::Output,
     __private::ServiceDef, __private::serde_json::Value, client::Batch,
-    client::ClientConfig, client::JsonRpcClient, client::RestClient, client::Slot,
-    wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
+    client::ClientConfig, client::GrpcClient, client::JsonRpcClient, client::RestClient,
+    client::Slot, wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{ChatId, Cursor, MessageId, UserId};
 /// A conversation between two or more users.
@@ -410,9 +410,10 @@ pub mod chat_service {
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
         ApiError, Error, Validate, Validator, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
-        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
-        method::RateKey, method::RateLimit, method::Security, method::Text,
+        __private::ParamInfo, __private::TextKind, grpc::GrpcService, grpc::Rpc,
+        method::CircuitBreaker, method::HttpBinding, method::Location, method::LogPolicy,
+        method::Policies, method::RateKey, method::RateLimit, method::Security,
+        method::Text,
     };
     use super::super::super::super::messenger::common::v1::{
         ChatId, Cursor, MessageId, PageInfo, PermissionDenied, RateLimited,
@@ -1397,6 +1398,69 @@ pub mod chat_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The service as gRPC serves it: `messenger.chat.v1.ChatService`.
+    pub static GRPC: GrpcService = GrpcService {
+        name: "messenger.chat.v1.ChatService",
+        descriptor: &super::super::super::super::GRPC_DESCRIPTOR,
+        methods: &[
+            Rpc {
+                method: "create_chat",
+                name: "CreateChat",
+                request: "messenger.chat.v1.CreateChatRequest",
+                response: "messenger.chat.v1.Chat",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "get_chat",
+                name: "GetChat",
+                request: "messenger.chat.v1.GetChatRequest",
+                response: "messenger.chat.v1.Chat",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "add_member",
+                name: "AddMember",
+                request: "messenger.chat.v1.AddMemberRequest",
+                response: "messenger.chat.v1.Member",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "remove_member",
+                name: "RemoveMember",
+                request: "messenger.chat.v1.RemoveMemberRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "send_message",
+                name: "SendMessage",
+                request: "messenger.chat.v1.SendMessageRequest",
+                response: "messenger.chat.v1.Message",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "list_messages",
+                name: "ListMessages",
+                request: "messenger.chat.v1.ListMessagesRequest",
+                response: "messenger.chat.v1.ListMessagesResponse",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "edit_message",
+                name: "EditMessage",
+                request: "messenger.chat.v1.EditMessageRequest",
+                response: "messenger.chat.v1.Message",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "delete_message",
+                name: "DeleteMessage",
+                request: "messenger.chat.v1.DeleteMessageRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+        ],
+    };
 }
 /// Chats, members and messages.
 ///
@@ -1624,6 +1688,7 @@ impl<T: ChatService> ChatServiceServer<T> {
                     })
                 },
             )
+            .grpc(&chat_service::GRPC)
     }
 }
 async fn invoke_chat_service_create_chat<T: ChatService>(
@@ -2047,6 +2112,170 @@ impl ChatService for ChatServiceRestClient {
         let out = self
             .inner
             .call(&chat_service::DELETE_MESSAGE_INFO, &req, &ctx)
+            .await
+            .map_err(chat_service::DeleteMessageError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+}
+/// A client of [`ChatService`] over gRPC. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::ChatService as _;`).
+#[derive(Debug, Clone)]
+pub struct ChatServiceGrpcClient {
+    inner: GrpcClient,
+}
+impl ChatServiceGrpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        ChatServiceGrpcClient {
+            inner: GrpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &GrpcClient {
+        &self.inner
+    }
+}
+impl ChatService for ChatServiceGrpcClient {
+    async fn create_chat(
+        &self,
+        ctx: Context,
+        title: String,
+        kind: ChatKind,
+        member_ids: Vec<UserId>,
+    ) -> Result<Chat, chat_service::CreateChatError> {
+        let req = chat_service::CreateChatRequest {
+            title,
+            kind,
+            member_ids,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::CREATE_CHAT_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::CreateChatError::from_error)?;
+        out.decode().map_err(chat_service::CreateChatError::Other)
+    }
+    async fn get_chat(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+    ) -> Result<Chat, chat_service::GetChatError> {
+        let req = chat_service::GetChatRequest {
+            chat_id,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::GET_CHAT_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::GetChatError::from_error)?;
+        out.decode().map_err(chat_service::GetChatError::Other)
+    }
+    async fn add_member(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        user_id: UserId,
+        role: MemberRole,
+    ) -> Result<Member, chat_service::AddMemberError> {
+        let req = chat_service::AddMemberRequest {
+            chat_id,
+            user_id,
+            role,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::ADD_MEMBER_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::AddMemberError::from_error)?;
+        out.decode().map_err(chat_service::AddMemberError::Other)
+    }
+    async fn remove_member(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        user_id: UserId,
+    ) -> Result<(), chat_service::RemoveMemberError> {
+        let req = chat_service::RemoveMemberRequest {
+            chat_id,
+            user_id,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::REMOVE_MEMBER_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::RemoveMemberError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+    async fn send_message(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        content: Content,
+        idempotency_key: Option<String>,
+    ) -> Result<Message, chat_service::SendMessageError> {
+        let req = chat_service::SendMessageRequest {
+            chat_id,
+            content,
+            idempotency_key,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::SEND_MESSAGE_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::SendMessageError::from_error)?;
+        out.decode().map_err(chat_service::SendMessageError::Other)
+    }
+    async fn list_messages(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        cursor: Option<Cursor>,
+        limit: i32,
+    ) -> Result<chat_service::ListMessagesResponse, chat_service::ListMessagesError> {
+        let req = chat_service::ListMessagesRequest {
+            chat_id,
+            cursor,
+            limit,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::LIST_MESSAGES_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::ListMessagesError::from_error)?;
+        out.decode().map_err(chat_service::ListMessagesError::Other)
+    }
+    async fn edit_message(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        message_id: MessageId,
+        content: Content,
+    ) -> Result<Message, chat_service::EditMessageError> {
+        let req = chat_service::EditMessageRequest {
+            chat_id,
+            message_id,
+            content,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::EDIT_MESSAGE_INFO, &chat_service::GRPC, &req, &ctx)
+            .await
+            .map_err(chat_service::EditMessageError::from_error)?;
+        out.decode().map_err(chat_service::EditMessageError::Other)
+    }
+    async fn delete_message(
+        &self,
+        ctx: Context,
+        chat_id: ChatId,
+        message_id: MessageId,
+    ) -> Result<(), chat_service::DeleteMessageError> {
+        let req = chat_service::DeleteMessageRequest {
+            chat_id,
+            message_id,
+        };
+        let out = self
+            .inner
+            .call(&chat_service::DELETE_MESSAGE_INFO, &chat_service::GRPC, &req, &ctx)
             .await
             .map_err(chat_service::DeleteMessageError::from_error)?;
         let _ = out;

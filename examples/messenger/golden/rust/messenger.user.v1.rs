@@ -6,8 +6,8 @@ use ::std::{boxed::Box, collections::BTreeMap, string::String, vec::Vec};
 use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Format, __private::Output,
-    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
-    client::RestClient, client::Slot, wire::Timestamp,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::GrpcClient,
+    client::JsonRpcClient, client::RestClient, client::Slot, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{Cursor, Email, Handle, UserId};
 /// A registered user.
@@ -243,9 +243,10 @@ pub mod user_service {
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
         ApiError, Error, Validate, Validator, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind, method::CircuitBreaker,
-        method::HttpBinding, method::Location, method::LogPolicy, method::Policies,
-        method::RateKey, method::RateLimit, method::Security, method::Text, wire::Bytes,
+        __private::ParamInfo, __private::TextKind, grpc::GrpcService, grpc::Rpc,
+        method::CircuitBreaker, method::HttpBinding, method::Location, method::LogPolicy,
+        method::Policies, method::RateKey, method::RateLimit, method::Security,
+        method::Text, wire::Bytes,
     };
     use super::super::super::super::messenger::common::v1::{
         Cursor, Email, Handle, PageInfo, PermissionDenied, RateLimited, Unauthenticated,
@@ -1096,6 +1097,62 @@ pub mod user_service {
         request_content_type: Option::Some("image/png"),
         response_content_type: Option::None,
     };
+    /// The service as gRPC serves it: `messenger.user.v1.UserService`.
+    pub static GRPC: GrpcService = GrpcService {
+        name: "messenger.user.v1.UserService",
+        descriptor: &super::super::super::super::GRPC_DESCRIPTOR,
+        methods: &[
+            Rpc {
+                method: "create",
+                name: "Create",
+                request: "messenger.user.v1.CreateRequest",
+                response: "messenger.user.v1.CreateResponse",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "get",
+                name: "Get",
+                request: "messenger.user.v1.GetRequest",
+                response: "messenger.user.v1.User",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "list",
+                name: "List",
+                request: "messenger.user.v1.ListRequest",
+                response: "messenger.user.v1.ListResponse",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "update",
+                name: "Update",
+                request: "messenger.user.v1.UpdateRequest",
+                response: "messenger.user.v1.User",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "delete",
+                name: "Delete",
+                request: "messenger.user.v1.DeleteRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "archive",
+                name: "Archive",
+                request: "messenger.user.v1.ArchiveRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+            Rpc {
+                method: "upload_avatar",
+                name: "UploadAvatar",
+                request: "messenger.user.v1.UploadAvatarRequest",
+                response: "google.protobuf.Empty",
+                wraps_value: false,
+            },
+        ],
+    };
 }
 /// Registration, profiles and lookups.
 ///
@@ -1269,6 +1326,7 @@ impl<T: UserService> UserServiceServer<T> {
                     })
                 },
             )
+            .grpc(&user_service::GRPC)
     }
 }
 async fn invoke_user_service_create<T: UserService>(
@@ -1587,6 +1645,128 @@ impl UserService for UserServiceRestClient {
         let out = self
             .inner
             .call(&user_service::ARCHIVE_INFO, &req, &ctx)
+            .await
+            .map_err(user_service::ArchiveError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+}
+/// A client of [`UserService`] over gRPC. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::UserService as _;`).
+#[derive(Debug, Clone)]
+pub struct UserServiceGrpcClient {
+    inner: GrpcClient,
+}
+impl UserServiceGrpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        UserServiceGrpcClient {
+            inner: GrpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &GrpcClient {
+        &self.inner
+    }
+}
+impl UserService for UserServiceGrpcClient {
+    async fn create(
+        &self,
+        ctx: Context,
+        display_name: String,
+        email: Email,
+        handle: Handle,
+        invite: Option<String>,
+    ) -> Result<user_service::CreateResponse, user_service::CreateError> {
+        let req = user_service::CreateRequest {
+            display_name,
+            email,
+            handle,
+            invite,
+        };
+        let out = self
+            .inner
+            .call(&user_service::CREATE_INFO, &user_service::GRPC, &req, &ctx)
+            .await
+            .map_err(user_service::CreateError::from_error)?;
+        out.decode().map_err(user_service::CreateError::Other)
+    }
+    async fn get(
+        &self,
+        ctx: Context,
+        id: UserId,
+    ) -> Result<User, user_service::GetError> {
+        let req = user_service::GetRequest { id };
+        let out = self
+            .inner
+            .call(&user_service::GET_INFO, &user_service::GRPC, &req, &ctx)
+            .await
+            .map_err(user_service::GetError::from_error)?;
+        out.decode().map_err(user_service::GetError::Other)
+    }
+    async fn list(
+        &self,
+        ctx: Context,
+        query: Option<String>,
+        cursor: Option<Cursor>,
+        limit: i32,
+    ) -> Result<user_service::ListResponse, user_service::ListError> {
+        let req = user_service::ListRequest {
+            query,
+            cursor,
+            limit,
+        };
+        let out = self
+            .inner
+            .call(&user_service::LIST_INFO, &user_service::GRPC, &req, &ctx)
+            .await
+            .map_err(user_service::ListError::from_error)?;
+        out.decode().map_err(user_service::ListError::Other)
+    }
+    async fn update(
+        &self,
+        ctx: Context,
+        id: UserId,
+        display_name: Option<String>,
+        tags: Option<Vec<String>>,
+    ) -> Result<User, user_service::UpdateError> {
+        let req = user_service::UpdateRequest {
+            id,
+            display_name,
+            tags,
+        };
+        let out = self
+            .inner
+            .call(&user_service::UPDATE_INFO, &user_service::GRPC, &req, &ctx)
+            .await
+            .map_err(user_service::UpdateError::from_error)?;
+        out.decode().map_err(user_service::UpdateError::Other)
+    }
+    async fn delete(
+        &self,
+        ctx: Context,
+        id: UserId,
+    ) -> Result<(), user_service::DeleteError> {
+        let req = user_service::DeleteRequest { id };
+        let out = self
+            .inner
+            .call(&user_service::DELETE_INFO, &user_service::GRPC, &req, &ctx)
+            .await
+            .map_err(user_service::DeleteError::from_error)?;
+        let _ = out;
+        Result::Ok(())
+    }
+    async fn archive(
+        &self,
+        ctx: Context,
+        id: UserId,
+        reason: Option<String>,
+    ) -> Result<(), user_service::ArchiveError> {
+        let req = user_service::ArchiveRequest {
+            id,
+            reason,
+        };
+        let out = self
+            .inner
+            .call(&user_service::ARCHIVE_INFO, &user_service::GRPC, &req, &ctx)
             .await
             .map_err(user_service::ArchiveError::from_error)?;
         let _ = out;

@@ -1,5 +1,5 @@
 //! `@trace`: a server span per call, named and attributed by the OpenTelemetry conventions —
-//! `{service}/{method}` with `rpc.*` attributes for JSON-RPC, `{METHOD} {route}` with
+//! `{service}/{method}` with `rpc.*` attributes for JSON-RPC and gRPC, `{METHOD} {route}` with
 //! `http.*` attributes for REST — continuing the caller's trace from `traceparent` (or from
 //! the JSON-RPC batch the call is part of). The span is in the handler's `Context`
 //! (`ctx.trace`) and is the task's current span, so clients called from the handler continue
@@ -19,6 +19,11 @@ pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
         ("rpc.method", info.name),
     ];
     let rpc_attributes = Attributes::new(&rpc);
+    let grpc_attributes = Attributes::new(&[
+        ("rpc.system", "grpc"),
+        ("rpc.service", info.service),
+        ("rpc.method", info.name),
+    ]);
     rpc.drain(..2);
     if let Some(http) = &info.http {
         rpc.push(("http.request.method", &http.method));
@@ -31,6 +36,7 @@ pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
         rest_name: span_name(info, true),
         rpc_attributes,
         rest_attributes,
+        grpc_attributes,
     }
 }
 
@@ -42,12 +48,14 @@ pub(super) struct Tracer {
     /// The attributes every span of this method carries, encoded once per transport.
     rpc_attributes: Attributes,
     rest_attributes: Attributes,
+    grpc_attributes: Attributes,
 }
 
 /// A call's span in progress.
 pub(super) struct Started {
     span: Span,
     rest: bool,
+    grpc: bool,
 }
 
 impl Started {
@@ -74,6 +82,7 @@ impl Tracer {
             .take()
             .or_else(|| SpanContext::from_headers(&call.ctx.headers));
         let rest = call.transport == "rest";
+        let grpc = call.transport == "grpc";
         let name = if rest {
             &self.rest_name
         } else {
@@ -83,6 +92,8 @@ impl Tracer {
         if span.is_recording() {
             span.add_attributes(if rest {
                 &self.rest_attributes
+            } else if grpc {
+                &self.grpc_attributes
             } else {
                 &self.rpc_attributes
             });
@@ -95,14 +106,19 @@ impl Tracer {
             }
         }
         call.ctx.trace = Some(span.context().clone());
-        Started { span, rest }
+        Started { span, rest, grpc }
     }
 
     /// Ends the span with the call's outcome.
     pub(super) fn end(&self, started: Started, outcome: &Result<Output, Error>) {
-        let Started { mut span, rest } = started;
+        let Started {
+            mut span,
+            rest,
+            grpc,
+        } = started;
         if span.is_recording() {
             match outcome {
+                Ok(_) if grpc => span.set_attribute("rpc.grpc.status_code", 0),
                 Ok(_) => {
                     if let (true, Some(http)) = (rest, &self.info.http) {
                         span.set_attribute("http.response.status_code", i64::from(http.status));
@@ -112,6 +128,8 @@ impl Tracer {
                     span.set_str("error.type", &e.code);
                     if rest {
                         span.set_attribute("http.response.status_code", i64::from(e.http_status()));
+                    } else if grpc {
+                        span.set_attribute("rpc.grpc.status_code", i64::from(e.kind.grpc()));
                     } else {
                         span.set_attribute("rpc.jsonrpc.error_code", e.jsonrpc_code());
                     }

@@ -4,6 +4,8 @@
 //! transport (gRPC) is a file here, one line in [`all`], and (only if it has a fast path) one
 //! variant of [`FastPath`].
 
+#[cfg(feature = "grpc")]
+pub mod grpc;
 #[cfg(feature = "jsonrpc")]
 pub mod jsonrpc;
 #[cfg(feature = "rest")]
@@ -49,6 +51,8 @@ pub(crate) fn all() -> Vec<Box<dyn Transport>> {
         Box::new(jsonrpc::JsonRpc),
         #[cfg(feature = "rest")]
         Box::new(rest::Rest),
+        #[cfg(feature = "grpc")]
+        Box::new(grpc::Grpc),
     ]
 }
 

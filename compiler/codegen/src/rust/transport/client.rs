@@ -1,4 +1,5 @@
-//! Clients over one transport: `{Service}JsonRpcClient` and `{Service}RestClient`. Each
+//! Clients over one transport: `{Service}JsonRpcClient`, `{Service}RestClient` and
+//! `{Service}GrpcClient`. Each
 //! implements the service trait, so a client can stand in for the service; a method the
 //! transport does not carry answers `Unimplemented`.
 
@@ -18,6 +19,8 @@ pub(super) struct Client {
     describe: &'static str,
     /// Whether the transport carries a method.
     serves: fn(&Method) -> bool,
+    /// Whether calls name the service's gRPC binding (`{module}::GRPC`).
+    binding: bool,
 }
 
 /// The JSON-RPC 2.0 client.
@@ -26,6 +29,7 @@ pub(super) const JSONRPC: Client = Client {
     transport: "JsonRpc",
     describe: "JSON-RPC 2.0",
     serves: |m| m.settings.jsonrpc.is_some(),
+    binding: false,
 };
 
 /// The REST client.
@@ -34,15 +38,32 @@ pub(super) const REST: Client = Client {
     transport: "Rest",
     describe: "REST",
     serves: |m| m.settings.http.is_some(),
+    binding: false,
+};
+
+/// The gRPC client.
+pub(super) const GRPC: Client = Client {
+    kind: "Grpc",
+    transport: "Grpc",
+    describe: "gRPC",
+    serves: |m| m.settings.grpc,
+    binding: true,
 };
 
 impl ServiceGenerator for Client {
     fn generate(&self, pkg: &Package<'_>, svc: &Service, names: &ServiceNames, s: &mut String) {
         let (sname, modname) = (names.service.as_str(), names.module.as_str());
         let (kind, transport, doc_text) = (self.kind, self.transport, self.describe);
-        if !svc.methods.iter().any(|m| (self.serves)(m)) {
+        if !svc.methods.iter().any(|m| (self.serves)(m))
+            || (self.binding && pkg.grpc_service(svc).is_none())
+        {
             return;
         }
+        let binding = if self.binding {
+            format!("&{modname}::GRPC, ")
+        } else {
+            String::new()
+        };
         let cname = format!("{sname}{kind}Client");
         let accessor = helper_name(svc, "transport");
         let _ = writeln!(
@@ -67,7 +88,7 @@ impl ServiceGenerator for Client {
             let body = if available {
                 format!(
                     "let req = {modname}::{base}Request {{ {} }};
-                    let out = self.inner.call(&{info}, &req, &ctx).await.map_err({modname}::{base}Error::from_error)?;
+                    let out = self.inner.call(&{info}, {binding}&req, &ctx).await.map_err({modname}::{base}Error::from_error)?;
                     {decode}",
                     fields.join(", ")
                 )

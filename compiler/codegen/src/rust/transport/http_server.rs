@@ -1,8 +1,8 @@
-//! Server glue for JSON-RPC 2.0 and REST: `{Service}Server`, which turns an implementation of
+//! Server glue for JSON-RPC 2.0, REST and gRPC: `{Service}Server`, which turns an implementation of
 //! the service trait into the runtime's `ServiceDef` (one entry per method, each with its
 //! request type and description), and one `invoke_…` function per method that decodes,
-//! validates and calls the implementation. The runtime routes both transports to the same
-//! entries, so one generator serves both.
+//! validates and calls the implementation. The runtime routes every transport to the same
+//! entries (gRPC through the service's `GRPC` binding), so one generator serves them all.
 
 use super::{ServiceGenerator, ServiceNames};
 use crate::rust::{
@@ -41,6 +41,9 @@ impl ServiceGenerator for HttpServer {
                 mname_of(svc),
                 snake(&method.name)
             );
+        }
+        if pkg.grpc_service(svc).is_some() {
+            let _ = writeln!(s, ".grpc(&{modname}::GRPC)");
         }
         s.push_str("}\n}\n\n");
         for method in &svc.methods {

@@ -54,6 +54,7 @@ pub(super) fn generators(options: &RustOptions) -> Vec<&'static dyn ServiceGener
         out.extend([
             &client::JSONRPC as &dyn ServiceGenerator,
             &client::REST,
+            &client::GRPC,
             &jsonrpc_batch::JsonRpcBatch,
         ]);
     }

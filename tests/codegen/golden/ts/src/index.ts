@@ -10,3 +10,4 @@ export * as resilient_v1 from "./resilient.v1.js";
 export * as spec_v1 from "./spec.v1.js";
 export * as svc_health_v1 from "./svc.health.v1.js";
 export * as traced_v1 from "./traced.v1.js";
+export * as wire_v1 from "./wire.v1.js";

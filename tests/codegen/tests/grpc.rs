@@ -1,0 +1,282 @@
+//! The same cases on JSON-RPC, REST and gRPC (`contracts/wire.svc`): every shape of value comes
+//! back unchanged through the generated client of each transport; defaults, header
+//! parameters, results that are not records, declared errors with their payload, validation
+//! violations, deadlines and empty results agree. Then gRPC's own edges: a request that is not
+//! gRPC, a message that does not decode, metadata both ways.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use svcc_codegen_tests::EchoImpl;
+use svcc_codegen_tests::api::wire::v1 as wire;
+use svcc_runtime::client::ClientConfig;
+use svcc_runtime::serde_json::json;
+use svcc_runtime::{Code, Context, Server, tokio};
+use wire::Echo;
+
+async fn serve() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new().service(wire::EchoServer::new(EchoImpl).into_service());
+    tokio::spawn(server.serve_until(listener, async {
+        let _ = rx.await;
+    }));
+    (format!("http://{addr}"), tx)
+}
+
+/// A value with something in every field.
+fn full() -> wire::Everything {
+    wire::Everything {
+        flag: true,
+        small: -7,
+        big: i64::MIN + 1,
+        count: u32::MAX,
+        huge: u64::MAX,
+        ratio: 0.5,
+        precise: -3.25e-9,
+        text: "héllo, \"wire\" ✓".to_string(),
+        raw: svcc_runtime::Bytes(vec![0, 1, 2, 254, 255]),
+        id: svcc_runtime::Uuid::new_v4(),
+        day: "2026-02-28".parse().unwrap(),
+        price: "-12.3400".parse().unwrap(),
+        at: "2026-12-02T06:11:50.812563516Z".parse().unwrap(),
+        after: "-1.5s".parse().unwrap(),
+        extra: json!({"a": [1, 2.5, null, true, "x"], "b": {"c": -4}, "d": null}),
+        colour: wire::Colour::Red,
+        shape: wire::Shape::Dot(wire::Point { x: 1, y: -1 }),
+        point: wire::Point { x: -3, y: 4 },
+        maybe_text: Some(String::new()),
+        maybe_number: Some(0),
+        maybe_point: Some(wire::Point { x: 0, y: 0 }),
+        maybe_colour: Some(wire::Colour::Green),
+        names: vec!["a".into(), String::new(), "c".into()],
+        numbers: vec![0, -1, i64::MAX],
+        colours: vec![wire::Colour::Blue, wire::Colour::Red],
+        points: vec![wire::Point { x: 1, y: 2 }, wire::Point { x: 0, y: 0 }],
+        grid: vec![vec![1, 2], vec![], vec![-3]],
+        labels: [
+            ("k".to_string(), "v".to_string()),
+            (String::new(), String::new()),
+        ]
+        .into(),
+        by_number: [
+            (-5, wire::Point { x: 5, y: 5 }),
+            (0, wire::Point { x: 0, y: 1 }),
+        ]
+        .into(),
+        by_colour: [(wire::Colour::Green, 2), (wire::Colour::Blue, 0)].into(),
+        groups: [
+            ("g".to_string(), vec!["x".to_string()]),
+            ("empty".to_string(), vec![]),
+        ]
+        .into(),
+        maybe_list: Some(vec!["m".into()]),
+        renamed: "renamed".into(),
+        shapes: vec![
+            wire::Shape::Radius(2.5),
+            wire::Shape::Label(String::new()),
+            wire::Shape::Radius(0.0),
+        ],
+        stamps: vec![
+            "1970-01-01T00:00:00Z".parse().unwrap(),
+            "1969-12-31T23:59:59.5Z".parse().unwrap(),
+        ],
+    }
+}
+
+/// A value with every field at its zero, empty or absent.
+fn empty() -> wire::Everything {
+    wire::Everything {
+        flag: false,
+        small: 0,
+        big: 0,
+        count: 0,
+        huge: 0,
+        ratio: 0.0,
+        precise: 0.0,
+        text: String::new(),
+        raw: svcc_runtime::Bytes(Vec::new()),
+        id: svcc_runtime::Uuid::nil(),
+        day: "2000-01-01".parse().unwrap(),
+        price: "0".parse().unwrap(),
+        at: "1970-01-01T00:00:00Z".parse().unwrap(),
+        after: "0s".parse().unwrap(),
+        extra: svcc_runtime::serde_json::Value::Null,
+        colour: wire::Colour::Blue,
+        shape: wire::Shape::Label(String::new()),
+        point: wire::Point { x: 0, y: 0 },
+        maybe_text: None,
+        maybe_number: None,
+        maybe_point: None,
+        maybe_colour: None,
+        names: vec![],
+        numbers: vec![],
+        colours: vec![],
+        points: vec![],
+        grid: vec![],
+        labels: Default::default(),
+        by_number: Default::default(),
+        by_colour: Default::default(),
+        groups: Default::default(),
+        maybe_list: None,
+        renamed: String::new(),
+        shapes: vec![],
+        stamps: vec![],
+    }
+}
+
+/// The cases every transport must pass, through a client that stands in for the service.
+async fn conformance(client: &impl Echo, transport: &str) {
+    let ctx = Context::new();
+    for value in [full(), empty()] {
+        let back = client.echo(ctx.clone(), value.clone()).await;
+        assert_eq!(back.as_ref().ok(), Some(&value), "{transport}: {back:?}");
+    }
+
+    // A result that is not a record; a header parameter; an optional one left out.
+    let n = client
+        .numbers(ctx.clone(), 3, Some("ab".into()), Some(10))
+        .await
+        .unwrap();
+    assert_eq!(n, [2, 12, 22], "{transport}");
+    let n = client.numbers(ctx.clone(), 2, None, None).await.unwrap();
+    assert_eq!(n, [0, 1], "{transport}");
+    let n = client.numbers(ctx.clone(), 0, None, None).await.unwrap();
+    assert!(n.is_empty(), "{transport}");
+
+    // A declared error with its payload, decoded into its type.
+    match client.refuse(ctx.clone(), "no".into()).await {
+        Err(wire::echo::RefuseError::Refused(r)) => {
+            assert_eq!(
+                (r.reason.as_str(), r.colour),
+                ("no", wire::Colour::Green),
+                "{transport}"
+            );
+        }
+        other => panic!("{transport}: expected Refused, got {other:?}"),
+    }
+
+    // Every violation, with its path and rule.
+    match client.checked(ctx.clone(), "x".into(), 0).await {
+        Err(wire::echo::CheckedError::Other(e)) => {
+            assert_eq!(e.kind, Code::InvalidArgument, "{transport}: {e:?}");
+            let v = &e.data.as_ref().unwrap()["violations"];
+            let got: Vec<(&str, &str)> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| (x["path"].as_str().unwrap(), x["rule"].as_str().unwrap()))
+                .collect();
+            assert_eq!(
+                got,
+                [("name", "length"), ("count", "range")],
+                "{transport}: {v}"
+            );
+        }
+        other => panic!("{transport}: expected a validation error, got {other:?}"),
+    }
+    let ok = client.checked(ctx.clone(), "fine".into(), 2).await.unwrap();
+    assert_eq!((ok.name.as_str(), ok.count), ("fine", 2));
+
+    // The contract's deadline (100 ms) and the caller's, shorter.
+    match client.slow(ctx.clone(), 2_000).await {
+        Err(wire::echo::SlowError::Other(e)) => {
+            assert_eq!(e.kind, Code::DeadlineExceeded, "{transport}: {e:?}");
+        }
+        other => panic!("{transport}: expected a deadline error, got {other:?}"),
+    }
+    let hurried = Context::new().with_timeout(std::time::Duration::from_millis(30));
+    match client.slow(hurried, 80).await {
+        Err(wire::echo::SlowError::Other(e)) => {
+            assert_eq!(e.kind, Code::DeadlineExceeded, "{transport}: {e:?}");
+        }
+        other => panic!("{transport}: expected a deadline error, got {other:?}"),
+    }
+    client.slow(ctx.clone(), 1).await.unwrap();
+
+    client.nothing(ctx.clone()).await.unwrap();
+}
+
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn the_same_cases_pass_on_every_transport() {
+    let (base, stop) = serve().await;
+    conformance(
+        &wire::EchoJsonRpcClient::new(ClientConfig::new(&base)),
+        "JSON-RPC",
+    )
+    .await;
+    conformance(&wire::EchoRestClient::new(ClientConfig::new(&base)), "REST").await;
+    conformance(&wire::EchoGrpcClient::new(ClientConfig::new(&base)), "gRPC").await;
+    let _ = stop.send(());
+}
+
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn requests_that_are_not_grpc_or_do_not_decode_get_clear_answers() {
+    let (base, stop) = serve().await;
+    let http = svcc_runtime::reqwest::Client::new();
+    // The rpc's path with JSON: 415, saying what to send.
+    let r = http
+        .post(format!("{base}/wire.v1.Echo/Echo"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert!(r.text().await.unwrap().contains("application/grpc"));
+
+    // A message that is not protobuf: INVALID_ARGUMENT, and the server keeps serving.
+    let garbage: &[u8] = &[0, 0, 0, 0, 3, 0x0a, 0xff, 0xff];
+    let r = svcc_runtime::reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap()
+        .post(format!("{base}/wire.v1.Echo/Echo"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(garbage.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "gRPC answers errors in its status");
+    // tonic answers a trailers-only response: the status is in the headers.
+    assert_eq!(r.headers()["grpc-status"], "3", "{:?}", r.headers());
+    let message = r.headers()["grpc-message"]
+        .to_str()
+        .unwrap()
+        .replace("%20", " ");
+    assert!(message.contains("request message"), "{message}");
+
+    // A message announced larger than the body limit: refused before it is read.
+    let mut huge = vec![0u8, 0x7f, 0xff, 0xff, 0xff];
+    huge.extend_from_slice(&[0x0a, 0x01, b'x']);
+    let r = svcc_runtime::reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap()
+        .post(format!("{base}/wire.v1.Echo/Echo"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["grpc-status"],
+        "11",
+        "OUT_OF_RANGE: {:?}",
+        r.headers()
+    );
+
+    let client = wire::EchoGrpcClient::new(ClientConfig::new(&base));
+    client.nothing(Context::new()).await.unwrap();
+
+    // An address that answers nothing: UNAVAILABLE, not a hang or a panic.
+    let nowhere = wire::EchoGrpcClient::new(
+        ClientConfig::new("http://127.0.0.1:9").with_timeout(std::time::Duration::from_secs(2)),
+    );
+    match nowhere.nothing(Context::new()).await {
+        Err(wire::echo::NothingError::Other(e)) => assert_eq!(e.kind, Code::Unavailable, "{e:?}"),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    let _ = stop.send(());
+}
