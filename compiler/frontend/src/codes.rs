@@ -500,6 +500,14 @@ pub static CODES: &[Code] = &[
         "@grpc\npackage shop.v1;\n\ntype Item { id @1: string; legacy_id @2: string; }",
     ),
     c(
+        "E0423",
+        "a list or map as a union variant under `@grpc`",
+        "A union becomes a protobuf message with one `oneof`, and a `oneof` member cannot be \
+       `repeated` or a `map`. Wrap the list or map in a record and make the record the variant.",
+        "@grpc\npackage shop.v1;\n\nunion Tags { one @1: string; many @2: list<string>; }",
+        "@grpc\npackage shop.v1;\n\ntype TagList { items @1: list<string>; }\nunion Tags { one @1: string; many @2: TagList; }",
+    ),
+    c(
         "E0999",
         "internal compiler error",
         "The compiler hit a bug. The input is not necessarily wrong. Please report the error \

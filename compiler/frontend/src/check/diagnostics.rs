@@ -160,6 +160,16 @@ pub fn protobuf_name_clash(
     )
 }
 
+pub fn protobuf_container_variant(span: Span, union: &str, variant: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0423",
+        format!("variant `{variant}` of `{union}` is a list or map, which protobuf cannot hold in a `oneof`"),
+        span,
+    )
+    .with_primary_label("a `oneof` member cannot be repeated under `@grpc`")
+    .with_help("wrap the list or map in a record and make that record the variant")
+}
+
 pub fn duplicate_wire_name(span: Span, name: &str, first: Span) -> Diagnostic {
     Diagnostic::error(
         "E0415",

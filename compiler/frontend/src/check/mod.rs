@@ -141,6 +141,20 @@ impl Checker<'_> {
                 }
             }
         }
+        for t in &pkg.types {
+            if let TypeDef::Union(u) = t {
+                for v in &u.variants {
+                    if matches!(
+                        self.model.unalias(&v.ty),
+                        TypeRef::List(_) | TypeRef::Map(..)
+                    ) {
+                        self.out.push(diag::protobuf_container_variant(
+                            v.spans.ty, &u.name, &v.name,
+                        ));
+                    }
+                }
+            }
+        }
         for (owner, fields) in sets {
             let mut seen: Vec<(String, &Field)> = Vec::new();
             for f in fields {
