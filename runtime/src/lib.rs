@@ -4,10 +4,10 @@
 //! [`__private`], so regenerating after a runtime upgrade needs no edits by hand.
 //!
 //! Cargo features (all on by default): `server` (the [`Server`]: axum, hyper), `client`
-//! (generated clients: reqwest), one per transport, `jsonrpc` and `rest`, for both sides, and
-//! `logging` ([`logging::init`]: JSON lines or text on stdout, non-blocking).
+//! (generated clients: reqwest), one per transport, `jsonrpc`, `rest` and `grpc` (tonic), for
+//! both sides, and `logging` ([`logging::init`]: JSON lines or text on stdout, non-blocking).
 //! A client-only crate depends on
-//! `svcc-runtime = { default-features = false, features = ["client", "jsonrpc", "rest"] }` and
+//! `svcc-runtime = { default-features = false, features = ["client", "jsonrpc", "rest", "grpc"] }` and
 //! generates with `svcc_build::configure().server(false)`; it compiles no server.
 
 pub mod auth;

@@ -23,15 +23,32 @@ impl From<std::time::SystemTime> for Timestamp {
     }
 }
 
+/// RFC 3339 in UTC (`Z`) with 0, 3, 6 or 9 fractional digits: protobuf's JSON form of a
+/// timestamp, so svcc's JSON and a transcoder's (Envoy, grpc-gateway) print the same text.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self
-            .0
-            .format(&time::format_description::well_known::Rfc3339)
-        {
-            Ok(s) => f.write_str(&s),
-            Err(_) => Err(fmt::Error),
+        let t = self.0.to_offset(time::UtcOffset::UTC);
+        let (year, month, day) = (t.year(), u8::from(t.month()), t.day());
+        if !(0..=9999).contains(&year) {
+            return Err(fmt::Error);
         }
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            t.hour(),
+            t.minute(),
+            t.second()
+        )?;
+        let nanos = t.nanosecond();
+        if nanos == 0 {
+        } else if nanos.is_multiple_of(1_000_000) {
+            write!(f, ".{:03}", nanos / 1_000_000)?;
+        } else if nanos.is_multiple_of(1_000) {
+            write!(f, ".{:06}", nanos / 1_000)?;
+        } else {
+            write!(f, ".{nanos:09}")?;
+        }
+        f.write_str("Z")
     }
 }
 
@@ -257,6 +274,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn timestamps_print_as_protobuf_does() {
+        for (input, shown) in [
+            ("2026-12-02T06:11:50Z", "2026-12-02T06:11:50Z"),
+            ("2026-12-02T06:11:50.5Z", "2026-12-02T06:11:50.500Z"),
+            ("2026-12-02T06:11:50.8125Z", "2026-12-02T06:11:50.812500Z"),
+            (
+                "2026-12-02T06:11:50.812563516Z",
+                "2026-12-02T06:11:50.812563516Z",
+            ),
+            ("2026-12-02T08:11:50.1+02:00", "2026-12-02T06:11:50.100Z"),
+            ("1969-12-31T23:59:59.000001Z", "1969-12-31T23:59:59.000001Z"),
+        ] {
+            let t: Timestamp = input.parse().unwrap();
+            assert_eq!(t.to_string(), shown);
+            assert_eq!(shown.parse::<Timestamp>().unwrap(), t);
+        }
+    }
+
+    #[test]
     fn durations_round_trip() {
         for s in ["1.5s", "0s", "-3s", "900s", "0.000000001s", "-0.5s"] {
             let d: Duration = s.parse().unwrap();
@@ -270,9 +306,10 @@ mod tests {
     #[test]
     fn timestamps_dates_decimals_bytes() {
         let t: Timestamp = "2024-05-01T12:30:00.5+02:00".parse().unwrap();
+        // Written in UTC with protobuf's fraction digits: the same instant.
         assert_eq!(
             serde_json::to_string(&t).unwrap(),
-            "\"2024-05-01T12:30:00.5+02:00\""
+            "\"2024-05-01T10:30:00.500Z\""
         );
         assert!("2024-05-01 12:30".parse::<Timestamp>().is_err());
         let d: Date = "2024-02-29".parse().unwrap();

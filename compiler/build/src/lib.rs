@@ -349,7 +349,7 @@ impl Builder {
                         message: format!("cannot create `{}`: {e}", parent.display()),
                     })?;
                 }
-                if write_if_changed(&path, text.as_bytes()).map_err(|e| BuildError {
+                if write_if_changed(&path, &text).map_err(|e| BuildError {
                     message: format!("cannot write `{}`: {e}", path.display()),
                 })? {
                     out.written.push(path.clone());

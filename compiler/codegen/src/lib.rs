@@ -14,6 +14,7 @@
 //! ```
 
 pub mod dashboards;
+pub mod envoy;
 pub mod openapi;
 mod options;
 pub mod proto;
@@ -28,15 +29,30 @@ pub use svcc_model::Model;
 pub struct File {
     /// Relative to the output directory (`/` separated).
     pub path: String,
-    pub contents: String,
+    /// Text for every target but one: the Envoy target's descriptor set is binary.
+    pub contents: Vec<u8>,
 }
 
 impl File {
+    /// A text file.
     pub fn new(path: impl Into<String>, contents: impl Into<String>) -> File {
         File {
             path: path.into(),
-            contents: contents.into(),
+            contents: contents.into().into_bytes(),
         }
+    }
+
+    /// A binary file.
+    pub fn binary(path: impl Into<String>, contents: Vec<u8>) -> File {
+        File {
+            path: path.into(),
+            contents,
+        }
+    }
+
+    /// The contents as text (binary files lossily).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.contents)
     }
 }
 
@@ -77,6 +93,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &typescript::TypeScriptTarget,
     &dashboards::DashboardsTarget,
     &proto::ProtoTarget,
+    &envoy::EnvoyTarget,
 ];
 
 /// The target called `name` (or one of its aliases).

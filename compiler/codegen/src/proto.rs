@@ -6,7 +6,9 @@
 //!   field's wire name as `json_name` when protobuf's default would differ, `optional` for
 //!   optional singular fields, docs as comments;
 //! - enums get a zero `<ENUM>_UNSPECIFIED` value unless the contract gives one the number 0;
-//!   their values are `<ENUM>_<VALUE>`;
+//!   their values keep the contract's names (svcc's wire names), so protobuf's JSON mapping
+//!   prints what svcc's JSON prints; protobuf scopes them to the package, so a value may not
+//!   share its name with another value, enum, message or service of the package;
 //! - unions are messages with one `oneof value`;
 //! - aliases are replaced by what they stand for (their constraints are in the docs of the
 //!   contract, not in protobuf);
@@ -93,6 +95,9 @@ struct Writer<'a> {
     out: String,
     /// What the gRPC glue needs to know of the messages written.
     plan: GrpcPlan,
+    /// The names declared at package scope so far: messages, enums, enum values (protobuf
+    /// scopes those to the package, as C++ does), services.
+    symbols: BTreeSet<String>,
 }
 
 fn comment(out: &mut String, indent: &str, docs: &str) {
@@ -113,6 +118,20 @@ impl<'a> Writer<'a> {
             imports: BTreeSet::new(),
             out: String::new(),
             plan: GrpcPlan::default(),
+            symbols: BTreeSet::new(),
+        }
+    }
+
+    /// Declares a name at package scope; a second declaration is refused, as protoc would.
+    fn symbol(&mut self, name: &str) -> Result<(), String> {
+        if self.symbols.insert(name.to_string()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: `{name}` is declared twice at package scope in protobuf (enum values share \
+                 the package's scope with messages, enums and services); rename one of them",
+                self.package.name
+            ))
         }
     }
 
@@ -158,17 +177,17 @@ impl<'a> Writer<'a> {
                             .collect(),
                     ));
                     let _ = writeln!(self.out, "enum {} {{", e.name);
+                    self.symbol(&e.name)?;
                     if !e.values.iter().any(|v| v.number == 0) {
                         let _ = writeln!(self.out, "  {prefix}_UNSPECIFIED = 0;");
+                        self.symbol(&format!("{prefix}_UNSPECIFIED"))?;
                     }
+                    // The values keep svcc's wire names, so protobuf's JSON (Envoy's transcoder,
+                    // grpc-gateway, grpcurl) prints what svcc's JSON prints.
                     for v in &e.values {
                         comment(&mut self.out, "  ", &v.docs);
-                        let _ = writeln!(
-                            self.out,
-                            "  {prefix}_{} = {};",
-                            upper_snake(&v.name),
-                            v.number
-                        );
+                        let _ = writeln!(self.out, "  {} = {};", v.name, v.number);
+                        self.symbol(&v.name)?;
                     }
                     self.out.push_str("}\n\n");
                 }
@@ -261,6 +280,7 @@ impl<'a> Writer<'a> {
             let _ = writeln!(body, "{indent}{label}{ty} {} = {}{options};", f.name, f.tag);
         }
         let _ = writeln!(self.out, "message {name} {{");
+        self.symbol(name)?;
         self.out.push_str(&nested);
         if union {
             self.out.push_str("  oneof value {\n");
@@ -446,6 +466,7 @@ impl<'a> Writer<'a> {
                         let mut nested = String::new();
                         let (label, ty) = self.field_type(t, "Value", &mut nested)?;
                         let _ = writeln!(self.out, "message {name} {{");
+                        self.symbol(&name)?;
                         self.out.push_str(&nested);
                         let _ = writeln!(self.out, "  {label}{ty} value = 1;");
                         self.out.push_str("}\n\n");
@@ -532,6 +553,7 @@ impl<'a> Writer<'a> {
         });
         comment(&mut self.out, "", &s.docs);
         let _ = writeln!(self.out, "service {} {{", s.name);
+        self.symbol(&s.name)?;
         self.out.push_str(&rpcs);
         self.out.push_str("}\n\n");
         Ok(())
@@ -660,7 +682,7 @@ pub fn descriptor_set(files: &[File]) -> Result<Vec<u8>, String> {
     let memory = Memory(
         files
             .iter()
-            .map(|f| (f.path.clone(), f.contents.clone()))
+            .map(|f| (f.path.clone(), f.text().into_owned()))
             .collect(),
     );
     let mut chain = protox::file::ChainFileResolver::new();

@@ -181,7 +181,7 @@ fn outputs(text: &str) -> Vec<String> {
             .generate(&c.model, &Default::default(), &Default::default())
             .unwrap()
         {
-            out.push(format!("{}/{}\n{}", target.name(), f.path, f.contents));
+            out.push(format!("{}/{}\n{}", target.name(), f.path, f.text()));
         }
     }
     out

@@ -16,8 +16,8 @@ fn root() -> PathBuf {
 }
 
 /// Every file below `dir`, by path relative to it.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -31,7 +31,7 @@ fn read_tree(dir: &Path) -> BTreeMap<String, String> {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.insert(rel, std::fs::read_to_string(&p).unwrap());
+                out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
     }
@@ -60,10 +60,12 @@ fn check(project: &str, inputs: &[&str]) -> Vec<String> {
     let mut failures = Vec::new();
     for target in svcc_codegen::TARGETS {
         // A target that refuses the contracts has its message as its golden file.
-        let generated: BTreeMap<String, String> =
+        let generated: BTreeMap<String, Vec<u8>> =
             match target.generate(&comp.model, &Default::default(), &cx) {
                 Ok(files) => files.into_iter().map(|f| (f.path, f.contents)).collect(),
-                Err(message) => BTreeMap::from([("REFUSED.txt".to_string(), message + "\n")]),
+                Err(message) => {
+                    BTreeMap::from([("REFUSED.txt".to_string(), (message + "\n").into_bytes())])
+                }
             };
         let golden_dir = dir.join("golden").join(target.name());
         if bless {
@@ -80,6 +82,7 @@ fn check(project: &str, inputs: &[&str]) -> Vec<String> {
             match golden.get(path) {
                 None => failures.push(format!("{project}: {}/{path} is new", target.name())),
                 Some(g) if g != text => {
+                    let (g, text) = (String::from_utf8_lossy(g), String::from_utf8_lossy(text));
                     let line = g
                         .lines()
                         .zip(text.lines())

@@ -508,6 +508,16 @@ pub static CODES: &[Code] = &[
         "@grpc\npackage shop.v1;\n\ntype TagList { items @1: list<string>; }\nunion Tags { one @1: string; many @2: TagList; }",
     ),
     c(
+        "E0425",
+        "an enum value named like another declaration under `@grpc`",
+        "The `.proto` files keep each enum value's name as the contract writes it (so protobuf's \
+       JSON prints what svcc's JSON prints), and protobuf scopes enum values to the package, as \
+       C++ does: a value may not share its name with another enum's value, or with a record, \
+       union, enum, error, event or service of the package.",
+        "@grpc\npackage shop.v1;\n\nenum Size { Small @1; Large @2; }\nenum Box { Small @1; Crate @2; }",
+        "@grpc\npackage shop.v1;\n\nenum Size { Small @1; Large @2; }\nenum Box { SmallBox @1; Crate @2; }",
+    ),
+    c(
         "E0999",
         "internal compiler error",
         "The compiler hit a bug. The input is not necessarily wrong. Please report the error \

@@ -160,6 +160,22 @@ pub fn protobuf_name_clash(
     )
 }
 
+pub fn protobuf_scope_clash(span: Span, name: &str, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0425",
+        format!(
+            "enum value `{name}` has the name of another declaration of the package in protobuf"
+        ),
+        span,
+    )
+    .with_primary_label("clashes under `@grpc`")
+    .with_label(first, "also declared here")
+    .with_help(
+        "protobuf scopes enum values to the package, beside its messages, enums and services; \
+         rename the value or the other declaration",
+    )
+}
+
 pub fn protobuf_container_variant(span: Span, union: &str, variant: &str) -> Diagnostic {
     Diagnostic::error(
         "E0423",

@@ -155,6 +155,40 @@ impl Checker<'_> {
                 }
             }
         }
+        // protobuf scopes enum values to the package (as C++ does), beside the messages,
+        // enums and services; the proto target names values as the contract does.
+        let mut scope: HashMap<String, Span> = HashMap::new();
+        let mut declare = |name: &str, span: Span, out: &mut Vec<Diagnostic>, value: bool| {
+            match scope.get(name) {
+                Some(first) if value => out.push(diag::protobuf_scope_clash(span, name, *first)),
+                Some(_) => {}
+                None => {
+                    scope.insert(name.to_string(), span);
+                }
+            }
+        };
+        let mut names: Vec<(&str, Span)> = Vec::new();
+        for t in &pkg.types {
+            match t {
+                TypeDef::Record(r) => names.push((&r.name, r.span)),
+                TypeDef::Union(u) => names.push((&u.name, u.span)),
+                TypeDef::Enum(e) => names.push((&e.name, e.span)),
+                TypeDef::Alias(_) => {}
+            }
+        }
+        names.extend(pkg.errors.iter().map(|e| (e.name.as_str(), e.span)));
+        names.extend(pkg.events.iter().map(|e| (e.name.as_str(), e.span)));
+        names.extend(pkg.services.iter().map(|s| (s.name.as_str(), s.span)));
+        for (n, span) in names {
+            declare(n, span, &mut self.out, false);
+        }
+        for t in &pkg.types {
+            if let TypeDef::Enum(e) = t {
+                for v in &e.values {
+                    declare(&v.name, v.span, &mut self.out, true);
+                }
+            }
+        }
         for (owner, fields) in sets {
             let mut seen: Vec<(String, &Field)> = Vec::new();
             for f in fields {
