@@ -177,11 +177,14 @@ fn outputs(text: &str) -> Vec<String> {
         .map(|d| format!("{}: {}", d.code, d.message))
         .collect();
     for target in svcc_codegen::TARGETS {
-        for f in target
-            .generate(&c.model, &Default::default(), &Default::default())
-            .unwrap()
-        {
-            out.push(format!("{}/{}\n{}", target.name(), f.path, f.text()));
+        // A target that refuses the contract (Envoy without `@grpc`) says why: that is output.
+        match target.generate(&c.model, &Default::default(), &Default::default()) {
+            Ok(files) => {
+                for f in files {
+                    out.push(format!("{}/{}\n{}", target.name(), f.path, f.text()));
+                }
+            }
+            Err(message) => out.push(format!("{} refused: {message}", target.name())),
         }
     }
     out

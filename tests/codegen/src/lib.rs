@@ -168,6 +168,15 @@ impl wire::Echo for EchoImpl {
         Ok(wire::echo::CheckedResponse { name, count })
     }
 
+    async fn say(
+        &self,
+        _ctx: Context,
+        text: String,
+        n: i32,
+    ) -> Result<wire::echo::SayResponse, wire::echo::SayError> {
+        Ok(wire::echo::SayResponse { text, n })
+    }
+
     async fn nothing(&self, _ctx: Context) -> Result<(), wire::echo::NothingError> {
         Ok(())
     }

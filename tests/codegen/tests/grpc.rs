@@ -193,6 +193,9 @@ async fn conformance(client: &impl Echo, transport: &str) {
     }
     client.slow(ctx.clone(), 1).await.unwrap();
 
+    let said = client.say(ctx.clone(), "x".repeat(300), -5).await.unwrap();
+    assert_eq!((said.text.len(), said.n), (300, -5), "{transport}");
+
     client.nothing(ctx.clone()).await.unwrap();
 }
 

@@ -19,11 +19,14 @@ use axum::response::Response;
 use std::collections::HashMap;
 
 /// What a transport is given at start-up.
-#[cfg_attr(not(any(feature = "jsonrpc", feature = "rest")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "jsonrpc", feature = "rest", feature = "grpc")),
+    allow(dead_code)
+)]
 pub(crate) struct Setup<'a> {
     pub config: &'a ServerConfig,
     /// The services as added (names, methods in order).
-    #[cfg_attr(not(feature = "jsonrpc"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "jsonrpc", feature = "grpc")), allow(dead_code))]
     pub services: &'a [ServiceDef],
     /// Every method with its layers applied, once.
     pub methods: &'a [MethodEntry],
@@ -76,6 +79,10 @@ impl FastPath {
 }
 
 /// The handler's context; takes the request's headers without copying them.
+#[cfg_attr(
+    not(any(feature = "jsonrpc", feature = "rest", feature = "grpc")),
+    allow(dead_code)
+)]
 pub(crate) fn context(mut parts: axum::http::request::Parts) -> Context {
     Context {
         request_id: parts

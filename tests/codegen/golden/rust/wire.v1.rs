@@ -578,6 +578,80 @@ pub mod echo {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The parameters of `Echo.say`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct SayRequest {
+        pub text: String,
+        pub n: i32,
+    }
+    impl Validate for SayRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// The results of `Echo.say`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct SayResponse {
+        pub text: String,
+        pub n: i32,
+    }
+    /// What `Echo.say` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum SayError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl SayError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                SayError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`SayError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            SayError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for SayError {
+        fn from(e: Error) -> Self {
+            SayError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for SayError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for SayError {}
+    /// How `Echo.say` is served.
+    pub static SAY_INFO: MethodInfo = MethodInfo {
+        service: "Echo",
+        name: "say",
+        jsonrpc: Option::Some("echo.say"),
+        http: Option::Some(HttpBinding::new("POST", "/wire/say", 200)),
+        params: &[
+            ParamInfo {
+                name: "text",
+                location: Location::Body,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+            ParamInfo {
+                name: "n",
+                location: Location::Body,
+                kind: TextKind::Integer,
+                list: false,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies::NONE,
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
     /// The parameters of `Echo.nothing`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -668,6 +742,13 @@ pub mod echo {
                 wraps_value: false,
             },
             Rpc {
+                method: "say",
+                name: "Say",
+                request: "wire.v1.SayRequest",
+                response: "wire.v1.SayResponse",
+                wraps_value: false,
+            },
+            Rpc {
                 method: "nothing",
                 name: "Nothing",
                 request: "wire.v1.NothingRequest",
@@ -723,6 +804,15 @@ pub trait Echo: ::core::marker::Send + ::core::marker::Sync + 'static {
         count: i32,
     ) -> impl ::core::future::Future<
         Output = Result<echo::CheckedResponse, echo::CheckedError>,
+    > + ::core::marker::Send;
+    /// Returns its arguments: the method `scripts/bench-grpc` measures against grpc-go.
+    fn say(
+        &self,
+        ctx: Context,
+        text: String,
+        n: i32,
+    ) -> impl ::core::future::Future<
+        Output = Result<echo::SayResponse, echo::SayError>,
     > + ::core::marker::Send;
     /// Returns nothing and takes nothing.
     fn nothing(
@@ -817,6 +907,20 @@ impl<T: Echo> EchoServer<T> {
                 },
             )
             .method::<
+                echo::SayRequest,
+            >(
+                &echo::SAY_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_echo_say(&*imp, call).await })
+                    })
+                },
+            )
+            .method::<
                 echo::NothingRequest,
             >(
                 &echo::NOTHING_INFO,
@@ -874,6 +978,18 @@ async fn invoke_echo_checked<T: Echo>(imp: &T, call: Call) -> Result<Output, Err
     Validate::validate(&req).map_err(Error::validation)?;
     let echo::CheckedRequest { name, count } = req;
     match imp.checked(call.ctx, name, count).await {
+        Ok(r) => {
+            let out = Output::json(&r)?;
+            Result::Ok(out)
+        }
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_echo_say<T: Echo>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: echo::SayRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let echo::SayRequest { text, n } = req;
+    match imp.say(call.ctx, text, n).await {
         Ok(r) => {
             let out = Output::json(&r)?;
             Result::Ok(out)
@@ -980,6 +1096,20 @@ impl Echo for EchoJsonRpcClient {
             .map_err(echo::CheckedError::from_error)?;
         out.decode().map_err(echo::CheckedError::Other)
     }
+    async fn say(
+        &self,
+        ctx: Context,
+        text: String,
+        n: i32,
+    ) -> Result<echo::SayResponse, echo::SayError> {
+        let req = echo::SayRequest { text, n };
+        let out = self
+            .inner
+            .call(&echo::SAY_INFO, &req, &ctx)
+            .await
+            .map_err(echo::SayError::from_error)?;
+        out.decode().map_err(echo::SayError::Other)
+    }
     async fn nothing(&self, ctx: Context) -> Result<(), echo::NothingError> {
         let req = echo::NothingRequest {};
         let out = self
@@ -1080,6 +1210,20 @@ impl Echo for EchoRestClient {
             .await
             .map_err(echo::CheckedError::from_error)?;
         out.decode().map_err(echo::CheckedError::Other)
+    }
+    async fn say(
+        &self,
+        ctx: Context,
+        text: String,
+        n: i32,
+    ) -> Result<echo::SayResponse, echo::SayError> {
+        let req = echo::SayRequest { text, n };
+        let out = self
+            .inner
+            .call(&echo::SAY_INFO, &req, &ctx)
+            .await
+            .map_err(echo::SayError::from_error)?;
+        out.decode().map_err(echo::SayError::Other)
     }
     async fn nothing(&self, ctx: Context) -> Result<(), echo::NothingError> {
         let req = echo::NothingRequest {};
@@ -1182,6 +1326,20 @@ impl Echo for EchoGrpcClient {
             .map_err(echo::CheckedError::from_error)?;
         out.decode().map_err(echo::CheckedError::Other)
     }
+    async fn say(
+        &self,
+        ctx: Context,
+        text: String,
+        n: i32,
+    ) -> Result<echo::SayResponse, echo::SayError> {
+        let req = echo::SayRequest { text, n };
+        let out = self
+            .inner
+            .call(&echo::SAY_INFO, &echo::GRPC, &req, &ctx)
+            .await
+            .map_err(echo::SayError::from_error)?;
+        out.decode().map_err(echo::SayError::Other)
+    }
     async fn nothing(&self, ctx: Context) -> Result<(), echo::NothingError> {
         let req = echo::NothingRequest {};
         let out = self
@@ -1250,6 +1408,15 @@ impl EchoBatch {
             count,
         };
         self.inner.push(&echo::CHECKED_INFO, &req, echo::CheckedError::from_error)
+    }
+    /// Adds a call of `say`; its result is read from the returned slot after [`Self::send`].
+    pub fn say(
+        &mut self,
+        text: String,
+        n: i32,
+    ) -> Slot<echo::SayResponse, echo::SayError> {
+        let req = echo::SayRequest { text, n };
+        self.inner.push(&echo::SAY_INFO, &req, echo::SayError::from_error)
     }
     /// Adds a call of `nothing`; its result is read from the returned slot after [`Self::send`].
     pub fn nothing(&mut self) -> Slot<(), echo::NothingError> {

@@ -8,7 +8,10 @@
 //! - `observed`: the generated server of the same method under `@log @metrics` (one JSON log
 //!   line per call, metrics recorded; `scripts/bench-observability`).
 //!
-//! Usage: `bench_server generated|handwritten|observed ADDR` (one worker thread, so pinning it
+//! - `grpc`: the generated `wire.v1.Echo` server, whose `Say` rpc `scripts/bench-grpc` calls
+//!   over gRPC beside grpc-go (`tests/bench-peers/grpc-go`).
+//!
+//! Usage: `bench_server generated|handwritten|observed|grpc ADDR` (one worker thread, so pinning it
 //! to one core measures one core's work).
 
 use std::process::ExitCode;
@@ -55,7 +58,7 @@ async fn handwritten(
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(which), Some(addr)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: bench_server generated|handwritten|observed ADDR");
+        eprintln!("usage: bench_server generated|handwritten|observed|grpc ADDR");
         return ExitCode::from(2);
     };
     let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
@@ -93,6 +96,15 @@ fn main() -> ExitCode {
                 let served = server.serve(listener).await;
                 drop(logging);
                 served
+            }
+            "grpc" => {
+                let server = svcc_runtime::Server::new().service(
+                    svcc_codegen_tests::api::wire::v1::EchoServer::new(
+                        svcc_codegen_tests::EchoImpl,
+                    )
+                    .into_service(),
+                );
+                server.serve(listener).await
             }
             "handwritten" => {
                 let app = Router::new().route("/rpc", post(handwritten));

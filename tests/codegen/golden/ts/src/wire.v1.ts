@@ -130,6 +130,20 @@ export interface EchoCheckedResult {
 export type EchoCheckedError = $rt.ApiError;
 const ECHO_CHECKED_INFO: $rt.MethodInfo = { params: [{ name: "name", location: "body", key: "name" }, { name: "count", location: "body", key: "count" }], results: [], jsonrpc: "echo.checked", http: { method: "POST", path: "/wire/checked", status: 200 } };
 
+/** The parameters of `Echo.say`. */
+export interface EchoSayParams {
+  text: string;
+  n: number;
+}
+/** The results of `Echo.say`. */
+export interface EchoSayResult {
+  text: string;
+  n: number;
+}
+/** What `Echo.say` may throw. */
+export type EchoSayError = $rt.ApiError;
+const ECHO_SAY_INFO: $rt.MethodInfo = { params: [{ name: "text", location: "body", key: "text" }, { name: "n", location: "body", key: "n" }], results: [], jsonrpc: "echo.say", http: { method: "POST", path: "/wire/say", status: 200 } };
+
 /** The parameters of `Echo.nothing`. */
 export interface EchoNothingParams {
 }
@@ -192,6 +206,15 @@ export class EchoJsonRpcClient {
    */
   async checked(params: EchoCheckedParams, opts?: $rt.CallOptions): Promise<EchoCheckedResult> {
     return (await this.#transport.call(ECHO_CHECKED_INFO, params as unknown as { [key: string]: unknown }, opts)) as EchoCheckedResult;
+  }
+
+  /**
+   * Returns its arguments: the method `scripts/bench-grpc` measures against grpc-go.
+   * 
+   * @throws {EchoSayError}
+   */
+  async say(params: EchoSayParams, opts?: $rt.CallOptions): Promise<EchoSayResult> {
+    return (await this.#transport.call(ECHO_SAY_INFO, params as unknown as { [key: string]: unknown }, opts)) as EchoSayResult;
   }
 
   /**
@@ -260,6 +283,15 @@ export class EchoRestClient {
    */
   async checked(params: EchoCheckedParams, opts?: $rt.CallOptions): Promise<EchoCheckedResult> {
     return (await this.#transport.call(ECHO_CHECKED_INFO, params as unknown as { [key: string]: unknown }, opts)) as EchoCheckedResult;
+  }
+
+  /**
+   * Returns its arguments: the method `scripts/bench-grpc` measures against grpc-go.
+   * 
+   * @throws {EchoSayError}
+   */
+  async say(params: EchoSayParams, opts?: $rt.CallOptions): Promise<EchoSayResult> {
+    return (await this.#transport.call(ECHO_SAY_INFO, params as unknown as { [key: string]: unknown }, opts)) as EchoSayResult;
   }
 
   /**
