@@ -28,6 +28,9 @@ fn main() -> ExitCode {
         eprintln!(
             "  REST:         http://{addr}/api/v1/users, /api/v1/auth/login, /api/v1/chats …"
         );
+        eprintln!(
+            "  gRPC:         {addr} (reflection and health; SVCC_GRPC_BIND=ADDR adds an address of its own)"
+        );
         eprintln!("  health:       http://{addr}/healthz, /readyz   (Ctrl-C stops gracefully)");
         // `/metrics` on the service's port, or on `SVCC_METRICS_BIND`; the Go platform
         // library's metric names too with `SVCC_METRICS_GO_NAMES=true`.
@@ -55,6 +58,14 @@ fn main() -> ExitCode {
             metrics,
             log_level_header,
             ..Default::default()
+        };
+        // gRPC on an address of its own too, with `SVCC_GRPC_BIND=ADDR`.
+        let config = match config.grpc_bind_from_env() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         };
         // Tokens are signed with `JWT_SECRET` (at least 32 bytes); without it, with a random
         // key and a loud warning.

@@ -46,6 +46,8 @@ pub(crate) struct Conn {
     pub shared: Arc<Shared>,
     pub peer: Option<SocketAddr>,
     pub clock: Arc<Clock>,
+    /// Accepted on the gRPC-only address (`ServerConfig::grpc_bind`): anything but gRPC is 404.
+    pub grpc_only: bool,
 }
 
 impl Dispatch {
@@ -186,6 +188,15 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
 
 async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
+    if conn.grpc_only && !is_grpc(req.headers()) {
+        return crate::server::error_response(&Error {
+            http_status: Some(404),
+            ..Error::new(
+                Code::NotFound,
+                "this address serves gRPC only (`content-type: application/grpc`)",
+            )
+        });
+    }
     // A body declared larger than the limit is refused before any route sees it — after it has
     // been read and thrown away (up to a bound), so that a client which writes its whole body
     // before reading gets the 413 rather than a broken pipe.
@@ -286,6 +297,14 @@ async fn drain(mut body: Incoming) -> bool {
     tokio::time::timeout(DRAIN_TIME, read)
         .await
         .unwrap_or(false)
+}
+
+/// Whether a request is gRPC (`content-type: application/grpc`, `application/grpc+proto` …).
+fn is_grpc(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
 }
 
 pub(crate) fn too_large() -> Reply {

@@ -60,6 +60,29 @@ pub struct ServerConfig {
     /// methods, headers; it answers preflight `OPTIONS` requests itself). Off (`None`) by
     /// default. Like every HTTP layer, it makes JSON-RPC requests go through the router.
     pub cors: Option<tower_http::cors::CorsLayer>,
+    /// gRPC on an address of its own too (default `None`: gRPC shares the server's port with
+    /// JSON-RPC and REST). That listener answers only gRPC; the server's port keeps serving it.
+    /// `SVCC_GRPC_BIND=ADDR` sets it ([`ServerConfig::grpc_bind_from_env`]).
+    #[cfg(feature = "grpc")]
+    pub grpc_bind: Option<std::net::SocketAddr>,
+}
+
+#[cfg(feature = "grpc")]
+impl ServerConfig {
+    /// Sets [`ServerConfig::grpc_bind`] from `SVCC_GRPC_BIND` when it is set; an address that
+    /// does not parse is an error naming the variable.
+    pub fn grpc_bind_from_env(mut self) -> Result<ServerConfig, String> {
+        if let Ok(v) = std::env::var("SVCC_GRPC_BIND")
+            && !v.trim().is_empty()
+        {
+            self.grpc_bind = Some(
+                v.trim()
+                    .parse()
+                    .map_err(|e| format!("SVCC_GRPC_BIND=`{v}` is not an address: {e}"))?,
+            );
+        }
+        Ok(self)
+    }
 }
 
 /// The Prometheus endpoint's settings.
@@ -122,6 +145,8 @@ impl Default for ServerConfig {
             metrics: MetricsConfig::default(),
             log_level_header: None,
             cors: None,
+            #[cfg(feature = "grpc")]
+            grpc_bind: None,
         }
     }
 }
@@ -402,28 +427,45 @@ impl Server {
             }
             None => None,
         };
+        // gRPC on its own address: bound before serving, so a taken port fails the start.
+        #[cfg(feature = "grpc")]
+        let grpc_listener = match self.config.grpc_bind {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+            None => None,
+        };
+        #[cfg(not(feature = "grpc"))]
+        let grpc_listener: Option<tokio::net::TcpListener> = None;
         // Connections watch `stop` to begin a graceful shutdown; each holds a `done` receiver,
         // so `done_tx.closed()` completes when the last one has finished.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
         let (done_tx, done_rx) = tokio::sync::watch::channel(());
         let mut signal = std::pin::pin!(signal);
         loop {
-            let (stream, peer) = tokio::select! {
+            let grpc_accept = async {
+                match &grpc_listener {
+                    Some(l) => l.accept().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let (accepted, grpc_only) = tokio::select! {
                 biased;
                 () = &mut signal => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        accept_failed(&e).await;
-                        continue;
-                    }
-                },
+                accepted = listener.accept() => (accepted, false),
+                accepted = grpc_accept => (accepted, true),
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
             };
             let _ = stream.set_nodelay(true);
             let conn = Arc::new(Conn {
                 shared: shared.clone(),
                 peer: Some(peer),
                 clock: Arc::default(),
+                grpc_only,
             });
             tokio::spawn(serve_connection(
                 stream,
@@ -435,6 +477,7 @@ impl Server {
         self.ready.store(false, Ordering::SeqCst);
         tracing::info!("shutting down: draining in-flight requests");
         drop(listener);
+        drop(grpc_listener);
         drop(stop_tx);
         drop(done_rx);
         done_tx.closed().await;

@@ -283,3 +283,58 @@ async fn requests_that_are_not_grpc_or_do_not_decode_get_clear_answers() {
     }
     let _ = stop.send(());
 }
+
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn grpc_can_have_an_address_of_its_own() {
+    // A free port for the gRPC-only listener (bound again by the server at start).
+    let grpc_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new()
+        .config(svcc_runtime::ServerConfig {
+            grpc_bind: Some(grpc_addr),
+            ..Default::default()
+        })
+        .service(wire::EchoServer::new(EchoImpl).into_service());
+    let done = tokio::spawn(server.serve_until(listener, async {
+        let _ = rx.await;
+    }));
+    let own = format!("http://{grpc_addr}");
+    let mut served = None;
+    for _ in 0..50 {
+        let client = wire::EchoGrpcClient::new(ClientConfig::new(&own));
+        if let Ok(n) = client.numbers(Context::new(), 2, None, None).await {
+            served = Some(n);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(served, Some(vec![0, 1]), "gRPC on its own address");
+    // The main port still serves gRPC, and REST.
+    let main = wire::EchoGrpcClient::new(ClientConfig::new(&base));
+    assert_eq!(
+        main.numbers(Context::new(), 1, None, None).await.unwrap(),
+        [0]
+    );
+    let rest = wire::EchoRestClient::new(ClientConfig::new(&base));
+    assert_eq!(
+        rest.numbers(Context::new(), 1, None, None).await.unwrap(),
+        [0]
+    );
+    // The gRPC address answers nothing else.
+    let r = svcc_runtime::reqwest::Client::new()
+        .post(format!("{own}/wire/numbers"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("gRPC only"));
+    let _ = tx.send(());
+    done.await.unwrap().unwrap();
+}
