@@ -22,24 +22,9 @@ pub fn lower_camel(name: &str) -> String {
     out
 }
 
-/// protoc's default JSON name of a field: underscores dropped, the letter after each one
-/// upper-cased (`user_id` → `userId`, `Self` → `Self`). proto3 refuses two fields of a message
-/// whose JSON names are equal without case.
-pub fn protobuf_json_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// protoc's default JSON name of a field (`user_id` → `userId`): one definition with the
+/// runtime's transcoder, in `svcc-rules`.
+pub use svcc_rules::protobuf_json_name;
 
 /// `UserNotFound` → `USER_NOT_FOUND`.
 pub fn upper_snake(name: &str) -> String {

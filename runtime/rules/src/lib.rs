@@ -455,6 +455,26 @@ pub fn is_base64(s: &str) -> bool {
         .is_none_or(|v| v & unused == 0)
 }
 
+/// protoc's default JSON name of a field: underscores dropped, the letter after each one
+/// upper-cased (`user_id` → `userId`, `Self` → `Self`). proto3 refuses two fields of a message
+/// whose JSON names are equal without case; the gRPC transcoder reads a field by it when a
+/// descriptor gives no `json_name`.
+pub fn protobuf_json_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

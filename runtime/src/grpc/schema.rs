@@ -228,7 +228,7 @@ fn add_message(
             json: f
                 .json_name
                 .clone()
-                .unwrap_or_else(|| default_json_name(&name)),
+                .unwrap_or_else(|| svcc_rules::protobuf_json_name(&name)),
             omit_empty: omit_empty.contains(&format!("{full}.{name}").as_str()),
             name,
             kind,
@@ -279,21 +279,4 @@ fn kind(f: &prost_types::FieldDescriptorProto) -> Kind {
             other => Kind::Message(other.to_string()),
         },
     }
-}
-
-/// protobuf's default JSON name: lowerCamelCase of the field name.
-fn default_json_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
