@@ -220,6 +220,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
     }
     if req.method() == Method::POST
         && let Some(fast) = shared.fast.get(req.uri().path())
+        && fast.accepts(req.headers())
     {
         let (parts, body) = req.into_parts();
         let ctx = Context {

@@ -8,7 +8,7 @@
 //! standard health service (`grpc.health.v1.Health`, each service `SERVING`) and server
 //! reflection (v1 and v1alpha), so `grpcurl` needs no `.proto` files.
 
-use super::{Routes, Setup, Transport};
+use super::{FastPath, Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::Error;
 use crate::grpc::{Descriptor, GrpcService, RawCodec, Rpc, status, transcode};
@@ -42,8 +42,12 @@ impl Transport for Grpc {
                     descriptor: grpc.descriptor,
                     limit: setup.config.body_limit,
                 });
+                let path = format!("/{}/{}", grpc.name, rpc.name);
+                routes
+                    .fast
+                    .insert(path.clone(), FastPath::Grpc(FastRpc(state.clone())));
                 router = router.route(
-                    &format!("/{}/{}", grpc.name, rpc.name),
+                    &path,
                     axum::routing::post(move |req: axum::extract::Request| {
                         let state = state.clone();
                         async move { state.handle(req).await }
@@ -155,6 +159,105 @@ fn transport_params(
         }
     }
     Ok(())
+}
+
+/// The connection's fast path for one rpc: an uncompressed unary request, read whole by the
+/// connection service, framed here without the router or tonic's streams (compressed requests,
+/// and every request when the server has HTTP layers, take the routed path through tonic).
+pub(crate) struct FastRpc(Arc<Method>);
+
+impl FastRpc {
+    /// gRPC without message compression.
+    pub(crate) fn accepts(headers: &http::HeaderMap) -> bool {
+        let grpc = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/grpc"));
+        let plain = headers
+            .get("grpc-encoding")
+            .is_none_or(|v| v.as_bytes() == b"identity");
+        grpc && plain
+    }
+
+    pub(crate) async fn handle(&self, mut ctx: Context, body: Bytes) -> Response {
+        let method = &self.0;
+        if let Some(left) = ctx
+            .header("grpc-timeout")
+            .and_then(crate::grpc::parse_timeout)
+        {
+            ctx.deadline = Some(std::time::Instant::now() + left);
+        }
+        // One message: a flag byte (0: not compressed), a big-endian length, the bytes.
+        let message = match body.as_ref() {
+            // As tonic answers a message announced larger than the limit.
+            [_, a, b, c, d, ..] if u32::from_be_bytes([*a, *b, *c, *d]) as usize > method.limit => {
+                return grpc_error(&Error::new(
+                    crate::error::Code::OutOfRange,
+                    format!(
+                        "the message is larger than the limit of {} bytes",
+                        method.limit
+                    ),
+                ));
+            }
+            [0, a, b, c, d, rest @ ..]
+                if u32::from_be_bytes([*a, *b, *c, *d]) as usize == rest.len() =>
+            {
+                body.slice(5..)
+            }
+            [1, ..] => {
+                return grpc_error(&Error::new(
+                    crate::error::Code::Unimplemented,
+                    "a compressed message without `grpc-encoding`",
+                ));
+            }
+            _ => {
+                return grpc_error(&Error::invalid_argument(
+                    "the request is not one length-prefixed gRPC message",
+                ));
+            }
+        };
+        match method.call(ctx, &message).await {
+            Ok((bytes, headers)) => grpc_ok(&bytes, headers),
+            Err(e) => grpc_error_with(&e, Some(method.descriptor)),
+        }
+    }
+}
+
+/// A unary answer: the headers, one framed message, `grpc-status: 0` in the trailers.
+fn grpc_ok(message: &[u8], headers: http::HeaderMap) -> Response {
+    use http_body_util::StreamBody;
+    let mut framed = Vec::with_capacity(message.len() + 5);
+    framed.push(0);
+    framed.extend_from_slice(
+        &u32::try_from(message.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    framed.extend_from_slice(message);
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+    let frames = futures_util::stream::iter([
+        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(Bytes::from(framed))),
+        Ok(hyper::body::Frame::trailers(trailers)),
+    ]);
+    let mut response = Response::new(axum::body::Body::new(StreamBody::new(frames)));
+    *response.headers_mut() = headers;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    response
+}
+
+/// A trailers-only answer (tonic writes the status, message and details).
+fn grpc_error(e: &Error) -> Response {
+    grpc_error_with(e, None)
+}
+
+fn grpc_error_with(e: &Error, descriptor: Option<&'static Descriptor>) -> Response {
+    status::to_status(e, descriptor)
+        .into_http::<axum::body::Body>()
+        .into_response()
 }
 
 /// tonic's view of one call.

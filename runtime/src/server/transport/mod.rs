@@ -64,9 +64,23 @@ pub(crate) fn all() -> Vec<Box<dyn Transport>> {
 pub(crate) enum FastPath {
     #[cfg(feature = "jsonrpc")]
     JsonRpc(jsonrpc::Endpoint),
+    /// A unary rpc whose request is uncompressed gRPC (others take the router and tonic).
+    #[cfg(feature = "grpc")]
+    Grpc(grpc::FastRpc),
 }
 
 impl FastPath {
+    /// Whether this entry answers a request with these headers (before its body is read).
+    pub(crate) fn accepts(&self, headers: &axum::http::HeaderMap) -> bool {
+        let _ = headers;
+        match *self {
+            #[cfg(feature = "jsonrpc")]
+            FastPath::JsonRpc(_) => true,
+            #[cfg(feature = "grpc")]
+            FastPath::Grpc(_) => grpc::FastRpc::accepts(headers),
+        }
+    }
+
     /// Answers one request whose body has been read.
     #[allow(clippy::unused_async)] // without a fast-path transport there is nothing to await
     pub(crate) async fn handle(&self, ctx: Context, body: bytes::Bytes) -> Response {
@@ -74,6 +88,8 @@ impl FastPath {
         match *self {
             #[cfg(feature = "jsonrpc")]
             FastPath::JsonRpc(ref endpoint) => endpoint.handle(ctx, body).await,
+            #[cfg(feature = "grpc")]
+            FastPath::Grpc(ref rpc) => rpc.handle(ctx, body).await,
         }
     }
 }
