@@ -11,6 +11,7 @@
 //! members and messages only when present.
 
 use super::schema::{FieldDef, Kind, MessageDef, Schema, Shape};
+use serde::Deserialize as _;
 use serde_json::{Map, Number, Value};
 
 /// Messages nested deeper than this are refused (a hostile request must not exhaust the
@@ -790,4 +791,244 @@ fn join(path: &str, field: &str) -> String {
 
 fn display(path: &str) -> &str {
     if path.is_empty() { "the message" } else { path }
+}
+
+// ---- JSON text → protobuf, in one pass ----
+
+/// Encodes JSON text (a method's result as the generated handler wrote it) as a message of
+/// type `message`, in one pass over the text: no `serde_json::Value` in between.
+pub fn from_json_text(schema: &Schema, message: &str, text: &str) -> Result<Vec<u8>, String> {
+    use serde::de::DeserializeSeed as _;
+    let def = schema.message(message)?;
+    let mut out = Vec::with_capacity(text.len());
+    let mut de = serde_json::Deserializer::from_str(text);
+    MessageSeed {
+        schema,
+        def,
+        out: &mut out,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Encodes JSON text as the field `value` of message `message` (a result that is not a record).
+pub fn from_json_text_as_value(
+    schema: &Schema,
+    message: &str,
+    text: &str,
+) -> Result<Vec<u8>, String> {
+    use serde::de::DeserializeSeed as _;
+    let def = schema.message(message)?;
+    let field = def
+        .fields
+        .iter()
+        .find(|f| f.name == "value")
+        .ok_or_else(|| format!("`{message}` has no field `value`"))?;
+    let mut out = Vec::with_capacity(text.len());
+    let mut de = serde_json::Deserializer::from_str(text);
+    FieldSeed {
+        schema,
+        field,
+        out: &mut out,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+struct MessageSeed<'a> {
+    schema: &'a Schema,
+    def: &'a MessageDef,
+    out: &'a mut Vec<u8>,
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for MessageSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(serde::de::Error::custom("values are nested too deeply"));
+        }
+        if self.def.wrapper {
+            let field = &self.def.fields[0];
+            return FieldSeed {
+                schema: self.schema,
+                field,
+                out: self.out,
+                depth: self.depth,
+            }
+            .deserialize(d);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MessageSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let field = self
+                .def
+                .fields
+                .iter()
+                .find(|f| f.json == key || f.name == key);
+            match field {
+                Some(field) => map.next_value_seed(FieldSeed {
+                    schema: self.schema,
+                    field,
+                    out: &mut *self.out,
+                    depth: self.depth,
+                })?,
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct FieldSeed<'a> {
+    schema: &'a Schema,
+    field: &'a FieldDef,
+    out: &'a mut Vec<u8>,
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        use serde::de::Error as _;
+        let f = self.field;
+        match &f.shape {
+            // Containers and anything the streaming path does not cover (`any`) go through a
+            // value: rare shapes, the same encoder.
+            Shape::Repeated | Shape::Map(_) => {
+                let v = serde_json::Value::deserialize(d)?;
+                if v.is_null() {
+                    return Ok(());
+                }
+                Encoder {
+                    schema: self.schema,
+                }
+                .field(f, &v, self.out, self.depth, &f.json)
+                .map_err(D::Error::custom)
+            }
+            Shape::Single | Shape::Optional => d.deserialize_any(ScalarVisitor {
+                schema: self.schema,
+                field: f,
+                out: self.out,
+                depth: self.depth,
+            }),
+        }
+    }
+}
+
+/// One singular field's value, written with its key (implicit-presence zeros left out).
+struct ScalarVisitor<'a> {
+    schema: &'a Schema,
+    field: &'a FieldDef,
+    out: &'a mut Vec<u8>,
+    depth: usize,
+}
+
+impl ScalarVisitor<'_> {
+    /// Falls back to the value encoder for one decoded JSON scalar.
+    fn value<E: serde::de::Error>(self, v: &Value) -> Result<(), E> {
+        Encoder {
+            schema: self.schema,
+        }
+        .field(self.field, v, self.out, self.depth, &self.field.json)
+        .map_err(E::custom)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ScalarVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the value of `{}`", self.field.json)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        if self.field.kind == Kind::Value {
+            return self.value(&Value::Null);
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.value(&Value::Bool(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.value(&Value::from(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.value(&Value::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.value(&float(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        let f = self.field;
+        match &f.kind {
+            // Text straight from the JSON into the message: no copy in between.
+            Kind::String => {
+                if !(v.is_empty() && f.shape == Shape::Single) {
+                    put_len(self.out, f.number, v.as_bytes());
+                }
+                Ok(())
+            }
+            _ => self.value(&Value::String(v.to_string())),
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        use serde::de::{DeserializeSeed as _, Error as _};
+        let f = self.field;
+        match &f.kind {
+            Kind::Message(name) => {
+                let def = self.schema.message(name).map_err(A::Error::custom)?;
+                let mut body = Vec::new();
+                MessageSeed {
+                    schema: self.schema,
+                    def,
+                    out: &mut body,
+                    depth: self.depth + 1,
+                }
+                .deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                put_len(self.out, f.number, &body);
+                Ok(())
+            }
+            _ => {
+                let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                self.value(&v)
+            }
+        }
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        self.value(&v)
+    }
 }

@@ -62,11 +62,9 @@ impl Params {
             Params::None => from_text(b"{}"),
             Params::Raw(r) => from_text(r.get().as_bytes()),
             Params::Slice(b, r) => from_text(b.get(r).unwrap_or(b"{}")),
-            // Decoded by reference first (no path tracking); on failure again, tracking where.
-            Params::Value(v) => T::deserialize(&v).or_else(|_| {
-                serde_path_to_error::deserialize(v)
-                    .map_err(|e| params_error(&e.path().to_string(), &e.into_inner().to_string()))
-            }),
+            // By value: strings move into the request instead of being copied.
+            Params::Value(v) => serde_path_to_error::deserialize(v)
+                .map_err(|e| params_error(&e.path().to_string(), &e.into_inner().to_string())),
         }
     }
 }

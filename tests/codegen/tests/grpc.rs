@@ -366,6 +366,13 @@ fn the_transcoder_survives_any_bytes() {
     let value = svcc_runtime::serde_json::to_value(full()).unwrap();
     let good = transcode::from_json(schema, message, &value).unwrap();
     assert_eq!(transcode::to_json(schema, message, &good).unwrap(), value);
+    // The one-pass encoder from JSON text (the server's results) writes the same message.
+    for v in [full(), empty()] {
+        let text = svcc_runtime::serde_json::to_string(&v).unwrap();
+        let bytes = transcode::from_json_text(schema, message, &text).unwrap();
+        let back = transcode::to_json(schema, message, &bytes).unwrap();
+        assert_eq!(back, svcc_runtime::serde_json::to_value(&v).unwrap());
+    }
     // xorshift: deterministic, no dependency.
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = move || {

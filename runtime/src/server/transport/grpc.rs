@@ -120,18 +120,15 @@ impl Method {
             transport: "grpc",
         };
         let out = invoke(&self.entry, call).await?;
-        let result = match &out.body {
-            Some(text) => serde_json::from_str::<Value>(text)
-                .map_err(|e| Error::internal(format!("the result is not JSON: {e}")))?,
-            None => Value::Object(serde_json::Map::new()),
-        };
-        let result = if self.rpc.wraps_value {
-            serde_json::json!({ "value": result })
-        } else {
-            result
-        };
-        let bytes = transcode::from_json(schema, self.rpc.response, &result)
-            .map_err(|m| Error::internal(format!("cannot encode the result: {m}")))?;
+        // The result's JSON text straight into the response message.
+        let bytes = match (&out.body, self.rpc.wraps_value) {
+            (None, _) => Ok(Vec::new()),
+            (Some(text), false) => transcode::from_json_text(schema, self.rpc.response, text),
+            (Some(text), true) => {
+                transcode::from_json_text_as_value(schema, self.rpc.response, text)
+            }
+        }
+        .map_err(|m| Error::internal(format!("cannot encode the result: {m}")))?;
         let mut headers = http::HeaderMap::new();
         for (k, v) in out.headers {
             headers.append(k, v);
