@@ -181,3 +181,25 @@ impl wire::Echo for EchoImpl {
         Ok(())
     }
 }
+
+/// The wire test's observed service.
+#[derive(Debug, Clone, Default)]
+pub struct ObservedEchoImpl;
+
+impl wire::Observed for ObservedEchoImpl {
+    async fn greet(
+        &self,
+        _ctx: Context,
+        name: String,
+        secret: String,
+    ) -> Result<wire::observed::GreetResponse, wire::observed::GreetError> {
+        if secret.is_empty() {
+            return Err(wire::observed::GreetError::Other(
+                svcc_runtime::Error::unauthenticated("no secret"),
+            ));
+        }
+        Ok(wire::observed::GreetResponse {
+            greeting: format!("hello, {name}"),
+        })
+    }
+}

@@ -414,3 +414,91 @@ fn the_transcoder_survives_any_bytes() {
         "{decoded} decoded, {refused} refused"
     );
 }
+
+/// Everything the subscriber writes, for the assertions.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `@log` and `@metrics` see gRPC calls as they see the other transports': one event per call
+/// with `transport="grpc"` and the sensitive value masked, the call counted under
+/// `rpc_system_name="grpc"`.
+#[tokio::test]
+async fn contract_layers_observe_grpc_calls() {
+    const SECRET: &str = "grpc-secret-value-42";
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (base, stop) =
+        serve_with(Server::new().service(
+            wire::ObservedServer::new(svcc_codegen_tests::ObservedEchoImpl).into_service(),
+        ))
+        .await;
+    let client = wire::ObservedGrpcClient::new(ClientConfig::new(&base));
+    {
+        use wire::Observed as _;
+        let ok = client
+            .greet(Context::new(), "Ada".into(), SECRET.into())
+            .await
+            .unwrap();
+        assert_eq!(ok.greeting, "hello, Ada");
+        match client
+            .greet(Context::new(), "Bob".into(), String::new())
+            .await
+        {
+            Err(wire::observed::GreetError::Other(e)) => {
+                assert_eq!(e.kind, Code::Unauthenticated)
+            }
+            other => panic!("expected unauthenticated, got {other:?}"),
+        }
+    }
+    let scrape = svcc_runtime::reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let _ = stop.send(());
+    let counted: Vec<&str> = scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("rpc_server_call_duration_seconds_count")
+                && l.contains(r#"rpc_system_name="grpc""#)
+                && l.contains(r#"rpc_method="observed.greet""#)
+        })
+        .collect();
+    assert_eq!(
+        counted.len(),
+        2,
+        "an OK and an UNAUTHENTICATED series:\n{scrape}"
+    );
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let calls: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("svcc::call") && l.contains("duration_ms="))
+        .collect();
+    assert_eq!(calls.len(), 2, "one finished event per call:\n{log}");
+    for field in ["transport=\"grpc\"", "method=\"greet\"", "outcome=\"ok\""] {
+        assert!(calls[0].contains(field), "{field} missing in {}", calls[0]);
+    }
+    assert!(
+        calls[1].contains("code=\"UNAUTHENTICATED\""),
+        "{}",
+        calls[1]
+    );
+    assert!(!log.contains(SECRET), "a secret reached the log:\n{log}");
+}

@@ -102,7 +102,7 @@ impl Metrics {
             .set(1);
         registry.register_with_unit(
             "rpc_server_call_duration",
-            "Duration of JSON-RPC calls",
+            "Duration of RPC calls (JSON-RPC and gRPC)",
             Unit::Seconds,
             rpc.clone(),
         );

@@ -1424,3 +1424,323 @@ impl EchoBatch {
         self.inner.push(&echo::NOTHING_INFO, &req, echo::NothingError::from_error)
     }
 }
+/// Requests, responses, errors and descriptions of [`Observed`]'s methods.
+pub mod observed {
+    use ::svcc_runtime::__private::serde;
+    use ::core::option::Option;
+    use ::std::string::String;
+    use ::svcc_runtime::{
+        Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
+        __private::TextKind, grpc::GrpcService, grpc::Rpc, method::HttpBinding,
+        method::Location, method::LogPolicy, method::Mask, method::Policies,
+        method::Sensitive, method::Text,
+    };
+    /// The parameters of `Observed.greet`.
+    #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct GreetRequest {
+        pub name: String,
+        pub secret: String,
+    }
+    /// Masks `@sensitive` fields: a secret never reaches a log line through `Debug`.
+    impl ::core::fmt::Debug for GreetRequest {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("GreetRequest")
+                .field("name", &self.name)
+                .field("secret", &"***")
+                .finish()
+        }
+    }
+    impl Validate for GreetRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// The results of `Observed.greet`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct GreetResponse {
+        pub greeting: String,
+    }
+    /// What `Observed.greet` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum GreetError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl GreetError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                GreetError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`GreetError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            GreetError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for GreetError {
+        fn from(e: Error) -> Self {
+            GreetError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for GreetError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for GreetError {}
+    /// How `Observed.greet` is served.
+    pub static GREET_INFO: MethodInfo = MethodInfo {
+        service: "Observed",
+        name: "greet",
+        jsonrpc: Option::Some("observed.greet"),
+        http: Option::Some(HttpBinding::new("POST", "/wire/observed/greet", 200)),
+        params: &[
+            ParamInfo {
+                name: "name",
+                location: Location::Body,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+            ParamInfo {
+                name: "secret",
+                location: Location::Body,
+                kind: TextKind::String,
+                list: false,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies {
+            log: Option::Some(
+                LogPolicy::skipping({
+                    static SKIP: [Text; 0] = [];
+                    &SKIP
+                }),
+            ),
+            sensitive: ::std::borrow::Cow::Borrowed({
+                static SENSITIVE: [Sensitive; 1] = [
+                    Sensitive::new("secret", Mask::Full),
+                ];
+                &SENSITIVE
+            }),
+            metrics: true,
+            trace: true,
+            ..Policies::NONE
+        },
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
+    /// The service as gRPC serves it: `wire.v1.Observed`.
+    pub static GRPC: GrpcService = GrpcService {
+        name: "wire.v1.Observed",
+        descriptor: &super::super::super::GRPC_DESCRIPTOR,
+        methods: &[
+            Rpc {
+                method: "greet",
+                name: "Greet",
+                request: "wire.v1.GreetRequest",
+                response: "wire.v1.GreetResponse",
+                wraps_value: false,
+            },
+        ],
+    };
+}
+/// `Echo.say` with the contract's observability switched on: gRPC calls are logged (secrets
+/// masked), counted and traced as the other transports' are.
+///
+/// Implement this trait with the business logic; serve it with [`ObservedServer`].
+pub trait Observed: ::core::marker::Send + ::core::marker::Sync + 'static {
+    /// Greets; the secret must never reach a log line.
+    fn greet(
+        &self,
+        ctx: Context,
+        name: String,
+        secret: String,
+    ) -> impl ::core::future::Future<
+        Output = Result<observed::GreetResponse, observed::GreetError>,
+    > + ::core::marker::Send;
+}
+/// Serves a [`Observed`] implementation over the transports the contract names.
+#[derive(Debug)]
+pub struct ObservedServer<T>(Arc<T>);
+impl<T: Observed> ObservedServer<T> {
+    pub fn new(implementation: T) -> Self {
+        ObservedServer(Arc::new(implementation))
+    }
+    pub fn from_arc(implementation: Arc<T>) -> Self {
+        ObservedServer(implementation)
+    }
+    /// The service's methods, ready for [`::svcc_runtime::Server::service`].
+    pub fn into_service(self) -> ServiceDef {
+        let imp = self.0;
+        ServiceDef::new("Observed", "observed")
+            .method::<
+                observed::GreetRequest,
+            >(
+                &observed::GREET_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_observed_greet(&*imp, call).await })
+                    })
+                },
+            )
+            .grpc(&observed::GRPC)
+    }
+}
+async fn invoke_observed_greet<T: Observed>(
+    imp: &T,
+    call: Call,
+) -> Result<Output, Error> {
+    let req: observed::GreetRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let observed::GreetRequest { name, secret } = req;
+    match imp.greet(call.ctx, name, secret).await {
+        Ok(r) => {
+            let out = Output::json(&r)?;
+            Result::Ok(out)
+        }
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+/// A client of [`Observed`] over JSON-RPC 2.0. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Observed as _;`).
+#[derive(Debug, Clone)]
+pub struct ObservedJsonRpcClient {
+    inner: JsonRpcClient,
+}
+impl ObservedJsonRpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        ObservedJsonRpcClient {
+            inner: JsonRpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &JsonRpcClient {
+        &self.inner
+    }
+}
+impl Observed for ObservedJsonRpcClient {
+    async fn greet(
+        &self,
+        ctx: Context,
+        name: String,
+        secret: String,
+    ) -> Result<observed::GreetResponse, observed::GreetError> {
+        let req = observed::GreetRequest {
+            name,
+            secret,
+        };
+        let out = self
+            .inner
+            .call(&observed::GREET_INFO, &req, &ctx)
+            .await
+            .map_err(observed::GreetError::from_error)?;
+        out.decode().map_err(observed::GreetError::Other)
+    }
+}
+/// A client of [`Observed`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Observed as _;`).
+#[derive(Debug, Clone)]
+pub struct ObservedRestClient {
+    inner: RestClient,
+}
+impl ObservedRestClient {
+    pub fn new(config: ClientConfig) -> Self {
+        ObservedRestClient {
+            inner: RestClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &RestClient {
+        &self.inner
+    }
+}
+impl Observed for ObservedRestClient {
+    async fn greet(
+        &self,
+        ctx: Context,
+        name: String,
+        secret: String,
+    ) -> Result<observed::GreetResponse, observed::GreetError> {
+        let req = observed::GreetRequest {
+            name,
+            secret,
+        };
+        let out = self
+            .inner
+            .call(&observed::GREET_INFO, &req, &ctx)
+            .await
+            .map_err(observed::GreetError::from_error)?;
+        out.decode().map_err(observed::GreetError::Other)
+    }
+}
+/// A client of [`Observed`] over gRPC. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Observed as _;`).
+#[derive(Debug, Clone)]
+pub struct ObservedGrpcClient {
+    inner: GrpcClient,
+}
+impl ObservedGrpcClient {
+    pub fn new(config: ClientConfig) -> Self {
+        ObservedGrpcClient {
+            inner: GrpcClient::new(config),
+        }
+    }
+    /// The underlying transport (configuration, batches).
+    pub fn transport(&self) -> &GrpcClient {
+        &self.inner
+    }
+}
+impl Observed for ObservedGrpcClient {
+    async fn greet(
+        &self,
+        ctx: Context,
+        name: String,
+        secret: String,
+    ) -> Result<observed::GreetResponse, observed::GreetError> {
+        let req = observed::GreetRequest {
+            name,
+            secret,
+        };
+        let out = self
+            .inner
+            .call(&observed::GREET_INFO, &observed::GRPC, &req, &ctx)
+            .await
+            .map_err(observed::GreetError::from_error)?;
+        out.decode().map_err(observed::GreetError::Other)
+    }
+}
+/// Calls of [`Observed`] collected into one JSON-RPC batch.
+#[derive(Debug, Default)]
+pub struct ObservedBatch {
+    inner: Batch,
+}
+impl ObservedBatch {
+    pub fn new() -> Self {
+        <Self as ::core::default::Default>::default()
+    }
+    /// Sends every collected call in one request.
+    pub async fn send(
+        &mut self,
+        client: &ObservedJsonRpcClient,
+        ctx: &Context,
+    ) -> Result<(), Error> {
+        self.inner.send(&client.inner, ctx).await
+    }
+    /// Adds a call of `greet`; its result is read from the returned slot after [`Self::send`].
+    pub fn greet(
+        &mut self,
+        name: String,
+        secret: String,
+    ) -> Slot<observed::GreetResponse, observed::GreetError> {
+        let req = observed::GreetRequest {
+            name,
+            secret,
+        };
+        self.inner.push(&observed::GREET_INFO, &req, observed::GreetError::from_error)
+    }
+}

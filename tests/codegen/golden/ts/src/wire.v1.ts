@@ -305,3 +305,64 @@ export class EchoRestClient {
 
 }
 
+/** The parameters of `Observed.greet`. */
+export interface ObservedGreetParams {
+  name: string;
+  secret: string;
+}
+/** The results of `Observed.greet`. */
+export interface ObservedGreetResult {
+  greeting: string;
+}
+/** What `Observed.greet` may throw. */
+export type ObservedGreetError = $rt.ApiError;
+const OBSERVED_GREET_INFO: $rt.MethodInfo = { params: [{ name: "name", location: "body", key: "name" }, { name: "secret", location: "body", key: "secret" }], results: [], jsonrpc: "observed.greet", http: { method: "POST", path: "/wire/observed/greet", status: 200 } };
+
+/**
+ * `Echo.say` with the contract's observability switched on: gRPC calls are logged (secrets
+ * masked), counted and traced as the other transports' are.
+ * 
+ * A client of `Observed` over JSON-RPC 2.0 (calls made in the same tick share one batch request).
+ */
+export class ObservedJsonRpcClient {
+  readonly #transport: $rt.JsonRpcTransport;
+
+  constructor(config: $rt.ClientConfig) {
+    this.#transport = new $rt.JsonRpcTransport(config);
+  }
+
+  /**
+   * Greets; the secret must never reach a log line.
+   * 
+   * @throws {ObservedGreetError}
+   */
+  async greet(params: ObservedGreetParams, opts?: $rt.CallOptions): Promise<ObservedGreetResult> {
+    return (await this.#transport.call(OBSERVED_GREET_INFO, params as unknown as { [key: string]: unknown }, opts)) as ObservedGreetResult;
+  }
+
+}
+
+/**
+ * `Echo.say` with the contract's observability switched on: gRPC calls are logged (secrets
+ * masked), counted and traced as the other transports' are.
+ * 
+ * A client of `Observed` over REST.
+ */
+export class ObservedRestClient {
+  readonly #transport: $rt.RestTransport;
+
+  constructor(config: $rt.ClientConfig) {
+    this.#transport = new $rt.RestTransport(config);
+  }
+
+  /**
+   * Greets; the secret must never reach a log line.
+   * 
+   * @throws {ObservedGreetError}
+   */
+  async greet(params: ObservedGreetParams, opts?: $rt.CallOptions): Promise<ObservedGreetResult> {
+    return (await this.#transport.call(OBSERVED_GREET_INFO, params as unknown as { [key: string]: unknown }, opts)) as ObservedGreetResult;
+  }
+
+}
+
