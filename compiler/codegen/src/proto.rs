@@ -62,8 +62,7 @@ impl crate::Target for ProtoTarget {
             files.push(File::new(file_of(&p.name), w.finish().0));
         }
         if http {
-            files.push(File::new(ANNOTATIONS, GOOGLE_API_ANNOTATIONS));
-            files.push(File::new("google/api/http.proto", GOOGLE_API_HTTP));
+            files.extend(google_api_files());
         }
         Ok(files)
     }
@@ -654,10 +653,7 @@ pub fn grpc_plan(model: &Model) -> Result<Option<GrpcPlan>, String> {
         plan.errors.extend(part.errors);
     }
     if http {
-        plan.files
-            .push(File::new(ANNOTATIONS, GOOGLE_API_ANNOTATIONS));
-        plan.files
-            .push(File::new("google/api/http.proto", GOOGLE_API_HTTP));
+        plan.files.extend(google_api_files());
     }
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));
     plan.enums.sort();
@@ -696,6 +692,14 @@ pub fn descriptor_set(files: &[File]) -> Result<Vec<u8>, String> {
         .open_files(names)
         .map_err(|e| format!("the generated .proto files do not compile: {e}"))?;
     Ok(compiler.encode_file_descriptor_set())
+}
+
+/// The `google/api` files that files with `google.api.http` options import.
+fn google_api_files() -> [File; 2] {
+    [
+        File::new(ANNOTATIONS, GOOGLE_API_ANNOTATIONS),
+        File::new("google/api/http.proto", GOOGLE_API_HTTP),
+    ]
 }
 
 /// `google/api/annotations.proto` (Apache 2.0, Google LLC): the `google.api.http` option.

@@ -185,6 +185,15 @@ impl Code {
         TABLE.iter().find(|r| r.2 == s).map(|r| r.0)
     }
 
+    /// From a gRPC status code (`5` → `NotFound`); `OK` and codes outside the table are
+    /// `Unknown`.
+    pub fn from_grpc(code: u16) -> Code {
+        TABLE
+            .iter()
+            .find(|r| r.3 == code)
+            .map_or(Code::Unknown, |r| r.0)
+    }
+
     /// From an application JSON-RPC code (`1005` → `NotFound`).
     pub fn from_declared_jsonrpc(n: i64) -> Option<Code> {
         Code::ALL.into_iter().find(|c| c.declared_jsonrpc() == n)
@@ -506,6 +515,7 @@ mod tests {
     fn the_code_table_is_complete_and_consistent() {
         for (i, c) in Code::ALL.into_iter().enumerate() {
             assert_eq!(usize::from(c.grpc()), i + 1, "{c:?}");
+            assert_eq!(Code::from_grpc(c.grpc()), c);
             assert_eq!(Code::from_name(c.name()), Some(c));
             assert_eq!(Code::from_str_code(c.as_str()), Some(c));
             assert_eq!(c.as_str(), c.name().to_ascii_uppercase());

@@ -115,7 +115,7 @@ impl GrpcClient {
         let mut span = info
             .policies
             .trace
-            .then(|| client_span(info, service, rpc.name, parent.as_ref()));
+            .then(|| client_span(service, rpc.name, parent.as_ref()));
         match (&span, &parent) {
             (Some(s), _) => s.context().inject(&mut metadata),
             (None, Some(p)) => p.inject(&mut metadata),
@@ -184,7 +184,6 @@ fn is_reserved(name: &HeaderName) -> bool {
 }
 
 fn client_span(
-    info: &MethodInfo,
     service: &GrpcService,
     rpc: &str,
     parent: Option<&crate::telemetry::SpanContext>,
@@ -194,7 +193,6 @@ fn client_span(
         span.set_str("rpc.system", "grpc");
         span.set_str("rpc.service", service.name);
         span.set_str("rpc.method", rpc);
-        let _ = info;
     }
     span
 }

@@ -24,27 +24,6 @@ fn grpc_code(kind: Code) -> tonic::Code {
     tonic::Code::from_i32(i32::from(kind.grpc()))
 }
 
-fn kind_of(code: tonic::Code) -> Code {
-    match code {
-        tonic::Code::Cancelled => Code::Cancelled,
-        tonic::Code::InvalidArgument => Code::InvalidArgument,
-        tonic::Code::DeadlineExceeded => Code::DeadlineExceeded,
-        tonic::Code::NotFound => Code::NotFound,
-        tonic::Code::AlreadyExists => Code::AlreadyExists,
-        tonic::Code::PermissionDenied => Code::PermissionDenied,
-        tonic::Code::ResourceExhausted => Code::ResourceExhausted,
-        tonic::Code::FailedPrecondition => Code::FailedPrecondition,
-        tonic::Code::Aborted => Code::Aborted,
-        tonic::Code::OutOfRange => Code::OutOfRange,
-        tonic::Code::Unimplemented => Code::Unimplemented,
-        tonic::Code::Internal => Code::Internal,
-        tonic::Code::Unavailable => Code::Unavailable,
-        tonic::Code::DataLoss => Code::DataLoss,
-        tonic::Code::Unauthenticated => Code::Unauthenticated,
-        tonic::Code::Ok | tonic::Code::Unknown => Code::Unknown,
-    }
-}
-
 /// The status an error answers with.
 pub fn to_status(e: &Error, descriptor: Option<&Descriptor>) -> tonic::Status {
     let code = grpc_code(e.kind);
@@ -124,7 +103,7 @@ pub fn to_status(e: &Error, descriptor: Option<&Descriptor>) -> tonic::Status {
 
 /// The error a status stands for (a client reads it).
 pub fn from_status(s: &tonic::Status, descriptor: Option<&Descriptor>) -> Error {
-    let kind = kind_of(s.code());
+    let kind = u16::try_from(s.code() as i32).map_or(Code::Unknown, Code::from_grpc);
     let mut e = Error::new(kind, s.message());
     let Ok(status) = pb::Status::decode(s.details()) else {
         return e;

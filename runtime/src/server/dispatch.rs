@@ -47,6 +47,7 @@ pub(crate) struct Conn {
     pub peer: Option<SocketAddr>,
     pub clock: Arc<Clock>,
     /// Accepted on the gRPC-only address (`ServerConfig::grpc_bind`): anything but gRPC is 404.
+    #[cfg_attr(not(feature = "grpc"), allow(dead_code))]
     pub grpc_only: bool,
 }
 
@@ -188,7 +189,8 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
 
 async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
-    if conn.grpc_only && !is_grpc(req.headers()) {
+    #[cfg(feature = "grpc")]
+    if conn.grpc_only && !super::transport::grpc::is_grpc(req.headers()) {
         return crate::server::error_response(&Error {
             http_status: Some(404),
             ..Error::new(
@@ -298,14 +300,6 @@ async fn drain(mut body: Incoming) -> bool {
     tokio::time::timeout(DRAIN_TIME, read)
         .await
         .unwrap_or(false)
-}
-
-/// Whether a request is gRPC (`content-type: application/grpc`, `application/grpc+proto` …).
-fn is_grpc(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/grpc"))
 }
 
 pub(crate) fn too_large() -> Reply {

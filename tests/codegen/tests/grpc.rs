@@ -502,3 +502,45 @@ async fn contract_layers_observe_grpc_calls() {
     );
     assert!(!log.contains(SECRET), "a secret reached the log:\n{log}");
 }
+
+/// gzip: a compressed request (which takes tonic's server, not the fast path) is accepted and,
+/// as the client accepts gzip, answered compressed.
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn gzip_requests_are_accepted_and_answered_compressed() {
+    use svcc_runtime::grpc::{RawCodec, transcode};
+    use tonic::codec::CompressionEncoding::Gzip;
+    let (base, stop) = serve().await;
+    let schema = svcc_codegen_tests::api::GRPC_DESCRIPTOR.schema().unwrap();
+    let text = "x".repeat(500);
+    let request = json!({"text": text, "n": 3});
+    let message = transcode::from_json(schema, "wire.v1.SayRequest", &request).unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(base)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel)
+        .send_compressed(Gzip)
+        .accept_compressed(Gzip);
+    grpc.ready().await.unwrap();
+    let answer = grpc
+        .unary(
+            tonic::Request::new(tonic::codegen::Bytes::from(message)),
+            tonic::codegen::http::uri::PathAndQuery::from_static("/wire.v1.Echo/Say"),
+            RawCodec,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer
+            .metadata()
+            .get("grpc-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip"),
+        "{:?}",
+        answer.metadata()
+    );
+    let back = transcode::to_json(schema, "wire.v1.SayResponse", &answer.into_inner()).unwrap();
+    assert_eq!(back, request);
+    let _ = stop.send(());
+}

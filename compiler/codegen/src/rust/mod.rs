@@ -126,7 +126,10 @@ pub fn generate(
 /// runtime's transcoder reads beside it.
 fn grpc_descriptor(plan: &crate::proto::GrpcPlan) -> Result<String, String> {
     let set = crate::proto::descriptor_set(&plan.files)?;
-    let encoded = base64(&set);
+    let encoded = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&set)
+    };
     let mut lines = String::new();
     for chunk in encoded.as_bytes().chunks(96) {
         let _ = write!(lines, "\\\n    {}", String::from_utf8_lossy(chunk));
@@ -158,28 +161,6 @@ fn grpc_descriptor(plan: &crate::proto::GrpcPlan) -> Result<String, String> {
         omit.concat(),
         errors.concat()
     ))
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn format_code(text: &str) -> Result<String, String> {

@@ -12,7 +12,7 @@ use super::{FastPath, Routes, Setup, Transport};
 use crate::context::Context;
 use crate::error::Error;
 use crate::grpc::{Descriptor, GrpcService, RawCodec, Rpc, status, transcode};
-use crate::method::{Call, Location, MethodEntry, Params, invoke, text_to_json};
+use crate::method::{Call, MethodEntry, Params, invoke};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -72,12 +72,7 @@ struct Method {
 
 impl Method {
     async fn handle(self: Arc<Self>, req: axum::extract::Request) -> Response {
-        let is_grpc = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/grpc"));
-        if !is_grpc {
+        if !is_grpc(req.headers()) {
             return crate::server::error_response(&Error {
                 http_status: Some(415),
                 ..Error::invalid_argument(
@@ -86,13 +81,7 @@ impl Method {
             });
         }
         let (parts, body) = req.into_parts();
-        let mut ctx = super::context(parts.clone());
-        if let Some(left) = ctx
-            .header("grpc-timeout")
-            .and_then(crate::grpc::parse_timeout)
-        {
-            ctx.deadline = Some(std::time::Instant::now() + left);
-        }
+        let ctx = super::context(parts.clone());
         let request = http::Request::from_parts(parts, body);
         let mut grpc = tonic::server::Grpc::new(RawCodec)
             .max_decoding_message_size(self.limit)
@@ -105,13 +94,23 @@ impl Method {
         grpc.unary(unary, request).await.into_response()
     }
 
-    /// Runs one call: the message in, the message out.
-    async fn call(&self, ctx: Context, message: &[u8]) -> Result<(Bytes, http::HeaderMap), Error> {
+    /// Runs one call: the message in, the message out. `grpc-timeout` sets the deadline.
+    async fn call(
+        &self,
+        mut ctx: Context,
+        message: &[u8],
+    ) -> Result<(Bytes, http::HeaderMap), Error> {
+        if let Some(left) = ctx
+            .header("grpc-timeout")
+            .and_then(crate::grpc::parse_timeout)
+        {
+            ctx.deadline = Some(std::time::Instant::now() + left);
+        }
         let schema = self.descriptor.schema()?;
         let mut params = transcode::to_json(schema, self.rpc.request, message)
             .map_err(|m| Error::invalid_argument(format!("the request message: {m}")))?;
         if let Value::Object(map) = &mut params {
-            transport_params(self.entry.info.params, &ctx, map)?;
+            super::header_and_cookie_params(self.entry.info.params, &ctx, map)?;
         }
         let call = Call {
             ctx,
@@ -137,27 +136,6 @@ impl Method {
     }
 }
 
-/// Header and cookie parameters, which protobuf messages leave to metadata.
-fn transport_params(
-    params: &[crate::method::ParamInfo],
-    ctx: &Context,
-    map: &mut serde_json::Map<String, Value>,
-) -> Result<(), Error> {
-    for p in params {
-        let (what, text) = match &p.location {
-            Location::Header(h) => ("metadata", ctx.header(h)),
-            Location::Cookie(c) => ("cookie", ctx.cookie(c)),
-            _ => continue,
-        };
-        if let Some(t) = text {
-            let v = text_to_json(p.kind, t)
-                .map_err(|m| Error::invalid_argument(format!("{what} `{}`: {m}", p.name)))?;
-            map.insert(p.name.to_string(), v);
-        }
-    }
-    Ok(())
-}
-
 /// The connection's fast path for one rpc: an uncompressed unary request, read whole by the
 /// connection service, framed here without the router or tonic's streams (compressed requests,
 /// and every request when the server has HTTP layers, take the routed path through tonic).
@@ -166,35 +144,28 @@ pub(crate) struct FastRpc(Arc<Method>);
 impl FastRpc {
     /// gRPC without message compression.
     pub(crate) fn accepts(headers: &http::HeaderMap) -> bool {
-        let grpc = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/grpc"));
         let plain = headers
             .get("grpc-encoding")
             .is_none_or(|v| v.as_bytes() == b"identity");
-        grpc && plain
+        is_grpc(headers) && plain
     }
 
-    pub(crate) async fn handle(&self, mut ctx: Context, body: Bytes) -> Response {
+    pub(crate) async fn handle(&self, ctx: Context, body: Bytes) -> Response {
         let method = &self.0;
-        if let Some(left) = ctx
-            .header("grpc-timeout")
-            .and_then(crate::grpc::parse_timeout)
-        {
-            ctx.deadline = Some(std::time::Instant::now() + left);
-        }
         // One message: a flag byte (0: not compressed), a big-endian length, the bytes.
         let message = match body.as_ref() {
             // As tonic answers a message announced larger than the limit.
             [_, a, b, c, d, ..] if u32::from_be_bytes([*a, *b, *c, *d]) as usize > method.limit => {
-                return grpc_error(&Error::new(
-                    crate::error::Code::OutOfRange,
-                    format!(
-                        "the message is larger than the limit of {} bytes",
-                        method.limit
+                return grpc_error(
+                    &Error::new(
+                        crate::error::Code::OutOfRange,
+                        format!(
+                            "the message is larger than the limit of {} bytes",
+                            method.limit
+                        ),
                     ),
-                ));
+                    None,
+                );
             }
             [0, a, b, c, d, rest @ ..]
                 if u32::from_be_bytes([*a, *b, *c, *d]) as usize == rest.len() =>
@@ -202,22 +173,34 @@ impl FastRpc {
                 body.slice(5..)
             }
             [1, ..] => {
-                return grpc_error(&Error::new(
-                    crate::error::Code::Unimplemented,
-                    "a compressed message without `grpc-encoding`",
-                ));
+                return grpc_error(
+                    &Error::new(
+                        crate::error::Code::Unimplemented,
+                        "a compressed message without `grpc-encoding`",
+                    ),
+                    None,
+                );
             }
             _ => {
-                return grpc_error(&Error::invalid_argument(
-                    "the request is not one length-prefixed gRPC message",
-                ));
+                return grpc_error(
+                    &Error::invalid_argument("the request is not one length-prefixed gRPC message"),
+                    None,
+                );
             }
         };
         match method.call(ctx, &message).await {
             Ok((bytes, headers)) => grpc_ok(&bytes, headers),
-            Err(e) => grpc_error_with(&e, Some(method.descriptor)),
+            Err(e) => grpc_error(&e, Some(method.descriptor)),
         }
     }
+}
+
+/// Whether a request is gRPC (`application/grpc`, `application/grpc+proto` …).
+pub(crate) fn is_grpc(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
 }
 
 /// A unary answer: the headers, one framed message, `grpc-status: 0` in the trailers.
@@ -246,12 +229,9 @@ fn grpc_ok(message: &[u8], headers: http::HeaderMap) -> Response {
     response
 }
 
-/// A trailers-only answer (tonic writes the status, message and details).
-fn grpc_error(e: &Error) -> Response {
-    grpc_error_with(e, None)
-}
-
-fn grpc_error_with(e: &Error, descriptor: Option<&'static Descriptor>) -> Response {
+/// A trailers-only answer (tonic writes the status, message and details; with the descriptor,
+/// a declared error's own message among them).
+fn grpc_error(e: &Error, descriptor: Option<&'static Descriptor>) -> Response {
     status::to_status(e, descriptor)
         .into_http::<axum::body::Body>()
         .into_response()

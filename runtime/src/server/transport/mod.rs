@@ -94,6 +94,32 @@ impl FastPath {
     }
 }
 
+/// Header and cookie parameters, read from the request's headers into the parameters' JSON
+/// (REST, and gRPC, whose messages leave them to metadata); a value that does not convert is
+/// a clear `INVALID_ARGUMENT`.
+#[cfg(any(feature = "rest", feature = "grpc"))]
+pub(crate) fn header_and_cookie_params(
+    params: &[crate::method::ParamInfo],
+    ctx: &Context,
+    map: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), crate::error::Error> {
+    use crate::method::{Location, text_to_json};
+    for p in params {
+        let (what, text) = match &p.location {
+            Location::Header(h) => ("header", ctx.header(h)),
+            Location::Cookie(c) => ("cookie", ctx.cookie(c)),
+            _ => continue,
+        };
+        if let Some(t) = text {
+            let v = text_to_json(p.kind, t).map_err(|m| {
+                crate::error::Error::invalid_argument(format!("{what} `{}`: {m}", p.name))
+            })?;
+            map.insert(p.name.to_string(), v);
+        }
+    }
+    Ok(())
+}
+
 /// The handler's context; takes the request's headers without copying them.
 #[cfg_attr(
     not(any(feature = "jsonrpc", feature = "rest", feature = "grpc")),

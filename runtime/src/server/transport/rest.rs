@@ -176,20 +176,11 @@ fn assemble(
                     map.insert(p.name.to_string(), v);
                 }
             }
-            Location::Header(h) => {
-                if let Some(t) = ctx.header(h) {
-                    let v = text_to_json(p.kind, t).map_err(|m| bad("header", m))?;
-                    map.insert(p.name.to_string(), v);
-                }
-            }
-            Location::Cookie(c) => {
-                if let Some(t) = ctx.cookie(c) {
-                    let v = text_to_json(p.kind, t).map_err(|m| bad("cookie", m))?;
-                    map.insert(p.name.to_string(), v);
-                }
-            }
+            // From the request's headers, as on every transport that has them.
+            Location::Header(_) | Location::Cookie(_) => {}
         }
     }
+    super::header_and_cookie_params(info.params, ctx, &mut map)?;
     Ok(Params::Value(Value::Object(map)))
 }
 
