@@ -1,6 +1,8 @@
 //! gRPC: each rpc of a service under `@grpc` is a route, `POST /{package.Service}/{Rpc}`, on
-//! the same port as HTTP (gRPC is HTTP/2; the connections already speak both). tonic frames the
-//! messages, negotiates compression and writes the status; the request message is transcoded
+//! the same port as HTTP (gRPC is HTTP/2; the connections already speak both). An uncompressed
+//! unary request is framed here on the connection's fast path; a compressed one (or any, when
+//! the server has HTTP layers) goes through tonic's server, which decompresses, negotiates
+//! compression and writes the status. Either way the request message is transcoded
 //! into the same JSON parameters REST and JSON-RPC carry (header and cookie parameters from
 //! metadata), so the same generated handler, validation and layers run; the result is
 //! transcoded back. `grpc-timeout` becomes the context's deadline; the request's metadata is
