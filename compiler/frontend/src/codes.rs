@@ -280,6 +280,23 @@ pub static CODES: &[Code] = &[
         "error Missing: not_found;",
     ),
     c(
+        "E0213",
+        "`emits` lists a non-event",
+        "A method's `emits` list names the events it publishes; only declarations made with \
+       `event` can be emitted. The handler receives a typed emitter for exactly these events.",
+        "type Created { id @1: uuid; }\nservice S { rpc make(id: uuid) emits Created; }",
+        "@topic(\"thing.created\")\nevent Created { id @1: uuid; }\nservice S { rpc make(id: uuid) \
+       emits Created; }",
+    ),
+    c(
+        "E0214",
+        "event emitted twice",
+        "Each event appears once in a method's `emits` list: the handler gets one emitter per \
+       event.",
+        "rpc make(id: uuid) emits Created, Created;",
+        "rpc make(id: uuid) emits Created;",
+    ),
+    c(
         "E0300",
         "unknown annotation",
         "The annotation is not one of the language's annotations (see the language reference, \
@@ -516,6 +533,17 @@ pub static CODES: &[Code] = &[
        union, enum, error, event or service of the package.",
         "@grpc\npackage shop.v1;\n\nenum Size { Small @1; Large @2; }\nenum Box { Small @1; Crate @2; }",
         "@grpc\npackage shop.v1;\n\nenum Size { Small @1; Large @2; }\nenum Box { SmallBox @1; Crate @2; }",
+    ),
+    c(
+        "E0426",
+        "an event keyed by a field that cannot be a key",
+        "`@key(field)` makes the field's value the Kafka message key (its text: a string as it \
+       is, a number in digits, an enum value by name), so messages with one key go to one \
+       partition in order. Lists, maps, records, unions, `any`, `bytes` and floats have no \
+       stable text to key by.",
+        "@topic(\"order.placed\") @key(items)\nevent OrderPlaced { items @1: list<string>; }",
+        "@topic(\"order.placed\") @key(order_id)\nevent OrderPlaced { order_id @1: uuid; items @2: \
+       list<string>; }",
     ),
     c(
         "E0999",

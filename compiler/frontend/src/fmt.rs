@@ -412,6 +412,10 @@ fn method_tail(m: &Method) -> String {
         let names: Vec<String> = m.throws.iter().map(QualName::text).collect();
         s.push_str(&format!(" throws {}", names.join(", ")));
     }
+    if !m.emits.is_empty() {
+        let names: Vec<String> = m.emits.iter().map(QualName::text).collect();
+        s.push_str(&format!(" emits {}", names.join(", ")));
+    }
     s
 }
 

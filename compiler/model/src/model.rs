@@ -526,12 +526,25 @@ pub struct Event {
     pub name: String,
     pub docs: String,
     pub topic: String,
+    /// The payload's encoding (`@topic(format = …)`).
+    pub format: EventFormat,
     /// The field whose value is the Kafka message key.
     pub key: Option<String>,
     pub fields: Vec<Field>,
     pub deprecated: Option<String>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// How an event's payload is written on the topic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventFormat {
+    /// The event's message from the `.proto` target (the default).
+    #[default]
+    Protobuf,
+    /// svcc's JSON, as the other transports write it.
+    Json,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -561,6 +574,8 @@ pub struct Method {
     pub params: Vec<Field>,
     pub result: MethodResult,
     pub throws: Vec<QualifiedName>,
+    /// `emits`: the events the method publishes (the handler gets an emitter for each).
+    pub emits: Vec<QualifiedName>,
     /// Effective settings: method over service over package.
     pub settings: MethodSettings,
     #[serde(skip)]
@@ -569,6 +584,8 @@ pub struct Method {
     pub name_span: Span,
     #[serde(skip)]
     pub throws_spans: Vec<Span>,
+    #[serde(skip)]
+    pub emits_spans: Vec<Span>,
 }
 
 #[derive(Clone, Debug, Serialize)]

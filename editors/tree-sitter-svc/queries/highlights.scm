@@ -4,7 +4,7 @@
 (doc_comment) @comment.documentation
 (inner_doc_comment) @comment.documentation
 
-["package" "import" "as" "type" "enum" "union" "error" "event" "service" "rpc" "throws"] @keyword
+["package" "import" "as" "type" "enum" "union" "error" "event" "service" "rpc" "throws" "emits"] @keyword
 ["list" "map"] @type.builtin
 ["->" "="] @operator
 (optional_marker) @operator
@@ -38,3 +38,5 @@
 (parameter name: (identifier) @variable.parameter)
 (enum_value name: (identifier) @constant)
 (method name: (identifier) @function.method)
+(throws_clause (qualified_name) @type)
+(emits_clause (qualified_name) @type)

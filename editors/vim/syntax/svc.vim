@@ -19,7 +19,7 @@ syn region  svcBlockComment start="/\*" end="\*/" contains=svcTodo,@Spell
 syn match   svcDeclKeyword  "^\s*\zs\(package\|import\)\>"
 syn match   svcDeclKeyword  "\(^\|[;})]\)\s*\(@\w\+\(([^)]*)\)\?\s*\)*\zs\<\(type\|enum\|union\|error\|service\|event\)\ze\s\+\h\w*"
 syn match   svcDeclKeyword  "\<rpc\ze\s\+\h\w*\s*("
-syn match   svcKeyword      "\<\(as\|throws\)\>"
+syn match   svcKeyword      "\<\(as\|throws\|emits\)\>"
 syn match   svcKeyword      "->"
 syn match   svcDeclName     "\(\<\(type\|enum\|union\|error\|service\|event\)\s\+\)\@<=\h\w*"
 syn match   svcMethodName   "\(\<rpc\s\+\)\@<=\h\w*"

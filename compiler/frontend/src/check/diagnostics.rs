@@ -152,7 +152,7 @@ pub fn protobuf_name_clash(
         format!("`{first}` and `{second}` of `{owner}` are one name to protobuf"),
         span,
     )
-    .with_primary_label("clashes under `@grpc`")
+    .with_primary_label("clashes in protobuf")
     .with_label(first_span, "with this one")
     .with_help(
         "proto3 compares field names without case and underscores (their JSON names); rename \
@@ -168,11 +168,24 @@ pub fn protobuf_scope_clash(span: Span, name: &str, first: Span) -> Diagnostic {
         ),
         span,
     )
-    .with_primary_label("clashes under `@grpc`")
+    .with_primary_label("clashes in protobuf")
     .with_label(first, "also declared here")
     .with_help(
         "protobuf scopes enum values to the package, beside its messages, enums and services; \
          rename the value or the other declaration",
+    )
+}
+
+pub fn bad_key_type(span: Span, event: &str, key: &str, ty: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E0426",
+        format!("`@key({key})` of event `{event}` names a field of type `{ty}`, which cannot be a message key"),
+        span,
+    )
+    .with_primary_label("not a key type")
+    .with_help(
+        "key events by a string, uuid, integer, bool, enum, timestamp, date, duration or decimal \
+         field: its text is the Kafka message key",
     )
 }
 
@@ -182,7 +195,7 @@ pub fn protobuf_container_variant(span: Span, union: &str, variant: &str) -> Dia
         format!("variant `{variant}` of `{union}` is a list or map, which protobuf cannot hold in a `oneof`"),
         span,
     )
-    .with_primary_label("a `oneof` member cannot be repeated under `@grpc`")
+    .with_primary_label("a `oneof` member cannot be repeated in protobuf")
     .with_help("wrap the list or map in a record and make that record the variant")
 }
 

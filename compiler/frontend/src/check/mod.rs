@@ -111,8 +111,34 @@ impl Checker<'_> {
             }
         }
         self.infinite_records(pkg);
-        if pkg.services.iter().any(|s| s.transports.grpc) {
+        // Event payloads are protobuf unless `@topic(format = json)`: the same rules as gRPC.
+        if pkg.services.iter().any(|s| s.transports.grpc)
+            || pkg.events.iter().any(|e| e.format == EventFormat::Protobuf)
+        {
             self.protobuf_names(pkg);
+        }
+        self.event_keys(pkg);
+    }
+
+    /// `@key(field)` names a field whose value is written as the message key's text: a
+    /// string, uuid, integer, bool, enum, timestamp, date, duration or decimal.
+    fn event_keys(&mut self, pkg: &Package) {
+        for e in &pkg.events {
+            let Some(key) = &e.key else { continue };
+            let Some(f) = e.fields.iter().find(|f| &f.name == key) else {
+                continue;
+            };
+            let ok = match self.model.unalias(&f.ty) {
+                TypeRef::Primitive(p) => !matches!(
+                    p,
+                    Primitive::Any | Primitive::Bytes | Primitive::Float32 | Primitive::Float64
+                ),
+                TypeRef::Named(n) => matches!(self.model.type_def(n), Some(TypeDef::Enum(_))),
+                TypeRef::List(_) | TypeRef::Map(..) => false,
+            };
+            if !ok {
+                self.out.push(diag::bad_key_type(f.spans.ty, &e.name, key, &f.ty.to_string()));
+            }
         }
     }
 

@@ -346,7 +346,8 @@ pub static SPECS: &[Spec] = &[
     spec("unique", CONSTRAINT_PLACES, "no duplicate list items"),
     Spec {
         positional: Some(req("topic", ArgType::Str)),
-        ..spec("topic", &[Event], "Kafka topic")
+        named: &[arg("format", ArgType::OneOf(&["protobuf", "json"]))],
+        ..spec("topic", &[Event], "Kafka topic and payload format")
     },
     Spec {
         positional: Some(req("field", ArgType::Ident)),

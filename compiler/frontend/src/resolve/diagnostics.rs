@@ -132,6 +132,28 @@ pub fn import_io(span: Span, path: &str, err: &str) -> Diagnostic {
     .with_primary_label("imported here")
 }
 
+pub fn not_an_event(span: Span, name: &str, kind: &str, decl: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0213",
+        format!("`emits` lists {kind} `{name}`, which is not an event"),
+        span,
+    )
+    .with_primary_label("not an event")
+    .with_label(decl, format!("`{name}` is declared as {kind} here"))
+    .with_help("declare it with `@topic(\"...\") event Name { ... }`")
+}
+
+pub fn emitted_twice(span: Span, name: &str, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0214",
+        format!("`emits` lists `{name}` twice"),
+        span,
+    )
+    .with_primary_label("listed again here")
+    .with_label(first, "first listed here")
+    .with_help("list each event once")
+}
+
 pub fn not_an_error(span: Span, name: &str, kind: &str, decl: Span) -> Diagnostic {
     Diagnostic::error(
         "E0211",

@@ -279,8 +279,13 @@ fn lower_decl(
                 let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
                 r.report(diag::bad_event_key(a.span_of("field"), k, &name, &names));
             }
+            let format = match find(&anns, "topic").and_then(|a| a.str("format")).as_deref() {
+                Some("json") => EventFormat::Json,
+                _ => EventFormat::Protobuf,
+            };
             pkg.events.push(Event {
                 topic: topic.unwrap_or_else(|| default_topic(&pkg.name, &name)),
+                format,
                 name,
                 docs,
                 key,
@@ -560,6 +565,18 @@ fn lower_service(
                 throws_spans.push(q.span);
             }
         }
+        let mut emits: Vec<QualifiedName> = Vec::new();
+        let mut emits_spans: Vec<Span> = Vec::new();
+        for q in &m.emits {
+            if let Some(e) = r.resolve_event(file, q) {
+                if let Some(i) = emits.iter().position(|x| *x == e) {
+                    r.report(diag::emitted_twice(q.span, &q.text(), emits_spans[i]));
+                    continue;
+                }
+                emits.push(e);
+                emits_spans.push(q.span);
+            }
+        }
         let mut settings = MethodSettings::default();
         let jsonrpc_ann = find(&anns, "jsonrpc");
         if jsonrpc || jsonrpc_ann.is_some() {
@@ -728,10 +745,12 @@ fn lower_service(
             params,
             result,
             throws,
+            emits,
             settings,
             span: m.span,
             name_span: m.name.span,
             throws_spans,
+            emits_spans,
         });
     }
     Service {

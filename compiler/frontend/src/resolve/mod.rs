@@ -482,6 +482,19 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Resolves an `emits` entry to an event.
+    pub fn resolve_event(&mut self, file: FileId, q: &QualName) -> Option<QualifiedName> {
+        let i = self.lookup(file, q, "event")?;
+        let sym = &self.symbols[i];
+        if sym.kind == "event" {
+            Some(sym.qualified())
+        } else {
+            let d = diag::not_an_event(q.span, &q.text(), article(sym.kind), sym.span);
+            self.diags.push(d);
+            None
+        }
+    }
+
     /// The loaded files (outlives the resolver's own borrows).
     pub fn loaded(&self) -> &'a Loaded {
         self.loaded

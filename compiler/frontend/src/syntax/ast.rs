@@ -293,6 +293,8 @@ pub struct Method {
     pub params_span: Span,
     pub returns: Returns,
     pub throws: Vec<QualName>,
+    /// `emits A, B`: the events the method publishes.
+    pub emits: Vec<QualName>,
     pub span: Span,
 }
 

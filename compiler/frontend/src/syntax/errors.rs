@@ -252,6 +252,7 @@ fn rule_phrase(r: Rule) -> Option<&'static str> {
         Rule::default => "`=`",
         Rule::returns => "`->`",
         Rule::kw_throws | Rule::throws => "`throws`",
+        Rule::kw_emits | Rule::emits => "`emits`",
         Rule::params | Rule::ann_args => "`(`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
@@ -286,6 +287,7 @@ fn is_keyword(s: &str) -> bool {
             | "rpc"
             | "event"
             | "throws"
+            | "emits"
     )
 }
 

@@ -630,6 +630,7 @@ impl Builder {
             params_span: span,
             returns: Returns::Nothing,
             throws: Vec::new(),
+            emits: Vec::new(),
             span,
         };
         for q in p.into_inner() {
@@ -651,8 +652,13 @@ impl Builder {
                         };
                     }
                 }
-                Rule::throws => {
-                    m.throws = q
+                Rule::throws | Rule::emits => {
+                    let list = if q.as_rule() == Rule::throws {
+                        &mut m.throws
+                    } else {
+                        &mut m.emits
+                    };
+                    *list = q
                         .into_inner()
                         .filter(|r| r.as_rule() == Rule::qual_name)
                         .map(|r| self.qual_name(r))
