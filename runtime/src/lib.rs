@@ -16,6 +16,8 @@ pub mod breaker;
 pub mod client;
 pub mod context;
 pub mod error;
+#[cfg(feature = "events")]
+pub mod events;
 #[cfg(feature = "client")]
 pub mod fallback;
 #[cfg(feature = "grpc")]

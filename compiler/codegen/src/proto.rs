@@ -609,13 +609,13 @@ impl GrpcPlan {
     }
 }
 
-/// The plan for the packages with a service under `@grpc` (and what they import); `None` when
-/// no service is.
+/// The plan for the packages with a service under `@grpc` or with events (and what they
+/// import); `None` when there are none.
 pub fn grpc_plan(model: &Model) -> Result<Option<GrpcPlan>, String> {
     let mut queue: Vec<&Package> = model
         .packages
         .iter()
-        .filter(|p| p.services.iter().any(|s| s.transports.grpc))
+        .filter(|p| p.services.iter().any(|s| s.transports.grpc) || !p.events.is_empty())
         .collect();
     if queue.is_empty() {
         return Ok(None);

@@ -141,6 +141,7 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
             vec![("field", "c @8: list<string>;")],
         ),
         ("topic", vec![("event", "@topic(\"ev.made\")")], vec![]),
+        ("key", vec![("event", "@key(user_id)")], vec![]),
         ("code", vec![("error", "@code(\"GONE\")")], vec![]),
         ("http_status", vec![("error", "@http_status(410)")], vec![]),
         // Changes the diagnostics: the lint it names is silenced.

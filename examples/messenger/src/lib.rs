@@ -11,15 +11,25 @@ pub mod memory;
 
 use api::messenger::auth::v1::{AuthServiceServer, SessionServiceServer};
 use api::messenger::chat::v1::ChatServiceServer;
-use api::messenger::user::v1::UserServiceServer;
+use api::messenger::user::v1::{UserDeletedHandler as _, UserServiceServer};
 use memory::{Auth, Chats, Session, Store, Users};
 use std::sync::Arc;
 use svcc_runtime::Server;
+use svcc_runtime::events::{Bus, MemoryLog};
 
 /// A server with every messenger service on one address, backed by `store` (whose keys sign
-/// and verify the tokens).
+/// and verify the tokens). Events go to an in-process log whose consumer is the chat service
+/// (a deleted user leaves every chat).
 pub fn server(store: Arc<Store>) -> Server {
+    let log = MemoryLog::new();
+    log.subscribe(Chats(store.clone()).into_subscription());
+    server_with_events(store, Arc::new(log))
+}
+
+/// [`server`] with the events going to `bus` (Kafka, or a log of the caller's).
+pub fn server_with_events(store: Arc<Store>, bus: Bus) -> Server {
     Server::new()
+        .events(bus)
         .jwt(store.jwt())
         .openapi(api::OPENAPI_JSON)
         .service(UserServiceServer::new(Users(store.clone())).into_service())

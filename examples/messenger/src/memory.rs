@@ -139,34 +139,58 @@ fn unauthenticated() -> common::Unauthenticated {
 #[derive(Debug, Clone)]
 pub struct Users(pub Arc<Store>);
 
+impl Users {
+    /// Removes a user (delete and archive).
+    fn remove(&self, id: common::UserId) -> Result<(), user::UserNotFound> {
+        let mut users = lock(&self.0.users);
+        let before = users.len();
+        users.retain(|u| u.id != id);
+        if users.len() == before {
+            return Err(user::UserNotFound { user_id: id });
+        }
+        Ok(())
+    }
+}
+
 impl user::UserService for Users {
     async fn create(
         &self,
-        _ctx: Context,
+        ctx: us::CreateContext,
         display_name: String,
         email: common::Email,
         handle: common::Handle,
         _invite: Option<String>,
     ) -> Result<us::CreateResponse, us::CreateError> {
-        let mut users = lock(&self.0.users);
         let wanted = email.0.to_lowercase();
-        if users.iter().any(|u| u.email.0.to_lowercase() == wanted) {
-            return Err(user::EmailTaken { email }.into());
-        }
-        let u = user::User {
-            id: Uuid::new_v4(),
-            email: email.clone(),
-            handle,
-            display_name: Some(display_name),
-            role: user::Role::Member,
-            tags: Vec::new(),
-            settings: BTreeMap::new(),
-            avatar: None,
-            created_at: Timestamp::now(),
-            last_seen_at: None,
+        let u = {
+            let mut users = lock(&self.0.users);
+            if users.iter().any(|u| u.email.0.to_lowercase() == wanted) {
+                return Err(user::EmailTaken { email }.into());
+            }
+            let u = user::User {
+                id: Uuid::new_v4(),
+                email: email.clone(),
+                handle,
+                display_name: Some(display_name),
+                role: user::Role::Member,
+                tags: Vec::new(),
+                settings: BTreeMap::new(),
+                avatar: None,
+                created_at: Timestamp::now(),
+                last_seen_at: None,
+            };
+            users.push(u.clone());
+            u
         };
-        users.push(u.clone());
         lock(&self.0.passwords).insert(wanted, "password123".to_string());
+        // `emits UserCreated`: the contract lets this method publish exactly that event.
+        ctx.emit_user_created(&user::UserCreated {
+            user_id: u.id,
+            email: u.email.clone(),
+            handle: u.handle.clone(),
+            created_at: u.created_at,
+        })
+        .await?;
         Ok(us::CreateResponse { user: u })
     }
 
@@ -244,28 +268,36 @@ impl user::UserService for Users {
         Ok(u.clone())
     }
 
-    async fn delete(&self, _ctx: Context, id: common::UserId) -> Result<(), us::DeleteError> {
-        let mut users = lock(&self.0.users);
-        let before = users.len();
-        users.retain(|u| u.id != id);
-        if users.len() == before {
-            return Err(user::UserNotFound { user_id: id }.into());
-        }
+    async fn delete(
+        &self,
+        ctx: us::DeleteContext,
+        id: common::UserId,
+    ) -> Result<(), us::DeleteError> {
+        self.remove(id)?;
+        ctx.emit_user_deleted(&user::UserDeleted {
+            user_id: id,
+            deleted_at: Timestamp::now(),
+            reason: None,
+        })
+        .await?;
         Ok(())
     }
 
     async fn archive(
         &self,
-        ctx: Context,
+        ctx: us::ArchiveContext,
         id: common::UserId,
-        _reason: Option<String>,
+        reason: Option<String>,
     ) -> Result<(), us::ArchiveError> {
-        #[allow(deprecated)] // archiving removes the user from listings, like delete
-        self.delete(ctx, id).await.map_err(|e| match e {
-            us::DeleteError::UserNotFound(n) => us::ArchiveError::UserNotFound(n),
-            us::DeleteError::PermissionDenied(p) => us::ArchiveError::PermissionDenied(p),
-            us::DeleteError::Other(o) => us::ArchiveError::Other(o),
+        // Archiving removes the user from listings, as deleting does.
+        self.remove(id)?;
+        ctx.emit_user_deleted(&user::UserDeleted {
+            user_id: id,
+            deleted_at: Timestamp::now(),
+            reason,
         })
+        .await?;
+        Ok(())
     }
 }
 
@@ -600,6 +632,19 @@ impl chat::ChatService for Chats {
         self.check(&ctx, chat_id)
             .map_err(|f| refuse!(DeleteMessageError, f, chat_id))?;
         lock(&self.0.messages).retain(|m| m.id != message_id);
+        Ok(())
+    }
+}
+
+/// The chat service's consumer of `user.deleted`: a deleted or archived user leaves every chat.
+impl user::UserDeletedHandler for Chats {
+    async fn user_deleted(&self, _ctx: Context, event: user::UserDeleted) -> Result<(), Error> {
+        for members in lock(&self.0.members).values_mut() {
+            members.retain(|m| m.user_id != event.user_id);
+        }
+        for c in lock(&self.0.chats).iter_mut() {
+            c.member_ids.retain(|m| *m != event.user_id);
+        }
         Ok(())
     }
 }

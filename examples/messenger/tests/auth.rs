@@ -50,7 +50,7 @@ async fn sign_in(s: &Running) -> (svcc_runtime::Uuid, auth::TokenPair) {
     let users = user::UserServiceRestClient::new(ClientConfig::new(&s.base));
     let ada = users
         .create(
-            Context::new(),
+            Context::new().into(),
             "Ada".into(),
             common::Email("ada@example.com".into()),
             common::Handle("ada_l".into()),

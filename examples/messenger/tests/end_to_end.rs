@@ -98,7 +98,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
 
     let created = rpc
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Ada".into(),
             email("ada@example.com"),
             handle("ada_l"),
@@ -108,7 +108,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
         .unwrap();
     let created_rest = rest
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Grace".into(),
             email("grace@example.com"),
             handle("grace"),
@@ -161,7 +161,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
     }
     match rest
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Ada again".into(),
             email("ADA@example.com"),
             handle("ada2"),
@@ -178,7 +178,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
     // Validation failures list every violation, with paths, over both transports.
     for result in [
         rpc.create(
-            ctx.clone(),
+            ctx.clone().into(),
             String::new(),
             email("nope"),
             handle("X!"),
@@ -186,7 +186,7 @@ async fn generated_clients_talk_to_the_generated_server_over_both_transports() {
         )
         .await,
         rest.create(
-            ctx.clone(),
+            ctx.clone().into(),
             String::new(),
             email("nope"),
             handle("X!"),
@@ -230,7 +230,7 @@ async fn headers_and_cookies_travel_on_both_transports() {
     let users = user::UserServiceRestClient::new(ClientConfig::new(&s.base));
     users
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Ada".into(),
             email("ada@example.com"),
             handle("ada_l"),
@@ -584,7 +584,7 @@ struct Gated {
 impl user::UserService for Gated {
     async fn create(
         &self,
-        ctx: Context,
+        ctx: user::user_service::CreateContext,
         d: String,
         e: common::Email,
         h: common::Handle,
@@ -622,14 +622,14 @@ impl user::UserService for Gated {
     #[allow(deprecated)]
     async fn delete(
         &self,
-        ctx: Context,
+        ctx: user::user_service::DeleteContext,
         id: common::UserId,
     ) -> Result<(), user::user_service::DeleteError> {
         self.inner.delete(ctx, id).await
     }
     async fn archive(
         &self,
-        ctx: Context,
+        ctx: user::user_service::ArchiveContext,
         id: common::UserId,
         r: Option<String>,
     ) -> Result<(), user::user_service::ArchiveError> {
@@ -725,7 +725,7 @@ async fn chats_end_to_end_with_unions_and_rate_limited_paths() {
     let users = user::UserServiceJsonRpcClient::new(ClientConfig::new(&s.base));
     let a = users
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Ada".into(),
             email("ada@example.com"),
             handle("ada_l"),
@@ -736,7 +736,7 @@ async fn chats_end_to_end_with_unions_and_rate_limited_paths() {
         .user;
     let b = users
         .create(
-            ctx.clone(),
+            ctx.clone().into(),
             "Bob".into(),
             email("bob@example.com"),
             handle("bob"),

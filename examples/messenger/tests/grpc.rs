@@ -34,7 +34,7 @@ async fn the_messenger_over_grpc() {
     // A public method, with a header parameter (`X-Invite`) sent as metadata.
     let ada = users
         .create(
-            Context::new(),
+            Context::new().into(),
             "Ada".into(),
             email("ada@example.com"),
             common::Handle("ada_l".into()),
@@ -87,7 +87,7 @@ async fn the_messenger_over_grpc() {
     }
     match users
         .create(
-            Context::new(),
+            Context::new().into(),
             "Ada again".into(),
             email("ada@example.com"),
             common::Handle("ada2".into()),
@@ -104,7 +104,7 @@ async fn the_messenger_over_grpc() {
     // Validation: every violation, with its path.
     match users
         .create(
-            Context::new(),
+            Context::new().into(),
             String::new(),
             email("nope"),
             common::Handle("X!".into()),
@@ -130,7 +130,7 @@ async fn the_messenger_over_grpc() {
     for i in 0..12 {
         let r = users
             .create(
-                Context::new(),
+                Context::new().into(),
                 format!("U{i}"),
                 email(&format!("u{i}@example.com")),
                 common::Handle(format!("user_{i}")),

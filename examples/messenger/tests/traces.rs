@@ -51,7 +51,7 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
         let rpc = user::UserServiceJsonRpcClient::new(ClientConfig::new(&base));
         let rest = user::UserServiceRestClient::new(ClientConfig::new(&base));
         rpc.create(
-            Context::new(),
+            Context::new().into(),
             "Ada".into(),
             common::Email("ada@example.com".into()),
             common::Handle("ada_l".into()),
@@ -60,7 +60,7 @@ fn a_call_is_one_trace_from_client_to_server_with_logs_attached() {
         .await
         .unwrap();
         rest.create(
-            Context::new(),
+            Context::new().into(),
             "Grace".into(),
             common::Email("grace@example.com".into()),
             common::Handle("grace".into()),

@@ -163,6 +163,8 @@ pub struct Server {
     ready: Arc<AtomicBool>,
     jwt: Option<Arc<crate::auth::Jwt>>,
     http_layers: Vec<HttpLayer>,
+    #[cfg(feature = "events")]
+    events: Option<crate::events::Bus>,
 }
 
 /// An HTTP-level layer, applied to the router.
@@ -197,6 +199,8 @@ impl Server {
             ready: Arc::new(AtomicBool::new(true)),
             jwt: None,
             http_layers: Vec::new(),
+            #[cfg(feature = "events")]
+            events: None,
         }
     }
 
@@ -265,6 +269,16 @@ impl Server {
         self
     }
 
+    /// Where the events that handlers emit go: Kafka
+    /// ([`crate::events::kafka::KafkaPublisher`]), or an in-process
+    /// [`crate::events::MemoryLog`] whose subscribers you set. Without it, a `MemoryLog` of
+    /// the server's own.
+    #[cfg(feature = "events")]
+    pub fn events(mut self, bus: crate::events::Bus) -> Server {
+        self.events = Some(bus);
+        self
+    }
+
     /// Runs `hook` after the server has drained (hooks run in the order they were added).
     pub fn on_shutdown<F, Fut>(mut self, name: &str, hook: F) -> Server
     where
@@ -295,6 +309,16 @@ impl Server {
             metrics: &metrics,
             jwt: jwt.as_ref(),
         };
+        #[cfg(feature = "events")]
+        {
+            let bus: crate::events::Bus = self
+                .events
+                .clone()
+                .unwrap_or_else(|| Arc::new(crate::events::MemoryLog::new()));
+            for slot in self.services.iter().filter_map(|s| s.events.as_ref()) {
+                slot.set(bus.clone());
+            }
+        }
         let mut methods: Vec<MethodEntry> = Vec::new();
         for svc in &self.services {
             for m in &svc.methods {

@@ -204,6 +204,10 @@ pub struct ServiceDef {
     /// The service's gRPC binding (`@grpc`).
     #[cfg(feature = "grpc")]
     pub grpc: Option<&'static crate::grpc::GrpcService>,
+    /// Where the emitters of its methods publish (methods with `emits`): the server fills
+    /// it when it starts.
+    #[cfg(feature = "events")]
+    pub events: Option<crate::events::BusSlot>,
 }
 
 impl ServiceDef {
@@ -214,7 +218,16 @@ impl ServiceDef {
             methods: Vec::new(),
             #[cfg(feature = "grpc")]
             grpc: None,
+            #[cfg(feature = "events")]
+            events: None,
         }
+    }
+
+    /// The slot its emitters read the bus from (generated code, for methods with `emits`).
+    #[cfg(feature = "events")]
+    pub fn events(mut self, slot: crate::events::BusSlot) -> ServiceDef {
+        self.events = Some(slot);
+        self
     }
 
     /// Serves the service over gRPC too (`@grpc`).

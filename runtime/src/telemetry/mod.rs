@@ -107,6 +107,10 @@ pub enum SpanKind {
     Internal = 1,
     Server = 2,
     Client = 3,
+    /// A message published (`publish {topic}`).
+    Producer = 4,
+    /// A message processed (`process {topic}`).
+    Consumer = 5,
 }
 
 /// An attribute value.

@@ -12,6 +12,7 @@ use svcc_model::naming::{lower_camel, snake, upper_camel as camel, upper_snake};
 use svcc_model::*;
 use transport::ServiceNames;
 
+mod events;
 mod imports;
 mod transport;
 
@@ -335,6 +336,10 @@ impl<'a> Package<'a> {
         }
         for e in &self.pkg.events {
             self.event(e);
+        }
+        if self.options.server {
+            let handlers = events::topic_handlers(&self);
+            self.out.push_str(&handlers);
         }
         for s in &self.pkg.services {
             self.service(s);
@@ -928,6 +933,9 @@ impl<'a> Package<'a> {
             lit_str(&e.topic)
         );
         s.push_str(&self.validate_impl(&name, &e.fields));
+        if self.options.server {
+            s.push_str(&events::event_impl(self, e));
+        }
         self.out.push_str(&s);
     }
 
@@ -945,6 +953,9 @@ impl<'a> Package<'a> {
         );
         for method in &svc.methods {
             m.push_str(&self.method_types(svc, method));
+            if self.options.server {
+                m.push_str(&events::method_context(self, &svc.name, method));
+            }
         }
         if let Some(plan) = self.grpc_service(svc) {
             m.push_str(&self.grpc_binding(plan));
@@ -974,7 +985,7 @@ impl<'a> Package<'a> {
                 t,
                 "fn {}({}) -> impl ::core::future::Future<Output = ::core::result::Result<{}, {modname}::{}Error>> + ::core::marker::Send;",
                 field_ident(&method.name),
-                self.params_sig(method),
+                self.params_sig(&modname, method),
                 self.result_type(method, &modname),
                 camel(&method.name)
             );
@@ -1025,8 +1036,14 @@ impl<'a> Package<'a> {
         )
     }
 
-    fn params_sig(&self, method: &Method) -> String {
-        let mut parts = vec!["&self".to_string(), format!("ctx: {RT}::Context")];
+    /// `&self, ctx: Context, a: A, …`; a method that emits events takes its own context type
+    /// (`user_service::CreateContext`) with the server glue.
+    fn params_sig(&self, modname: &str, method: &Method) -> String {
+        let ctx = match events::context_type(method).filter(|_| self.options.server) {
+            Some(t) => format!("{modname}::{t}"),
+            None => format!("{RT}::Context"),
+        };
+        let mut parts = vec!["&self".to_string(), format!("ctx: {ctx}")];
         for p in &method.params {
             let ty = self.param_type(p, 0);
             parts.push(format!("{}: {ty}", self.fid(p)));

@@ -111,10 +111,9 @@ impl Checker<'_> {
             }
         }
         self.infinite_records(pkg);
-        // Event payloads are protobuf unless `@topic(format = json)`: the same rules as gRPC.
-        if pkg.services.iter().any(|s| s.transports.grpc)
-            || pkg.events.iter().any(|e| e.format == EventFormat::Protobuf)
-        {
+        // Event payloads are protobuf (unless `@topic(format = json)`), and the package's
+        // descriptor describes its events either way: the same rules as gRPC.
+        if pkg.services.iter().any(|s| s.transports.grpc) || !pkg.events.is_empty() {
             self.protobuf_names(pkg);
         }
         self.event_keys(pkg);
@@ -137,7 +136,12 @@ impl Checker<'_> {
                 TypeRef::List(_) | TypeRef::Map(..) => false,
             };
             if !ok {
-                self.out.push(diag::bad_key_type(f.spans.ty, &e.name, key, &f.ty.to_string()));
+                self.out.push(diag::bad_key_type(
+                    f.spans.ty,
+                    &e.name,
+                    key,
+                    &f.ty.to_string(),
+                ));
             }
         }
     }

@@ -394,12 +394,6 @@ pub static NOT_YET: &[NotYet] = &[
         schemes: &[],
         missing: "OpenAPI has no tags for a property; use `///` docs",
     },
-    NotYet {
-        name: "key",
-        places: &[],
-        schemes: &[],
-        missing: "no Kafka producer is generated yet, so no message is keyed",
-    },
 ];
 
 /// An entry of [`NOT_YET`].

@@ -144,14 +144,10 @@ pub fn not_an_event(span: Span, name: &str, kind: &str, decl: Span) -> Diagnosti
 }
 
 pub fn emitted_twice(span: Span, name: &str, first: Span) -> Diagnostic {
-    Diagnostic::error(
-        "E0214",
-        format!("`emits` lists `{name}` twice"),
-        span,
-    )
-    .with_primary_label("listed again here")
-    .with_label(first, "first listed here")
-    .with_help("list each event once")
+    Diagnostic::error("E0214", format!("`emits` lists `{name}` twice"), span)
+        .with_primary_label("listed again here")
+        .with_label(first, "first listed here")
+        .with_help("list each event once")
 }
 
 pub fn not_an_error(span: Span, name: &str, kind: &str, decl: Span) -> Diagnostic {

@@ -279,7 +279,10 @@ fn lower_decl(
                 let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
                 r.report(diag::bad_event_key(a.span_of("field"), k, &name, &names));
             }
-            let format = match find(&anns, "topic").and_then(|a| a.str("format")).as_deref() {
+            let format = match find(&anns, "topic")
+                .and_then(|a| a.str("format"))
+                .as_deref()
+            {
                 Some("json") => EventFormat::Json,
                 _ => EventFormat::Protobuf,
             };

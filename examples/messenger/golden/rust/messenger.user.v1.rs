@@ -7,7 +7,9 @@ use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Format, __private::Output,
     __private::ServiceDef, client::Batch, client::ClientConfig, client::GrpcClient,
-    client::JsonRpcClient, client::RestClient, client::Slot, wire::Timestamp,
+    client::JsonRpcClient, client::RestClient, client::Slot, events, events::BusSlot,
+    events::Emitter, events::Event, events::Record, events::Subscription,
+    grpc::Descriptor, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{Cursor, Email, Handle, UserId};
 /// A registered user.
@@ -217,6 +219,17 @@ impl Validate for UserCreated {
         v.leave();
     }
 }
+impl Event for UserCreated {
+    const TOPIC: &'static str = "user.created";
+    const NAME: &'static str = "messenger.user.v1.UserCreated";
+    const FORMAT: ::svcc_runtime::events::Format = ::svcc_runtime::events::Format::Protobuf;
+    fn descriptor() -> &'static Descriptor {
+        &super::super::super::GRPC_DESCRIPTOR
+    }
+    fn key(&self) -> Option<String> {
+        events::key_text(&self.user_id)
+    }
+}
 /// Published after a user is deleted or archived.
 ///
 /// Published on the Kafka topic `user.deleted`.
@@ -236,14 +249,104 @@ impl UserDeleted {
 impl Validate for UserDeleted {
     fn validate_into(&self, _v: &mut Validator) {}
 }
+impl Event for UserDeleted {
+    const TOPIC: &'static str = "user.deleted";
+    const NAME: &'static str = "messenger.user.v1.UserDeleted";
+    const FORMAT: ::svcc_runtime::events::Format = ::svcc_runtime::events::Format::Protobuf;
+    fn descriptor() -> &'static Descriptor {
+        &super::super::super::GRPC_DESCRIPTOR
+    }
+    fn key(&self) -> Option<String> {
+        events::key_text(&self.user_id)
+    }
+}
+/// Handles the records of the topic `user.created`: one method per event it carries.
+///
+/// Run it with a consumer: [`::svcc_runtime::events::MemoryLog::subscribe`] in process, or a Kafka consumer group ([`::svcc_runtime::events::kafka::KafkaConsumer`]) with the `kafka` feature. A record's offset is committed after its method returns `Ok`; an `Err` is retried, then dead-lettered.
+pub trait UserCreatedHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
+    /// A [`UserCreated`] arrived (the context carries the publishing call's request id and trace).
+    fn user_created(
+        &self,
+        ctx: Context,
+        event: UserCreated,
+    ) -> impl ::core::future::Future<Output = Result<(), Error>> + ::core::marker::Send;
+    /// The subscription to `user.created` that runs this handler. Records of events this contract does not know are logged and skipped.
+    fn into_subscription(self) -> Subscription
+    where
+        Self: ::core::marker::Sized,
+    {
+        let this = Arc::new(self);
+        Subscription {
+            topic: "user.created",
+            handle: Arc::new(move |
+                record: Record,
+            | -> BoxFuture<'static, Result<(), Error>> {
+                let this = this.clone();
+                Box::pin(async move {
+                    let ctx = record.context();
+                    match record.event_name() {
+                        Option::Some("messenger.user.v1.UserCreated") | Option::None => {
+                            let event = record.decode::<UserCreated>()?;
+                            this.user_created(ctx, event).await
+                        }
+                        _ => {
+                            events::skip_unknown(&record);
+                            Result::Ok(())
+                        }
+                    }
+                })
+            }),
+        }
+    }
+}
+/// Handles the records of the topic `user.deleted`: one method per event it carries.
+///
+/// Run it with a consumer: [`::svcc_runtime::events::MemoryLog::subscribe`] in process, or a Kafka consumer group ([`::svcc_runtime::events::kafka::KafkaConsumer`]) with the `kafka` feature. A record's offset is committed after its method returns `Ok`; an `Err` is retried, then dead-lettered.
+pub trait UserDeletedHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
+    /// A [`UserDeleted`] arrived (the context carries the publishing call's request id and trace).
+    fn user_deleted(
+        &self,
+        ctx: Context,
+        event: UserDeleted,
+    ) -> impl ::core::future::Future<Output = Result<(), Error>> + ::core::marker::Send;
+    /// The subscription to `user.deleted` that runs this handler. Records of events this contract does not know are logged and skipped.
+    fn into_subscription(self) -> Subscription
+    where
+        Self: ::core::marker::Sized,
+    {
+        let this = Arc::new(self);
+        Subscription {
+            topic: "user.deleted",
+            handle: Arc::new(move |
+                record: Record,
+            | -> BoxFuture<'static, Result<(), Error>> {
+                let this = this.clone();
+                Box::pin(async move {
+                    let ctx = record.context();
+                    match record.event_name() {
+                        Option::Some("messenger.user.v1.UserDeleted") | Option::None => {
+                            let event = record.decode::<UserDeleted>()?;
+                            this.user_deleted(ctx, event).await
+                        }
+                        _ => {
+                            events::skip_unknown(&record);
+                            Result::Ok(())
+                        }
+                    }
+                })
+            }),
+        }
+    }
+}
 /// Requests, responses, errors and descriptions of [`UserService`]'s methods.
 pub mod user_service {
     use ::svcc_runtime::__private::serde;
-    use ::core::option::Option;
+    use ::core::{option::Option, result::Result};
     use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
-        ApiError, Error, Validate, Validator, __private::MethodInfo,
-        __private::ParamInfo, __private::TextKind, grpc::GrpcService, grpc::Rpc,
+        ApiError, Context, Error, Validate, Validator, __private::Arc,
+        __private::MethodInfo, __private::ParamInfo, __private::TextKind,
+        events::Emitter, events::MemoryLog, grpc::GrpcService, grpc::Rpc,
         method::CircuitBreaker, method::HttpBinding, method::Location, method::LogPolicy,
         method::Policies, method::RateKey, method::RateLimit, method::Security,
         method::Text, wire::Bytes,
@@ -406,6 +509,52 @@ pub mod user_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The context of `UserService.create`: the call's [`::svcc_runtime::Context`] (it dereferences to it) and an `emit_…` method for each event the method declares ([`super::UserCreated`]).
+    ///
+    /// The server makes it with the server's event bus; `Context::into()` makes one whose events go to an in-process log of its own (for tests, and for callers of a client).
+    #[derive(Debug, Clone)]
+    pub struct CreateContext {
+        ctx: Context,
+        emitter: Emitter,
+    }
+    impl CreateContext {
+        /// The call's context with the emitter the server gives it.
+        pub fn new(ctx: Context, emitter: Emitter) -> Self {
+            CreateContext { ctx, emitter }
+        }
+        /// The call's context.
+        pub fn into_context(self) -> Context {
+            self.ctx
+        }
+        /// The same emitters with another context: pass the context of a transaction to publish through its outbox.
+        pub fn with_context(&self, ctx: Context) -> Self {
+            CreateContext {
+                ctx,
+                emitter: self.emitter.clone(),
+            }
+        }
+        /// Publishes a [`super::UserCreated`] on `user.created`: validated, then encoded and sent; `Ok` once the bus holds it.
+        pub async fn emit_user_created(
+            &self,
+            event: &super::UserCreated,
+        ) -> Result<(), Error> {
+            self.emitter.emit(&self.ctx, event).await
+        }
+    }
+    impl ::core::ops::Deref for CreateContext {
+        type Target = Context;
+        fn deref(&self) -> &Context {
+            &self.ctx
+        }
+    }
+    impl ::core::convert::From<Context> for CreateContext {
+        fn from(ctx: Context) -> Self {
+            CreateContext {
+                ctx,
+                emitter: Emitter::new(Arc::new(MemoryLog::new())),
+            }
+        }
+    }
     /// The parameters of `UserService.get`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -887,6 +1036,52 @@ pub mod user_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The context of `UserService.delete`: the call's [`::svcc_runtime::Context`] (it dereferences to it) and an `emit_…` method for each event the method declares ([`super::UserDeleted`]).
+    ///
+    /// The server makes it with the server's event bus; `Context::into()` makes one whose events go to an in-process log of its own (for tests, and for callers of a client).
+    #[derive(Debug, Clone)]
+    pub struct DeleteContext {
+        ctx: Context,
+        emitter: Emitter,
+    }
+    impl DeleteContext {
+        /// The call's context with the emitter the server gives it.
+        pub fn new(ctx: Context, emitter: Emitter) -> Self {
+            DeleteContext { ctx, emitter }
+        }
+        /// The call's context.
+        pub fn into_context(self) -> Context {
+            self.ctx
+        }
+        /// The same emitters with another context: pass the context of a transaction to publish through its outbox.
+        pub fn with_context(&self, ctx: Context) -> Self {
+            DeleteContext {
+                ctx,
+                emitter: self.emitter.clone(),
+            }
+        }
+        /// Publishes a [`super::UserDeleted`] on `user.deleted`: validated, then encoded and sent; `Ok` once the bus holds it.
+        pub async fn emit_user_deleted(
+            &self,
+            event: &super::UserDeleted,
+        ) -> Result<(), Error> {
+            self.emitter.emit(&self.ctx, event).await
+        }
+    }
+    impl ::core::ops::Deref for DeleteContext {
+        type Target = Context;
+        fn deref(&self) -> &Context {
+            &self.ctx
+        }
+    }
+    impl ::core::convert::From<Context> for DeleteContext {
+        fn from(ctx: Context) -> Self {
+            DeleteContext {
+                ctx,
+                emitter: Emitter::new(Arc::new(MemoryLog::new())),
+            }
+        }
+    }
     /// The parameters of `UserService.archive`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -997,6 +1192,52 @@ pub mod user_service {
         request_content_type: Option::None,
         response_content_type: Option::None,
     };
+    /// The context of `UserService.archive`: the call's [`::svcc_runtime::Context`] (it dereferences to it) and an `emit_…` method for each event the method declares ([`super::UserDeleted`]).
+    ///
+    /// The server makes it with the server's event bus; `Context::into()` makes one whose events go to an in-process log of its own (for tests, and for callers of a client).
+    #[derive(Debug, Clone)]
+    pub struct ArchiveContext {
+        ctx: Context,
+        emitter: Emitter,
+    }
+    impl ArchiveContext {
+        /// The call's context with the emitter the server gives it.
+        pub fn new(ctx: Context, emitter: Emitter) -> Self {
+            ArchiveContext { ctx, emitter }
+        }
+        /// The call's context.
+        pub fn into_context(self) -> Context {
+            self.ctx
+        }
+        /// The same emitters with another context: pass the context of a transaction to publish through its outbox.
+        pub fn with_context(&self, ctx: Context) -> Self {
+            ArchiveContext {
+                ctx,
+                emitter: self.emitter.clone(),
+            }
+        }
+        /// Publishes a [`super::UserDeleted`] on `user.deleted`: validated, then encoded and sent; `Ok` once the bus holds it.
+        pub async fn emit_user_deleted(
+            &self,
+            event: &super::UserDeleted,
+        ) -> Result<(), Error> {
+            self.emitter.emit(&self.ctx, event).await
+        }
+    }
+    impl ::core::ops::Deref for ArchiveContext {
+        type Target = Context;
+        fn deref(&self) -> &Context {
+            &self.ctx
+        }
+    }
+    impl ::core::convert::From<Context> for ArchiveContext {
+        fn from(ctx: Context) -> Self {
+            ArchiveContext {
+                ctx,
+                emitter: Emitter::new(Arc::new(MemoryLog::new())),
+            }
+        }
+    }
     /// The parameters of `UserService.upload_avatar`.
     #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     #[serde(crate = "::svcc_runtime::__private::serde")]
@@ -1161,7 +1402,7 @@ pub trait UserService: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Registers a user and returns it.
     fn create(
         &self,
-        ctx: Context,
+        ctx: user_service::CreateContext,
         display_name: String,
         email: Email,
         handle: Handle,
@@ -1201,7 +1442,7 @@ pub trait UserService: ::core::marker::Send + ::core::marker::Sync + 'static {
     #[deprecated(note = "use archive")]
     fn delete(
         &self,
-        ctx: Context,
+        ctx: user_service::DeleteContext,
         id: UserId,
     ) -> impl ::core::future::Future<
         Output = Result<(), user_service::DeleteError>,
@@ -1209,7 +1450,7 @@ pub trait UserService: ::core::marker::Send + ::core::marker::Sync + 'static {
     /// Archives a user: the account stays readable but can no longer sign in.
     fn archive(
         &self,
-        ctx: Context,
+        ctx: user_service::ArchiveContext,
         id: UserId,
         reason: Option<String>,
     ) -> impl ::core::future::Future<
@@ -1229,6 +1470,7 @@ impl<T: UserService> UserServiceServer<T> {
     /// The service's methods, ready for [`::svcc_runtime::Server::service`].
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
+        let events = BusSlot::default();
         ServiceDef::new("UserService", "userService")
             .method::<
                 user_service::CreateRequest,
@@ -1236,12 +1478,15 @@ impl<T: UserService> UserServiceServer<T> {
                 &user_service::CREATE_INFO,
                 {
                     let imp = imp.clone();
+                    let events = events.clone();
                     Arc::new(move |
                         call: Call,
                     | -> BoxFuture<'static, Result<Output, Error>> {
                         let imp = imp.clone();
+                        let events = events.clone();
                         Box::pin(async move {
-                            invoke_user_service_create(&*imp, call).await
+                            invoke_user_service_create(&*imp, call, events.emitter())
+                                .await
                         })
                     })
                 },
@@ -1300,12 +1545,15 @@ impl<T: UserService> UserServiceServer<T> {
                 &user_service::DELETE_INFO,
                 {
                     let imp = imp.clone();
+                    let events = events.clone();
                     Arc::new(move |
                         call: Call,
                     | -> BoxFuture<'static, Result<Output, Error>> {
                         let imp = imp.clone();
+                        let events = events.clone();
                         Box::pin(async move {
-                            invoke_user_service_delete(&*imp, call).await
+                            invoke_user_service_delete(&*imp, call, events.emitter())
+                                .await
                         })
                     })
                 },
@@ -1316,27 +1564,41 @@ impl<T: UserService> UserServiceServer<T> {
                 &user_service::ARCHIVE_INFO,
                 {
                     let imp = imp.clone();
+                    let events = events.clone();
                     Arc::new(move |
                         call: Call,
                     | -> BoxFuture<'static, Result<Output, Error>> {
                         let imp = imp.clone();
+                        let events = events.clone();
                         Box::pin(async move {
-                            invoke_user_service_archive(&*imp, call).await
+                            invoke_user_service_archive(&*imp, call, events.emitter())
+                                .await
                         })
                     })
                 },
             )
             .grpc(&user_service::GRPC)
+            .events(events)
     }
 }
 async fn invoke_user_service_create<T: UserService>(
     imp: &T,
     call: Call,
+    emitter: &Emitter,
 ) -> Result<Output, Error> {
     let req: user_service::CreateRequest = call.params.decode()?;
     Validate::validate(&req).map_err(Error::validation)?;
     let user_service::CreateRequest { display_name, email, handle, invite } = req;
-    match imp.create(call.ctx, display_name, email, handle, invite).await {
+    match imp
+        .create(
+            user_service::CreateContext::new(call.ctx, emitter.clone()),
+            display_name,
+            email,
+            handle,
+            invite,
+        )
+        .await
+    {
         Ok(r) => {
             let out = Output::json(&r)?;
             Result::Ok(out)
@@ -1386,11 +1648,15 @@ async fn invoke_user_service_update<T: UserService>(
 async fn invoke_user_service_delete<T: UserService>(
     imp: &T,
     call: Call,
+    emitter: &Emitter,
 ) -> Result<Output, Error> {
     let req: user_service::DeleteRequest = call.params.decode()?;
     Validate::validate(&req).map_err(Error::validation)?;
     let user_service::DeleteRequest { id } = req;
-    match imp.delete(call.ctx, id).await {
+    match imp
+        .delete(user_service::DeleteContext::new(call.ctx, emitter.clone()), id)
+        .await
+    {
         Ok(_) => Result::Ok(Output::empty()),
         Err(e) => Result::Err(e.into_error()),
     }
@@ -1398,11 +1664,19 @@ async fn invoke_user_service_delete<T: UserService>(
 async fn invoke_user_service_archive<T: UserService>(
     imp: &T,
     call: Call,
+    emitter: &Emitter,
 ) -> Result<Output, Error> {
     let req: user_service::ArchiveRequest = call.params.decode()?;
     Validate::validate(&req).map_err(Error::validation)?;
     let user_service::ArchiveRequest { id, reason } = req;
-    match imp.archive(call.ctx, id, reason).await {
+    match imp
+        .archive(
+            user_service::ArchiveContext::new(call.ctx, emitter.clone()),
+            id,
+            reason,
+        )
+        .await
+    {
         Ok(_) => Result::Ok(Output::empty()),
         Err(e) => Result::Err(e.into_error()),
     }
@@ -1426,7 +1700,7 @@ impl UserServiceJsonRpcClient {
 impl UserService for UserServiceJsonRpcClient {
     async fn create(
         &self,
-        ctx: Context,
+        ctx: user_service::CreateContext,
         display_name: String,
         email: Email,
         handle: Handle,
@@ -1498,7 +1772,7 @@ impl UserService for UserServiceJsonRpcClient {
     }
     async fn delete(
         &self,
-        ctx: Context,
+        ctx: user_service::DeleteContext,
         id: UserId,
     ) -> Result<(), user_service::DeleteError> {
         let req = user_service::DeleteRequest { id };
@@ -1512,7 +1786,7 @@ impl UserService for UserServiceJsonRpcClient {
     }
     async fn archive(
         &self,
-        ctx: Context,
+        ctx: user_service::ArchiveContext,
         id: UserId,
         reason: Option<String>,
     ) -> Result<(), user_service::ArchiveError> {
@@ -1548,7 +1822,7 @@ impl UserServiceRestClient {
 impl UserService for UserServiceRestClient {
     async fn create(
         &self,
-        ctx: Context,
+        ctx: user_service::CreateContext,
         display_name: String,
         email: Email,
         handle: Handle,
@@ -1620,7 +1894,7 @@ impl UserService for UserServiceRestClient {
     }
     async fn delete(
         &self,
-        ctx: Context,
+        ctx: user_service::DeleteContext,
         id: UserId,
     ) -> Result<(), user_service::DeleteError> {
         let req = user_service::DeleteRequest { id };
@@ -1634,7 +1908,7 @@ impl UserService for UserServiceRestClient {
     }
     async fn archive(
         &self,
-        ctx: Context,
+        ctx: user_service::ArchiveContext,
         id: UserId,
         reason: Option<String>,
     ) -> Result<(), user_service::ArchiveError> {
@@ -1670,7 +1944,7 @@ impl UserServiceGrpcClient {
 impl UserService for UserServiceGrpcClient {
     async fn create(
         &self,
-        ctx: Context,
+        ctx: user_service::CreateContext,
         display_name: String,
         email: Email,
         handle: Handle,
@@ -1742,7 +2016,7 @@ impl UserService for UserServiceGrpcClient {
     }
     async fn delete(
         &self,
-        ctx: Context,
+        ctx: user_service::DeleteContext,
         id: UserId,
     ) -> Result<(), user_service::DeleteError> {
         let req = user_service::DeleteRequest { id };
@@ -1756,7 +2030,7 @@ impl UserService for UserServiceGrpcClient {
     }
     async fn archive(
         &self,
-        ctx: Context,
+        ctx: user_service::ArchiveContext,
         id: UserId,
         reason: Option<String>,
     ) -> Result<(), user_service::ArchiveError> {

@@ -110,7 +110,7 @@ impl ServiceGenerator for Client {
                 s,
                 "async fn {}({}) -> ::core::result::Result<{}, {modname}::{base}Error> {{ {body} }}",
                 field_ident(&method.name),
-                pkg.params_sig(method),
+                pkg.params_sig(modname, method),
                 pkg.result_type(method, modname)
             );
         }

@@ -6,7 +6,7 @@
 
 use super::{ServiceGenerator, ServiceNames};
 use crate::rust::{
-    PV, Package, RT, camel, field_ident, lit_str, lower_camel, mname_of, snake, upper_snake,
+    PV, Package, RT, camel, events, field_ident, lit_str, lower_camel, mname_of, snake, upper_snake,
 };
 use std::fmt::Write as _;
 use svcc_model::{Location, Method, MethodResult, Service};
@@ -18,6 +18,13 @@ pub(super) struct HttpServer;
 impl ServiceGenerator for HttpServer {
     fn generate(&self, pkg: &Package<'_>, svc: &Service, names: &ServiceNames, s: &mut String) {
         let (sname, modname) = (names.service.as_str(), names.module.as_str());
+        // Methods that emit events read the server's bus from one slot per service.
+        let emits = events::emits_any(&svc.methods);
+        let slot = if emits {
+            format!("\nlet events = {RT}::events::BusSlot::default();")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
             "/// Serves a [`{sname}`] implementation over the transports the contract names.\n#[derive(Debug)]\npub struct {sname}Server<T>({PV}::Arc<T>);\n"
@@ -27,16 +34,21 @@ impl ServiceGenerator for HttpServer {
             pub fn from_arc(implementation: {PV}::Arc<T>) -> Self {{ {sname}Server(implementation) }}
             /// The service's methods, ready for [`{RT}::Server::service`].
             pub fn into_service(self) -> {PV}::ServiceDef {{
-                let imp = self.0;
+                let imp = self.0;{slot}
                 {PV}::ServiceDef::new({}, {})", lit_str(&svc.name), lit_str(&lower_camel(&svc.name)));
         for method in &svc.methods {
             if method.settings.handler.is_some() {
                 continue;
             }
             let info = format!("{modname}::{}_INFO", upper_snake(&camel(&method.name)));
+            let (capture, pass) = if method.emits.is_empty() {
+                ("", "")
+            } else {
+                (" let events = events.clone();", ", events.emitter()")
+            };
             let _ = writeln!(
                 s,
-                ".method::<{modname}::{}Request>(&{info}, {{ let imp = imp.clone(); {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone(); ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call).await }}) }}) }})",
+                ".method::<{modname}::{}Request>(&{info}, {{ let imp = imp.clone();{capture} {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone();{capture} ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call{pass}).await }}) }}) }})",
                 camel(&method.name),
                 mname_of(svc),
                 snake(&method.name)
@@ -44,6 +56,9 @@ impl ServiceGenerator for HttpServer {
         }
         if pkg.grpc_service(svc).is_some() {
             let _ = writeln!(s, ".grpc(&{modname}::GRPC)");
+        }
+        if emits {
+            let _ = writeln!(s, ".events(events)");
         }
         s.push_str("}\n}\n\n");
         for method in &svc.methods {
@@ -105,12 +120,19 @@ fn invoke_fn(
             )
         }
     };
+    let (emitter, ctx) = match events::context_type(method) {
+        Some(t) => (
+            format!(", emitter: &{RT}::events::Emitter"),
+            format!("{modname}::{t}::new(call.ctx, emitter.clone())"),
+        ),
+        None => (String::new(), "call.ctx".to_string()),
+    };
     format!(
-            "async fn invoke_{}_{}<T: {sname}>(imp: &T, call: {PV}::Call) -> ::core::result::Result<{PV}::Output, {RT}::Error> {{
+            "async fn invoke_{}_{}<T: {sname}>(imp: &T, call: {PV}::Call{emitter}) -> ::core::result::Result<{PV}::Output, {RT}::Error> {{
                 let req: {modname}::{base}Request = call.params.decode()?;
                 {RT}::Validate::validate(&req).map_err({RT}::Error::validation)?;
                 let {destructure} = req;
-                match imp.{}(call.ctx{args}).await {{
+                match imp.{}({ctx}{args}).await {{
                     {ok_body}
                     Err(e) => ::core::result::Result::Err(e.into_error()),
                 }}
