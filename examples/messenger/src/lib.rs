@@ -15,6 +15,7 @@ use api::messenger::user::v1::{UserDeletedHandler as _, UserServiceServer};
 use memory::{Auth, Chats, Session, Store, Users};
 use std::sync::Arc;
 use svcc_runtime::Server;
+use svcc_runtime::events::kafka::{KafkaConfig, KafkaConsumer, KafkaPublisher};
 use svcc_runtime::events::{Bus, MemoryLog};
 
 /// A server with every messenger service on one address, backed by `store` (whose keys sign
@@ -40,4 +41,15 @@ pub fn server_with_events(store: Arc<Store>, bus: Bus) -> Server {
             "/api/v1/users/{id}/avatar",
             svcc_runtime::axum::routing::put(avatar::upload),
         )
+}
+
+/// [`server`] with its events on Kafka, and the chat service's consumer of `user.deleted` (a
+/// member of `config.group_id`; run it with [`KafkaConsumer::run`]).
+pub fn kafka(
+    store: Arc<Store>,
+    config: &KafkaConfig,
+) -> Result<(Server, KafkaConsumer), svcc_runtime::Error> {
+    let publisher = KafkaPublisher::new(config)?;
+    let consumer = KafkaConsumer::new(config, [Chats(store.clone()).into_subscription()])?;
+    Ok((server_with_events(store, Arc::new(publisher)), consumer))
 }

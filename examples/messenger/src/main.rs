@@ -76,8 +76,36 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let server = messenger::server(store).config(config);
-        match server.serve(listener).await {
+        // Events: to Kafka with `KAFKA_BROKERS` (the chat service consumes `user.deleted` in
+        // the group `KAFKA_GROUP_ID`, default `messenger`); in process otherwise.
+        let (server, consumer) =
+            match svcc_runtime::events::kafka::KafkaConfig::from_env("messenger") {
+                None => (messenger::server(store), None),
+                Some(kafka) => match messenger::kafka(store, &kafka) {
+                    Ok((server, consumer)) => {
+                        eprintln!("  events:       Kafka at {}", kafka.brokers);
+                        (server, Some(consumer))
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+            };
+        let (stop_consumer, consumer_stopped) = svcc_runtime::tokio::sync::oneshot::channel::<()>();
+        let consumer = consumer.map(|c| {
+            svcc_runtime::tokio::spawn(c.run(async {
+                let _ = consumer_stopped.await;
+            }))
+        });
+        let server = server.config(config);
+        let served = server.serve(listener).await;
+        // The server has drained: let the consumer finish its record, commit and leave.
+        let _ = stop_consumer.send(());
+        if let Some(c) = consumer {
+            let _ = c.await;
+        }
+        match served {
             Ok(()) => {
                 eprintln!("messenger: stopped");
                 ExitCode::SUCCESS
