@@ -30,6 +30,9 @@ pub struct Context {
     /// The trace this call belongs to: on a server, the call's own span (`@trace`); on a
     /// client, the span to continue (default: the span of the call the task is serving).
     pub trace: Option<SpanContext>,
+    /// The database transaction the call is in ([`crate::db::Db::transaction`]).
+    #[cfg(feature = "postgres")]
+    pub(crate) tx: Option<crate::db::Tx>,
 }
 
 impl std::fmt::Debug for Context {
@@ -59,7 +62,7 @@ impl std::fmt::Debug for Context {
             .field("deadline", &self.deadline)
             .field("claims", &self.claims)
             .field("trace", &self.trace)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,6 +116,13 @@ impl Context {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)
+    }
+
+    /// Whether the call is in a database transaction (statements and emitted events with
+    /// this context go through it).
+    #[cfg(feature = "postgres")]
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
     }
 
     /// Time left before the deadline.

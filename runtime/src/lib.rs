@@ -15,6 +15,8 @@ pub mod breaker;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod context;
+#[cfg(feature = "postgres")]
+pub mod db;
 pub mod error;
 #[cfg(feature = "events")]
 pub mod events;

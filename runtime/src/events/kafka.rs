@@ -19,7 +19,7 @@ use futures_util::future::BoxFuture;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::{Header, Headers as _, Message as _, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -95,9 +95,15 @@ impl KafkaConfig {
 
 /// Publishes records to Kafka: idempotent (no duplicates from the producer's own retries),
 /// acknowledged by all in-sync replicas, ordered per key.
+///
+/// A record the broker did not take in `publish_timeout` is an error; the producer is then
+/// replaced by a new one (what it still held is purged, so nothing it sends later can
+/// overtake a retry), because an idempotent producer whose records timed out may stay stuck
+/// on sequence numbers a restarted broker no longer knows.
 #[derive(Clone)]
 pub struct KafkaPublisher {
-    producer: FutureProducer,
+    producer: std::sync::Arc<std::sync::RwLock<FutureProducer>>,
+    client: ClientConfig,
     timeout: Duration,
 }
 
@@ -122,9 +128,38 @@ impl KafkaPublisher {
             .create()
             .map_err(|e| Error::unavailable(format!("cannot create the Kafka producer: {e}")))?;
         Ok(KafkaPublisher {
-            producer,
+            producer: std::sync::Arc::new(std::sync::RwLock::new(producer)),
+            client: c,
             timeout: config.publish_timeout,
         })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the producer after a failure (see the type's documentation).
+    fn renew(&self, failed: &FutureProducer) {
+        let mut p = self
+            .producer
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Another caller may have renewed it already.
+        if !std::ptr::eq(p.client().native_ptr(), failed.client().native_ptr()) {
+            return;
+        }
+        match self.client.create::<FutureProducer>() {
+            Ok(new) => {
+                *p = new;
+                tracing::info!(target: "svcc::events", "Kafka producer renewed after a failure");
+            }
+            Err(e) => {
+                tracing::warn!(target: "svcc::events", error = %e, "cannot renew the Kafka producer");
+            }
+        }
     }
 
     /// Publishes a record to `topic` as it is (the dead-letter path uses it too).
@@ -142,11 +177,17 @@ impl KafkaPublisher {
         if let Some(k) = &record.key {
             r = r.key(k.as_str());
         }
-        match self.producer.send(r, self.timeout).await {
+        let producer = self.producer();
+        let sent = producer.send(r, self.timeout).await;
+        match sent {
             Ok(d) => Ok((d.partition, d.offset)),
-            Err((e, _)) => Err(Error::unavailable(format!(
-                "Kafka did not take the record for `{topic}`: {e}"
-            ))),
+            Err((e, _)) => {
+                self.renew(&producer);
+                drop(producer);
+                Err(Error::unavailable(format!(
+                    "Kafka did not take the record for `{topic}`: {e}"
+                )))
+            }
         }
     }
 }

@@ -195,9 +195,15 @@ impl Emitter {
         Emitter { bus }
     }
 
-    /// Encodes `event` and publishes it.
+    /// Encodes `event` and publishes it — or, when `ctx` is in a database transaction,
+    /// writes it to the transaction's outbox, published after the commit
+    /// ([`crate::db::outbox`]).
     pub async fn emit<E: Event>(&self, ctx: &Context, event: &E) -> Result<(), Error> {
         let record = Record::encode(ctx, event)?;
+        #[cfg(feature = "postgres")]
+        if let Some(tx) = &ctx.tx {
+            return crate::db::outbox::write(tx, &record).await;
+        }
         self.bus.publish(record).await
     }
 }

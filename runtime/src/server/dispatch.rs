@@ -232,6 +232,8 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
             deadline: None,
             claims: None,
             trace: None,
+            #[cfg(feature = "postgres")]
+            tx: None,
         };
         return match read_body(body, shared.body_limit).await {
             Ok(bytes) => fast.handle(ctx, bytes).await,

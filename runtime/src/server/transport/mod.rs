@@ -141,5 +141,7 @@ pub(crate) fn context(mut parts: axum::http::request::Parts) -> Context {
         deadline: None,
         claims: None,
         trace: None,
+        #[cfg(feature = "postgres")]
+        tx: None,
     }
 }
