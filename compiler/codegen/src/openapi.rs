@@ -187,7 +187,7 @@ pub fn serialize(doc: &oa::OpenAPI, options: OpenApiOptions) -> String {
 
 /// Rewrites a 3.0 document as 3.1: `nullable` becomes a `null` type, boolean exclusive bounds
 /// become numeric ones.
-fn to_3_1(v: &mut Value) {
+pub(crate) fn to_3_1(v: &mut Value) {
     if let Value::Object(root) = v {
         root.insert("openapi".into(), json!("3.1.0"));
     }

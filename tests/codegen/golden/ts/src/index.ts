@@ -9,5 +9,6 @@ export * as obstacle_match_v1 from "./obstacle.match.v1.js";
 export * as resilient_v1 from "./resilient.v1.js";
 export * as spec_v1 from "./spec.v1.js";
 export * as svc_health_v1 from "./svc.health.v1.js";
+export * as test_events_v1 from "./test.events.v1.js";
 export * as traced_v1 from "./traced.v1.js";
 export * as wire_v1 from "./wire.v1.js";
