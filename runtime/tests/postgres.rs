@@ -170,7 +170,10 @@ async fn migrations_apply_once_and_refuse_an_edited_file() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(&name), &sql).unwrap();
     std::fs::write(dir.join("README.txt"), "not a migration").unwrap();
-    assert_eq!(db.migrate_dir(&dir).await.unwrap(), std::slice::from_ref(&name));
+    assert_eq!(
+        db.migrate_dir(&dir).await.unwrap(),
+        std::slice::from_ref(&name)
+    );
     assert!(
         db.migrate_dir(&dir).await.unwrap().is_empty(),
         "applied twice"

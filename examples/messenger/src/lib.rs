@@ -22,9 +22,15 @@ use svcc_runtime::events::{Bus, MemoryLog};
 /// and verify the tokens). Events go to an in-process log whose consumer is the chat service
 /// (a deleted user leaves every chat).
 pub fn server(store: Arc<Store>) -> Server {
+    let log = in_process_events(&store);
+    server_with_events(store, Arc::new(log))
+}
+
+/// The in-process event log, with the chat service subscribed to `user.deleted`.
+pub fn in_process_events(store: &Arc<Store>) -> MemoryLog {
     let log = MemoryLog::new();
     log.subscribe(Chats(store.clone()).into_subscription());
-    server_with_events(store, Arc::new(log))
+    log
 }
 
 /// [`server`] with the events going to `bus` (Kafka, or a log of the caller's).
@@ -43,13 +49,13 @@ pub fn server_with_events(store: Arc<Store>, bus: Bus) -> Server {
         )
 }
 
-/// [`server`] with its events on Kafka, and the chat service's consumer of `user.deleted` (a
-/// member of `config.group_id`; run it with [`KafkaConsumer::run`]).
+/// The Kafka publisher, and the chat service's consumer of `user.deleted` (a member of
+/// `config.group_id`; run it with [`KafkaConsumer::run`]).
 pub fn kafka(
-    store: Arc<Store>,
+    store: &Arc<Store>,
     config: &KafkaConfig,
-) -> Result<(Server, KafkaConsumer), svcc_runtime::Error> {
+) -> Result<(KafkaPublisher, KafkaConsumer), svcc_runtime::Error> {
     let publisher = KafkaPublisher::new(config)?;
     let consumer = KafkaConsumer::new(config, [Chats(store.clone()).into_subscription()])?;
-    Ok((server_with_events(store, Arc::new(publisher)), consumer))
+    Ok((publisher, consumer))
 }

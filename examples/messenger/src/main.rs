@@ -69,22 +69,48 @@ fn main() -> ExitCode {
         };
         // Tokens are signed with `JWT_SECRET` (at least 32 bytes); without it, with a random
         // key and a loud warning.
-        let store = match messenger::memory::Store::from_env() {
-            Ok(s) => s,
+        let jwt = match svcc_runtime::auth::Jwt::from_env_or_random() {
+            Ok(j) => j,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
+        // Data: in PostgreSQL with `DATABASE_URL` (migrations applied at start), in memory
+        // otherwise.
+        let db = match svcc_runtime::db::Db::from_env() {
+            None => None,
+            Some(Ok(db)) => Some(db),
+            Some(Err(e)) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let store = match &db {
+            None => messenger::memory::Store::with_jwt(jwt),
+            Some(db) => match messenger::memory::Store::open(jwt, db.clone()).await {
+                Ok(s) => {
+                    eprintln!("  data:         PostgreSQL (DATABASE_URL)");
+                    s
+                }
+                Err(e) => {
+                    eprintln!("error: cannot open the database: {}", e.message);
+                    return ExitCode::from(2);
+                }
+            },
+        };
         // Events: to Kafka with `KAFKA_BROKERS` (the chat service consumes `user.deleted` in
         // the group `KAFKA_GROUP_ID`, default `messenger`); in process otherwise.
-        let (server, consumer) =
+        let (bus, consumer): (svcc_runtime::events::Bus, _) =
             match svcc_runtime::events::kafka::KafkaConfig::from_env("messenger") {
-                None => (messenger::server(store), None),
-                Some(kafka) => match messenger::kafka(store, &kafka) {
-                    Ok((server, consumer)) => {
+                None => (
+                    std::sync::Arc::new(messenger::in_process_events(&store)),
+                    None,
+                ),
+                Some(kafka) => match messenger::kafka(&store, &kafka) {
+                    Ok((publisher, consumer)) => {
                         eprintln!("  events:       Kafka at {}", kafka.brokers);
-                        (server, Some(consumer))
+                        (std::sync::Arc::new(publisher), Some(consumer))
                     }
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -92,18 +118,32 @@ fn main() -> ExitCode {
                     }
                 },
             };
-        let (stop_consumer, consumer_stopped) = svcc_runtime::tokio::sync::oneshot::channel::<()>();
-        let consumer = consumer.map(|c| {
-            svcc_runtime::tokio::spawn(c.run(async {
-                let _ = consumer_stopped.await;
-            }))
-        });
-        let server = server.config(config);
+        let (stop_workers, workers_stopped) = svcc_runtime::tokio::sync::watch::channel(false);
+        let stopped = |mut rx: svcc_runtime::tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let consumer =
+            consumer.map(|c| svcc_runtime::tokio::spawn(c.run(stopped(workers_stopped.clone()))));
+        // With a database, events emitted in a transaction wait in its outbox; the relay
+        // publishes them after the commit (`SVCC_OUTBOX_RELAY=off` leaves that to another
+        // instance).
+        let relay = db
+            .as_ref()
+            .filter(|_| std::env::var("SVCC_OUTBOX_RELAY").as_deref() != Ok("off"))
+            .map(|db| {
+                let relay = svcc_runtime::db::outbox::Relay::new(db, bus.clone());
+                svcc_runtime::tokio::spawn(relay.run(stopped(workers_stopped.clone())))
+            });
+        let server = messenger::server_with_events(store, bus).config(config);
         let served = server.serve(listener).await;
-        // The server has drained: let the consumer finish its record, commit and leave.
-        let _ = stop_consumer.send(());
+        // The server has drained: the consumer finishes its record, commits and leaves; the
+        // relay finishes its batch.
+        let _ = stop_workers.send(true);
         if let Some(c) = consumer {
             let _ = c.await;
+        }
+        if let Some(r) = relay {
+            let _ = r.await;
         }
         match served {
             Ok(()) => {

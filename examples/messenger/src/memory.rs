@@ -9,8 +9,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use svcc_runtime::Uuid;
 use svcc_runtime::auth::{Claims, Jwt, KeyError, Refusal, Revocations, TokenType};
+use svcc_runtime::db::Db;
 use svcc_runtime::wire::{Duration, Timestamp};
-use svcc_runtime::{Context, Error};
+use svcc_runtime::{Context, Error, serde, serde_json};
+
+/// The example's migrations (`migrations/`), compiled in.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "001_documents.sql",
+    include_str!("../migrations/001_documents.sql"),
+)];
 
 use auth::auth_service::{LoginError, LoginResponse, RefreshError};
 use auth::session_service::{LogoutError, WhoamiError, WhoamiResponse};
@@ -29,6 +36,9 @@ pub struct Store {
     chats: Mutex<Vec<chat::Chat>>,
     members: Mutex<HashMap<Uuid, Vec<chat::Member>>>,
     messages: Mutex<Vec<chat::Message>>,
+    /// Where the state is durable (`DATABASE_URL`): every change is written there first — in
+    /// one transaction with the events it emits (the outbox) — then kept in memory.
+    db: Option<Db>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -93,7 +103,128 @@ impl Store {
             chats: Mutex::default(),
             members: Mutex::default(),
             messages: Mutex::default(),
+            db: None,
         })
+    }
+
+    /// A store kept in PostgreSQL: applies the migrations, then loads what the database
+    /// holds.
+    pub async fn open(jwt: Jwt, db: Db) -> Result<Arc<Store>, Error> {
+        db.migrate(MIGRATIONS).await?;
+        let sessions = Arc::new(Sessions::default());
+        let jwt = jwt.revocations(sessions.clone());
+        let mut store = Store {
+            jwt: Arc::new(jwt),
+            sessions,
+            users: Mutex::default(),
+            passwords: Mutex::default(),
+            chats: Mutex::default(),
+            members: Mutex::default(),
+            messages: Mutex::default(),
+            db: None,
+        };
+        let rows = db
+            .query(
+                &Context::new(),
+                "SELECT kind, doc FROM documents ORDER BY seq",
+                &[],
+            )
+            .await?;
+        let bad = |kind: &str, e: serde_json::Error| {
+            Error::internal(format!("a stored {kind} does not decode: {e}"))
+        };
+        for row in rows {
+            let kind: String = row.get(0);
+            let doc: serde_json::Value = row.get(1);
+            match kind.as_str() {
+                "user" => store
+                    .users
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(serde_json::from_value(doc).map_err(|e| bad("user", e))?),
+                "password" => {
+                    let (email, password): (String, String) =
+                        serde_json::from_value(doc).map_err(|e| bad("password", e))?;
+                    lock(&store.passwords).insert(email, password);
+                }
+                "chat" => lock(&store.chats)
+                    .push(serde_json::from_value(doc).map_err(|e| bad("chat", e))?),
+                "members" => {
+                    let (chat_id, members): (Uuid, Vec<chat::Member>) =
+                        serde_json::from_value(doc).map_err(|e| bad("members", e))?;
+                    lock(&store.members).insert(chat_id, members);
+                }
+                "message" => lock(&store.messages)
+                    .push(serde_json::from_value(doc).map_err(|e| bad("message", e))?),
+                _ => {}
+            }
+        }
+        store.db = Some(db);
+        Ok(Arc::new(store))
+    }
+
+    /// The database, when the store has one.
+    pub fn db(&self) -> Option<&Db> {
+        self.db.as_ref()
+    }
+
+    /// Runs `f` in a transaction when the store has a database (its context carries it),
+    /// directly otherwise.
+    async fn write<T, E: From<Error>>(
+        &self,
+        ctx: &Context,
+        f: impl AsyncFnOnce(Context) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.db {
+            Some(db) => db.transaction(ctx, f).await,
+            None => f(ctx.clone()).await,
+        }
+    }
+
+    /// Stores `doc` as the `kind` record `id` (in `ctx`'s transaction); nothing without a
+    /// database.
+    async fn save<T: serde::Serialize>(
+        &self,
+        ctx: &Context,
+        kind: &str,
+        id: &str,
+        doc: &T,
+    ) -> Result<(), Error> {
+        let Some(db) = &self.db else { return Ok(()) };
+        let doc = serde_json::to_value(doc)
+            .map_err(|e| Error::internal(format!("cannot encode a {kind}: {e}")))?;
+        db.execute(
+            ctx,
+            "INSERT INTO documents (kind, id, doc) VALUES ($1, $2, $3)
+             ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
+            &[&kind, &id, &doc],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the `kind` record `id`; nothing without a database.
+    async fn forget(&self, ctx: &Context, kind: &str, id: &str) -> Result<(), Error> {
+        let Some(db) = &self.db else { return Ok(()) };
+        db.execute(
+            ctx,
+            "DELETE FROM documents WHERE kind = $1 AND id = $2",
+            &[&kind, &id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a chat and its members.
+    async fn save_chat(
+        &self,
+        ctx: &Context,
+        c: &chat::Chat,
+        members: &[chat::Member],
+    ) -> Result<(), Error> {
+        let id = c.id.to_string();
+        self.save(ctx, "chat", &id, c).await?;
+        self.save(ctx, "members", &id, &(c.id, members)).await
     }
 
     /// The keys the server verifies tokens with.
@@ -140,16 +271,51 @@ fn unauthenticated() -> common::Unauthenticated {
 pub struct Users(pub Arc<Store>);
 
 impl Users {
-    /// Removes a user (delete and archive).
-    fn remove(&self, id: common::UserId) -> Result<(), user::UserNotFound> {
-        let mut users = lock(&self.0.users);
-        let before = users.len();
-        users.retain(|u| u.id != id);
-        if users.len() == before {
-            return Err(user::UserNotFound { user_id: id });
+    /// Removes a user and publishes `UserDeleted` (delete and archive), in one transaction
+    /// when the store has a database.
+    async fn remove(
+        &self,
+        ctx: &Context,
+        emit: impl AsyncFnOnce(Context, user::UserDeleted) -> Result<(), Error>,
+        id: common::UserId,
+        reason: Option<String>,
+    ) -> Result<(), RemoveError> {
+        if !lock(&self.0.users).iter().any(|u| u.id == id) {
+            return Err(RemoveError::NotFound(user::UserNotFound { user_id: id }));
+        }
+        self.0
+            .write(ctx, async |tx| {
+                self.0.forget(&tx, "user", &id.to_string()).await?;
+                self.0.forget(&tx, "password", &id.to_string()).await?;
+                let event = user::UserDeleted {
+                    user_id: id,
+                    deleted_at: Timestamp::now(),
+                    reason,
+                };
+                emit(tx, event).await
+            })
+            .await
+            .map_err(RemoveError::Other)?;
+        let email = {
+            let mut users = lock(&self.0.users);
+            let email = users
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.email.0.to_lowercase());
+            users.retain(|u| u.id != id);
+            email
+        };
+        if let Some(e) = email {
+            lock(&self.0.passwords).remove(&e);
         }
         Ok(())
     }
+}
+
+/// Why a user could not be removed.
+enum RemoveError {
+    NotFound(user::UserNotFound),
+    Other(Error),
 }
 
 impl user::UserService for Users {
@@ -162,35 +328,56 @@ impl user::UserService for Users {
         _invite: Option<String>,
     ) -> Result<us::CreateResponse, us::CreateError> {
         let wanted = email.0.to_lowercase();
-        let u = {
+        let u = user::User {
+            id: Uuid::new_v4(),
+            email: email.clone(),
+            handle,
+            display_name: Some(display_name),
+            role: user::Role::Member,
+            tags: Vec::new(),
+            settings: BTreeMap::new(),
+            avatar: None,
+            created_at: Timestamp::now(),
+            last_seen_at: None,
+        };
+        {
+            // Checked and claimed at once, so two requests cannot both take an address.
             let mut users = lock(&self.0.users);
-            if users.iter().any(|u| u.email.0.to_lowercase() == wanted) {
+            if users.iter().any(|x| x.email.0.to_lowercase() == wanted) {
                 return Err(user::EmailTaken { email }.into());
             }
-            let u = user::User {
-                id: Uuid::new_v4(),
-                email: email.clone(),
-                handle,
-                display_name: Some(display_name),
-                role: user::Role::Member,
-                tags: Vec::new(),
-                settings: BTreeMap::new(),
-                avatar: None,
-                created_at: Timestamp::now(),
-                last_seen_at: None,
-            };
             users.push(u.clone());
-            u
-        };
-        lock(&self.0.passwords).insert(wanted, "password123".to_string());
-        // `emits UserCreated`: the contract lets this method publish exactly that event.
-        ctx.emit_user_created(&user::UserCreated {
-            user_id: u.id,
-            email: u.email.clone(),
-            handle: u.handle.clone(),
-            created_at: u.created_at,
-        })
-        .await?;
+        }
+        let password = "password123".to_string();
+        // The user, the password and the event: committed together, or none of them.
+        let written = self
+            .0
+            .write(&ctx, async |tx| {
+                let id = u.id.to_string();
+                self.0.save(&tx, "user", &id, &u).await?;
+                self.0
+                    .save(&tx, "password", &id, &(&wanted, &password))
+                    .await?;
+                // `emits UserCreated`: the contract lets this method publish exactly that event.
+                ctx.with_context(tx)
+                    .emit_user_created(&user::UserCreated {
+                        user_id: u.id,
+                        email: u.email.clone(),
+                        handle: u.handle.clone(),
+                        created_at: u.created_at,
+                    })
+                    .await
+            })
+            .await;
+        if let Err(e) = written {
+            lock(&self.0.users).retain(|x| x.id != u.id);
+            // Another instance took the address first.
+            if e.kind == svcc_runtime::Code::AlreadyExists {
+                return Err(user::EmailTaken { email }.into());
+            }
+            return Err(e.into());
+        }
+        lock(&self.0.passwords).insert(wanted, password);
         Ok(us::CreateResponse { user: u })
     }
 
@@ -249,15 +436,15 @@ impl user::UserService for Users {
 
     async fn update(
         &self,
-        _ctx: Context,
+        ctx: Context,
         id: common::UserId,
         display_name: Option<String>,
         tags: Option<Vec<String>>,
     ) -> Result<user::User, us::UpdateError> {
-        let mut users = lock(&self.0.users);
-        let u = users
-            .iter_mut()
+        let mut u = lock(&self.0.users)
+            .iter()
             .find(|u| u.id == id)
+            .cloned()
             .ok_or(user::UserNotFound { user_id: id })?;
         if let Some(d) = display_name {
             u.display_name = Some(d);
@@ -265,7 +452,11 @@ impl user::UserService for Users {
         if let Some(t) = tags {
             u.tags = t;
         }
-        Ok(u.clone())
+        self.0.save(&ctx, "user", &id.to_string(), &u).await?;
+        if let Some(x) = lock(&self.0.users).iter_mut().find(|x| x.id == id) {
+            *x = u.clone();
+        }
+        Ok(u)
     }
 
     async fn delete(
@@ -273,14 +464,15 @@ impl user::UserService for Users {
         ctx: us::DeleteContext,
         id: common::UserId,
     ) -> Result<(), us::DeleteError> {
-        self.remove(id)?;
-        ctx.emit_user_deleted(&user::UserDeleted {
-            user_id: id,
-            deleted_at: Timestamp::now(),
-            reason: None,
-        })
-        .await?;
-        Ok(())
+        let emit = async |tx: Context, event: user::UserDeleted| {
+            ctx.with_context(tx).emit_user_deleted(&event).await
+        };
+        self.remove(&ctx, emit, id, None)
+            .await
+            .map_err(|e| match e {
+                RemoveError::NotFound(n) => n.into(),
+                RemoveError::Other(o) => o.into(),
+            })
     }
 
     async fn archive(
@@ -290,14 +482,15 @@ impl user::UserService for Users {
         reason: Option<String>,
     ) -> Result<(), us::ArchiveError> {
         // Archiving removes the user from listings, as deleting does.
-        self.remove(id)?;
-        ctx.emit_user_deleted(&user::UserDeleted {
-            user_id: id,
-            deleted_at: Timestamp::now(),
-            reason,
-        })
-        .await?;
-        Ok(())
+        let emit = async |tx: Context, event: user::UserDeleted| {
+            ctx.with_context(tx).emit_user_deleted(&event).await
+        };
+        self.remove(&ctx, emit, id, reason)
+            .await
+            .map_err(|e| match e {
+                RemoveError::NotFound(n) => n.into(),
+                RemoveError::Other(o) => o.into(),
+            })
     }
 }
 
@@ -417,6 +610,35 @@ impl Chats {
             .is_some_and(|ms| ms.iter().any(|m| m.user_id == user))
     }
 
+    /// Changes a chat's members (and its `member_ids`): stored first, then kept in memory.
+    async fn change_members(
+        &self,
+        ctx: &Context,
+        chat_id: Uuid,
+        change: impl FnOnce(&mut Vec<chat::Member>, &mut chat::Chat),
+    ) -> Result<(), Error> {
+        let Some(mut c) = lock(&self.0.chats)
+            .iter()
+            .find(|c| c.id == chat_id)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let mut ms = lock(&self.0.members)
+            .get(&chat_id)
+            .cloned()
+            .unwrap_or_default();
+        change(&mut ms, &mut c);
+        self.0
+            .write(ctx, async |tx| self.0.save_chat(&tx, &c, &ms).await)
+            .await?;
+        if let Some(x) = lock(&self.0.chats).iter_mut().find(|x| x.id == chat_id) {
+            *x = c;
+        }
+        lock(&self.0.members).insert(chat_id, ms);
+        Ok(())
+    }
+
     /// The caller, who must be a member of an existing chat.
     fn check(&self, ctx: &Context, chat_id: Uuid) -> Result<Uuid, Failure> {
         let caller = self.0.caller(ctx).ok_or(Failure::Unauthenticated)?;
@@ -484,7 +706,10 @@ impl chat::ChatService for Chats {
                 },
                 joined_at: Timestamp::now(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        self.0
+            .write(&ctx, async |tx| self.0.save_chat(&tx, &c, &members).await)
+            .await?;
         lock(&self.0.members).insert(c.id, members);
         lock(&self.0.chats).push(c.clone());
         Ok(c)
@@ -518,13 +743,11 @@ impl chat::ChatService for Chats {
             role,
             joined_at: Timestamp::now(),
         };
-        lock(&self.0.members)
-            .entry(chat_id)
-            .or_default()
-            .push(m.clone());
-        if let Some(c) = lock(&self.0.chats).iter_mut().find(|c| c.id == chat_id) {
+        self.change_members(&ctx, chat_id, |ms, c| {
+            ms.push(m.clone());
             c.member_ids.push(user_id);
-        }
+        })
+        .await?;
         Ok(m)
     }
 
@@ -536,12 +759,11 @@ impl chat::ChatService for Chats {
     ) -> Result<(), cs::RemoveMemberError> {
         self.check(&ctx, chat_id)
             .map_err(|f| refuse!(RemoveMemberError, f, chat_id))?;
-        if let Some(ms) = lock(&self.0.members).get_mut(&chat_id) {
+        self.change_members(&ctx, chat_id, |ms, c| {
             ms.retain(|m| m.user_id != user_id);
-        }
-        if let Some(c) = lock(&self.0.chats).iter_mut().find(|c| c.id == chat_id) {
             c.member_ids.retain(|m| *m != user_id);
-        }
+        })
+        .await?;
         Ok(())
     }
 
@@ -565,6 +787,7 @@ impl chat::ChatService for Chats {
             attempts: 0,
             meta: None,
         };
+        self.0.save(&ctx, "message", &m.id.to_string(), &m).await?;
         lock(&self.0.messages).push(m.clone());
         Ok(m)
     }
@@ -613,14 +836,18 @@ impl chat::ChatService for Chats {
     ) -> Result<chat::Message, cs::EditMessageError> {
         self.check(&ctx, chat_id)
             .map_err(|f| refuse!(EditMessageError, f, chat_id))?;
-        let mut all = lock(&self.0.messages);
-        let m = all
-            .iter_mut()
+        let mut m = lock(&self.0.messages)
+            .iter()
             .find(|m| m.id == message_id && m.chat_id == chat_id)
+            .cloned()
             .ok_or(chat::ChatNotFound { chat_id })?;
         m.content = content;
         m.edited_at = Some(Timestamp::now());
-        Ok(m.clone())
+        self.0.save(&ctx, "message", &m.id.to_string(), &m).await?;
+        if let Some(x) = lock(&self.0.messages).iter_mut().find(|x| x.id == m.id) {
+            *x = m.clone();
+        }
+        Ok(m)
     }
 
     async fn delete_message(
@@ -631,6 +858,9 @@ impl chat::ChatService for Chats {
     ) -> Result<(), cs::DeleteMessageError> {
         self.check(&ctx, chat_id)
             .map_err(|f| refuse!(DeleteMessageError, f, chat_id))?;
+        self.0
+            .forget(&ctx, "message", &message_id.to_string())
+            .await?;
         lock(&self.0.messages).retain(|m| m.id != message_id);
         Ok(())
     }
@@ -638,12 +868,18 @@ impl chat::ChatService for Chats {
 
 /// The chat service's consumer of `user.deleted`: a deleted or archived user leaves every chat.
 impl user::UserDeletedHandler for Chats {
-    async fn user_deleted(&self, _ctx: Context, event: user::UserDeleted) -> Result<(), Error> {
-        for members in lock(&self.0.members).values_mut() {
-            members.retain(|m| m.user_id != event.user_id);
-        }
-        for c in lock(&self.0.chats).iter_mut() {
-            c.member_ids.retain(|m| *m != event.user_id);
+    async fn user_deleted(&self, ctx: Context, event: user::UserDeleted) -> Result<(), Error> {
+        let chats: Vec<Uuid> = lock(&self.0.chats)
+            .iter()
+            .filter(|c| c.member_ids.contains(&event.user_id))
+            .map(|c| c.id)
+            .collect();
+        for chat_id in chats {
+            self.change_members(&ctx, chat_id, |ms, c| {
+                ms.retain(|m| m.user_id != event.user_id);
+                c.member_ids.retain(|m| *m != event.user_id);
+            })
+            .await?;
         }
         Ok(())
     }
