@@ -20,6 +20,7 @@ pub mod openapi;
 mod options;
 pub mod proto;
 pub mod rust;
+pub mod stack;
 pub mod typescript;
 
 pub use options::{OptionKind, OptionSpec, TargetOptions};
@@ -96,6 +97,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &proto::ProtoTarget,
     &envoy::EnvoyTarget,
     &asyncapi::AsyncApiTarget,
+    &stack::StackTarget,
 ];
 
 /// The target called `name` (or one of its aliases).
