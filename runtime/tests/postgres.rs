@@ -303,3 +303,45 @@ async fn the_outbox_publishes_what_commits_and_nothing_that_rolls_back() {
     emitter.emit(&ctx, &note(6)).await.unwrap();
     assert_eq!(mine(&flaky.log, &run).last(), Some(&note(6)));
 }
+
+#[tokio::test]
+async fn the_pools_are_on_metrics() {
+    let db = Db::new(&url(), 3).unwrap();
+    db.check().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(svcc_runtime::Server::new().serve_until(listener, async {
+        let _ = stopped.await;
+    }));
+    let text = svcc_runtime::reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "svcc_db_pool_connections",
+        "svcc_db_pool_idle_connections",
+        "svcc_db_pool_waiting",
+        "svcc_db_pool_max_connections",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from\n{text}"));
+        let v: i64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(v >= 0, "{line}");
+    }
+    // This test's pool counts: at least its limit of 3, and the connection it opened.
+    let max = text
+        .lines()
+        .find(|l| l.starts_with("svcc_db_pool_max_connections "))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap();
+    assert!(max >= 3, "{max}");
+    drop(db);
+    stop.send(()).unwrap();
+    done.await.unwrap().unwrap();
+}

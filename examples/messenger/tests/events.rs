@@ -144,6 +144,20 @@ async fn user_events_are_published_and_the_chat_service_consumes_them() {
     .await;
     assert!(log.dead().is_empty());
 
+    // /metrics counts what was sent and handled, by system, topic and outcome.
+    let metrics = svcc_runtime::reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        r#"messaging_client_sent_messages_total{messaging_system="memory",messaging_destination_name="user.created",messaging_consumer_group_name="",outcome="ok"}"#,
+        r#"messaging_client_consumed_messages_total{messaging_system="memory",messaging_destination_name="user.deleted",messaging_consumer_group_name="",outcome="ok"}"#,
+    ] {
+        assert!(metrics.contains(series), "{series} missing from\n{metrics}");
+    }
+
     stop.send(()).unwrap();
     done.await.unwrap().unwrap();
 }

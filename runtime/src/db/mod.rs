@@ -34,7 +34,7 @@ use tokio_postgres::{NoTls, Row};
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool,
+    pool: Arc<Pool>,
     /// Wakes the outbox relay after a commit that wrote to the outbox.
     pub(crate) outbox_written: Arc<tokio::sync::Notify>,
 }
@@ -47,6 +47,29 @@ impl std::fmt::Debug for Db {
             .field("available", &s.available)
             .finish_non_exhaustive()
     }
+}
+
+static POOLS: std::sync::Mutex<Vec<std::sync::Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
+
+/// The live pools' status, summed: (connections open, idle, callers waiting, maximum) — the
+/// server's `/metrics` exports them as `svcc_db_pool_*`.
+pub fn pool_totals() -> Option<(u64, u64, u64, u64)> {
+    let mut pools = POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pools.retain(|w| w.strong_count() > 0);
+    if pools.is_empty() {
+        return None;
+    }
+    let mut t = (0, 0, 0, 0);
+    for p in pools.iter().filter_map(std::sync::Weak::upgrade) {
+        let s = p.status();
+        t.0 += s.size as u64;
+        t.1 += s.available as u64;
+        t.2 += s.waiting as u64;
+        t.3 += s.max_size as u64;
+    }
+    Some(t)
 }
 
 /// A transaction in progress (in a [`Context`]; see [`Db::transaction`]).
@@ -140,6 +163,11 @@ impl Db {
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .build()
             .map_err(|e| Error::internal(format!("cannot build the pool: {e}")))?;
+        let pool = Arc::new(pool);
+        POOLS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::downgrade(&pool));
         Ok(Db {
             pool,
             outbox_written: Arc::new(tokio::sync::Notify::new()),

@@ -219,11 +219,13 @@ impl Publish for KafkaPublisher {
                     span.set_attribute("messaging.destination.partition.id", partition.to_string());
                     span.set_attribute("messaging.kafka.offset", offset);
                     tracing::debug!(target: "svcc::events", topic = %topic, partition, offset, event = record.event_name().unwrap_or(""), "event published");
+                    super::count("sent", "kafka", &topic, "", "ok");
                     Ok(())
                 }
                 Err(e) => {
                     span.set_error(e.message.clone());
                     tracing::warn!(target: "svcc::events", topic = %topic, error = %e.message, "event not published");
+                    super::count("sent", "kafka", &topic, "", "error");
                     Err(e)
                 }
             }
@@ -361,6 +363,13 @@ impl KafkaConsumer {
             match (sub.handle)(with_span).await {
                 Ok(()) => {
                     tracing::info!(target: "svcc::events", topic = %record.topic, partition, offset, event = record.event_name().unwrap_or(""), attempt, "event handled");
+                    super::count(
+                        "consumed",
+                        "kafka",
+                        &record.topic,
+                        &self.config.group_id,
+                        "ok",
+                    );
                     return;
                 }
                 Err(e) => {
@@ -381,6 +390,13 @@ impl KafkaConsumer {
             .zip(self.config.dead_letter.map(|f| f(&record.topic)))
         else {
             tracing::error!(target: "svcc::events", topic = %record.topic, partition, offset, error = %last, "event handler failed every attempt; record skipped");
+            super::count(
+                "consumed",
+                "kafka",
+                &record.topic,
+                &self.config.group_id,
+                "skipped",
+            );
             return;
         };
         let mut dead = record.clone();
@@ -397,6 +413,13 @@ impl KafkaConsumer {
             match dlq.send(&to, &dead).await {
                 Ok(_) => {
                     tracing::error!(target: "svcc::events", topic = %record.topic, partition, offset, dead_letter = %to, error = %last, "event handler failed every attempt; record sent to the dead-letter topic");
+                    super::count(
+                        "consumed",
+                        "kafka",
+                        &record.topic,
+                        &self.config.group_id,
+                        "dead_lettered",
+                    );
                     return;
                 }
                 Err(e) => {

@@ -104,6 +104,7 @@ impl Publish for MemoryLog {
             .cloned()
             .collect();
         tracing::debug!(target: "svcc::events", topic = %record.topic, event = record.event_name().unwrap_or(""), "event published in process");
+        super::count("sent", "memory", &record.topic, "", "ok");
         for s in handlers {
             let record = record.clone();
             let inner = self.inner.clone();
@@ -111,7 +112,10 @@ impl Publish for MemoryLog {
                 let mut last = String::new();
                 for attempt in 1..=ATTEMPTS {
                     match (s.handle)(record.clone()).await {
-                        Ok(()) => return,
+                        Ok(()) => {
+                            super::count("consumed", "memory", &record.topic, "", "ok");
+                            return;
+                        }
                         Err(e) => {
                             last = e.message.clone();
                             if attempt < ATTEMPTS {
@@ -121,6 +125,7 @@ impl Publish for MemoryLog {
                     }
                 }
                 tracing::error!(target: "svcc::events", topic = %record.topic, error = %last, "event handler failed {ATTEMPTS} times; record set aside");
+                super::count("consumed", "memory", &record.topic, "", "dead_lettered");
                 inner
                     .dead
                     .lock()

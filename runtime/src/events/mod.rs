@@ -244,6 +244,55 @@ impl std::fmt::Debug for Subscription {
     }
 }
 
+/// A counted outcome of records: sent by a publisher or handled by a consumer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Count {
+    /// `sent` or `consumed`.
+    pub direction: &'static str,
+    /// `kafka` or `memory`.
+    pub system: &'static str,
+    pub topic: String,
+    /// The consumer group (empty for `sent`).
+    pub group: String,
+    /// `ok`, `error` (not sent), `dead_lettered`, `skipped` (failed, no dead-letter topic).
+    pub outcome: &'static str,
+}
+
+static COUNTS: std::sync::Mutex<std::collections::BTreeMap<Count, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+pub(crate) fn count(
+    direction: &'static str,
+    system: &'static str,
+    topic: &str,
+    group: &str,
+    outcome: &'static str,
+) {
+    let key = Count {
+        direction,
+        system,
+        topic: topic.to_string(),
+        group: group.to_string(),
+        outcome,
+    };
+    *COUNTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(key)
+        .or_insert(0) += 1;
+}
+
+/// The counts so far (the server's `/metrics` exports them as
+/// `messaging_client_sent_messages_total` and `messaging_client_consumed_messages_total`).
+pub fn counts() -> Vec<(Count, u64)> {
+    COUNTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
 /// What a generated topic handler does with a record of an event it does not know (another
 /// producer's, or a newer contract's): logs it and counts it as handled, so it is not retried
 /// or dead-lettered.

@@ -312,6 +312,85 @@ impl prometheus_client::collector::Collector for Dropped {
                 }
             }
         }
+        #[cfg(feature = "events")]
+        {
+            #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+            struct Messages {
+                messaging_system: &'static str,
+                messaging_destination_name: String,
+                messaging_consumer_group_name: String,
+                outcome: &'static str,
+            }
+            let counts = crate::events::counts();
+            for (direction, name, help) in [
+                (
+                    "sent",
+                    "messaging_client_sent_messages",
+                    "Event records published, by outcome (ok: the bus holds it)",
+                ),
+                (
+                    "consumed",
+                    "messaging_client_consumed_messages",
+                    "Event records handled, by outcome (ok, dead_lettered, skipped)",
+                ),
+            ] {
+                let of: Vec<_> = counts
+                    .iter()
+                    .filter(|(c, _)| c.direction == direction)
+                    .collect();
+                if of.is_empty() {
+                    continue;
+                }
+                let mut m = encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    prometheus_client::metrics::MetricType::Counter,
+                )?;
+                for (c, n) in of {
+                    m.encode_family(&Messages {
+                        messaging_system: c.system,
+                        messaging_destination_name: c.topic.clone(),
+                        messaging_consumer_group_name: c.group.clone(),
+                        outcome: c.outcome,
+                    })?
+                    .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(n, None)?;
+                }
+            }
+        }
+        #[cfg(feature = "postgres")]
+        if let Some((open, idle, waiting, max)) = crate::db::pool_totals() {
+            for (name, help, v) in [
+                (
+                    "svcc_db_pool_connections",
+                    "Database connections open",
+                    open,
+                ),
+                (
+                    "svcc_db_pool_idle_connections",
+                    "Database connections open and idle",
+                    idle,
+                ),
+                (
+                    "svcc_db_pool_waiting",
+                    "Callers waiting for a database connection",
+                    waiting,
+                ),
+                (
+                    "svcc_db_pool_max_connections",
+                    "The pools' connection limit",
+                    max,
+                ),
+            ] {
+                let mut m = encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    prometheus_client::metrics::MetricType::Gauge,
+                )?;
+                m.encode_gauge(&(i64::try_from(v).unwrap_or(i64::MAX)))?;
+            }
+        }
         #[cfg(feature = "client")]
         {
             let answers = crate::client::fallback_answers();
