@@ -14,6 +14,10 @@
 #![cfg(all(feature = "kafka", feature = "postgres"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::Noted;
+
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Headers as _, Message as _};
 use std::collections::HashMap;
@@ -23,8 +27,8 @@ use std::time::Duration;
 use svcc_runtime::db::Db;
 use svcc_runtime::db::outbox::Relay;
 use svcc_runtime::events::kafka::{KafkaConfig, KafkaConsumer, KafkaPublisher};
-use svcc_runtime::events::{Emitter, Event, Format, Record, Subscription};
-use svcc_runtime::{Context, Error, Validate, Validator};
+use svcc_runtime::events::{Emitter, Record, Subscription};
+use svcc_runtime::{Context, Error};
 
 fn tansu_binary() -> String {
     if let Ok(t) = std::env::var("SVCC_TANSU") {
@@ -123,31 +127,6 @@ fn config(brokers: &str, group: &str) -> KafkaConfig {
     c
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Noted {
-    id: String,
-    seq: u32,
-}
-
-impl Validate for Noted {
-    fn validate_into(&self, _: &mut Validator) {}
-}
-
-static NO_DESCRIPTOR: svcc_runtime::grpc::Descriptor =
-    svcc_runtime::grpc::Descriptor::new("", &[], &[], &[]);
-
-impl Event for Noted {
-    const TOPIC: &'static str = "noted";
-    const NAME: &'static str = "test.v1.Noted";
-    const FORMAT: Format = Format::Json;
-    fn descriptor() -> &'static svcc_runtime::grpc::Descriptor {
-        &NO_DESCRIPTOR
-    }
-    fn key(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-}
-
 /// Reads `n` records of `topic` from the start with librdkafka's consumer (not svcc's).
 async fn read(
     brokers: &str,
@@ -193,9 +172,7 @@ async fn read(
 }
 
 fn db() -> Db {
-    let url = std::env::var("SVCC_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    Db::new(&url, 4).unwrap()
+    Db::new(&common::database_url(), 4).unwrap()
 }
 
 /// Leaves nothing of earlier runs in the outbox (each test here has the table to itself: they

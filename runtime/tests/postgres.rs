@@ -6,16 +6,19 @@
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod common;
+
+use common::Noted;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use svcc_runtime::db::Db;
 use svcc_runtime::db::outbox::Relay;
-use svcc_runtime::events::{Emitter, Event, Format, MemoryLog, Publish, Record};
-use svcc_runtime::{Context, Error, Validate, Validator};
+use svcc_runtime::events::{Emitter, MemoryLog, Publish, Record};
+use svcc_runtime::{Context, Error};
 
 fn url() -> String {
-    std::env::var("SVCC_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    common::database_url()
 }
 
 /// A database handle and a table of this test's own (dropped at the end).
@@ -196,32 +199,6 @@ async fn migrations_apply_once_and_refuse_an_edited_file() {
     .await
     .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A JSON event for the outbox tests.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Noted {
-    id: String,
-    seq: u32,
-}
-
-impl Validate for Noted {
-    fn validate_into(&self, _: &mut Validator) {}
-}
-
-static NO_DESCRIPTOR: svcc_runtime::grpc::Descriptor =
-    svcc_runtime::grpc::Descriptor::new("", &[], &[], &[]);
-
-impl Event for Noted {
-    const TOPIC: &'static str = "test.noted";
-    const NAME: &'static str = "test.v1.Noted";
-    const FORMAT: Format = Format::Json;
-    fn descriptor() -> &'static svcc_runtime::grpc::Descriptor {
-        &NO_DESCRIPTOR
-    }
-    fn key(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
 }
 
 /// A bus that refuses while `down` is set (a broker outage), recording what it accepted.

@@ -274,22 +274,10 @@ impl Db {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
-        let started = Instant::now();
-        let result = match &ctx.tx {
-            Some(tx) => {
-                let guard = tx.0.client.lock().await;
-                let c = guard
-                    .as_ref()
-                    .ok_or_else(|| Error::internal("the transaction has ended"))?;
-                run_query(c, sql, params).await
-            }
-            None => {
-                let c = self.pool.get().await.map_err(|e| pool_error(&e))?;
-                run_query(&c, sql, params).await
-            }
-        };
-        log_query(ctx, sql, started, &result);
-        result.map_err(|e| error(&e))
+        match self.run(ctx, sql, params, true).await? {
+            Out::Rows(rows) => Ok(rows),
+            Out::Count(_) => Ok(Vec::new()),
+        }
     }
 
     /// [`Db::query`] for statements that return no rows; the number of rows changed.
@@ -299,6 +287,20 @@ impl Db {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
+        match self.run(ctx, sql, params, false).await? {
+            Out::Count(n) => Ok(n),
+            Out::Rows(rows) => Ok(rows.len() as u64),
+        }
+    }
+
+    /// One statement on the transaction's connection or a pooled one, logged.
+    async fn run(
+        &self,
+        ctx: &Context,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        rows: bool,
+    ) -> Result<Out, Error> {
         let started = Instant::now();
         let result = match &ctx.tx {
             Some(tx) => {
@@ -306,11 +308,11 @@ impl Db {
                 let c = guard
                     .as_ref()
                     .ok_or_else(|| Error::internal("the transaction has ended"))?;
-                run_execute(c, sql, params).await
+                statement(c, sql, params, rows).await
             }
             None => {
                 let c = self.pool.get().await.map_err(|e| pool_error(&e))?;
-                run_execute(&c, sql, params).await
+                statement(&c, sql, params, rows).await
             }
         };
         log_query(ctx, sql, started, &result);
@@ -460,7 +462,13 @@ impl Tx {
         let c = guard
             .as_ref()
             .ok_or_else(|| Error::internal("the transaction has ended"))?;
-        run_execute(c, sql, params).await.map_err(|e| error(&e))
+        match statement(c, sql, params, false)
+            .await
+            .map_err(|e| error(&e))?
+        {
+            Out::Count(n) => Ok(n),
+            Out::Rows(r) => Ok(r.len() as u64),
+        }
     }
 
     pub(crate) fn mark_outbox(&self) {
@@ -468,22 +476,25 @@ impl Tx {
     }
 }
 
-async fn run_query(
-    c: &Object,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>, tokio_postgres::Error> {
-    let stmt = c.prepare_cached(sql).await?;
-    c.query(&stmt, params).await
+/// What a statement gave back.
+enum Out {
+    Rows(Vec<Row>),
+    Count(u64),
 }
 
-async fn run_execute(
+/// Prepares `sql` once per connection (the connection's statement cache) and runs it.
+async fn statement(
     c: &Object,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
-) -> Result<u64, tokio_postgres::Error> {
+    rows: bool,
+) -> Result<Out, tokio_postgres::Error> {
     let stmt = c.prepare_cached(sql).await?;
-    c.execute(&stmt, params).await
+    if rows {
+        c.query(&stmt, params).await.map(Out::Rows)
+    } else {
+        c.execute(&stmt, params).await.map(Out::Count)
+    }
 }
 
 fn log_query<T>(
