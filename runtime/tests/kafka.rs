@@ -371,6 +371,23 @@ async fn a_failing_handler_is_retried_then_dead_lettered_and_the_partition_moves
         "{s:?}"
     );
     assert_eq!(s.iter().filter(|(id, _)| id == "flaky").count(), 2, "{s:?}");
+    // Counted and timed for /metrics: one dead-lettered, one handled, five attempts timed.
+    let counted = |outcome: &str| {
+        svcc_runtime::events::counts()
+            .iter()
+            .filter(|(c, _)| {
+                c.direction == "consumed" && c.group == "dlq-group" && c.outcome == outcome
+            })
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    assert_eq!((counted("dead_lettered"), counted("ok")), (1, 1));
+    let timed: u64 = svcc_runtime::events::durations()
+        .iter()
+        .filter(|(k, _)| k.0 == "consumed" && k.3 == "dlq-group")
+        .map(|(_, d)| d.count)
+        .sum();
+    assert_eq!(timed, 5);
     stop.send(()).unwrap();
     run.await.unwrap().unwrap();
 }

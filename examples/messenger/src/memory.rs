@@ -68,11 +68,16 @@ impl Revocations for Sessions {
     }
 }
 
-impl Sessions {
-    fn revoke_family_of(&self, jti: &str) {
-        if let Some(family) = lock(&self.family_of).get(jti).copied() {
-            lock(&self.revoked).insert(family);
+impl Store {
+    /// Revokes the session `jti` belongs to (stored first, with a database).
+    async fn revoke_family_of(&self, ctx: &Context, jti: &str) -> Result<(), Error> {
+        let family = lock(&self.sessions.family_of).get(jti).copied();
+        if let Some(family) = family {
+            self.save(ctx, "revoked", &family.to_string(), &true)
+                .await?;
+            lock(&self.sessions.revoked).insert(family);
         }
+        Ok(())
     }
 }
 
@@ -126,7 +131,7 @@ impl Store {
         let rows = db
             .query(
                 &Context::new(),
-                "SELECT kind, doc FROM documents ORDER BY seq",
+                "SELECT kind, doc, id FROM documents ORDER BY seq",
                 &[],
             )
             .await?;
@@ -156,6 +161,19 @@ impl Store {
                 }
                 "message" => lock(&store.messages)
                     .push(serde_json::from_value(doc).map_err(|e| bad("message", e))?),
+                "token" => {
+                    let family: Uuid = serde_json::from_value(doc).map_err(|e| bad("token", e))?;
+                    lock(&store.sessions.family_of).insert(row.get(2), family);
+                }
+                "used" => {
+                    lock(&store.sessions.used).insert(row.get(2));
+                }
+                "revoked" => {
+                    let id: String = row.get(2);
+                    if let Ok(family) = id.parse() {
+                        lock(&store.sessions.revoked).insert(family);
+                    }
+                }
                 _ => {}
             }
         }
@@ -237,9 +255,11 @@ impl Store {
         ctx.subject().and_then(|s| s.parse().ok())
     }
 
-    /// A new pair of tokens in `family`.
-    fn issue(
+    /// A new pair of tokens in `family` (stored, with a database, so a restart keeps the
+    /// session).
+    async fn issue(
         &self,
+        ctx: &Context,
         user_id: Uuid,
         email: Option<&str>,
         family: Uuid,
@@ -248,9 +268,17 @@ impl Store {
             .jwt
             .issue_pair(&user_id.to_string(), email)
             .map_err(|e| Error::internal(e.to_string()))?;
-        let mut family_of = lock(&self.sessions.family_of);
-        family_of.insert(pair.access.claims.jti.clone(), family);
-        family_of.insert(pair.refresh.claims.jti.clone(), family);
+        let (access, refresh) = (&pair.access.claims.jti, &pair.refresh.claims.jti);
+        self.write(ctx, async |tx| {
+            self.save(&tx, "token", access, &family).await?;
+            self.save(&tx, "token", refresh, &family).await
+        })
+        .await?;
+        {
+            let mut family_of = lock(&self.sessions.family_of);
+            family_of.insert(access.clone(), family);
+            family_of.insert(refresh.clone(), family);
+        }
         Ok(auth::TokenPair {
             access_token: pair.access.token,
             refresh_token: pair.refresh.token,
@@ -507,7 +535,7 @@ fn invalid_token(reason: impl Into<String>) -> auth::InvalidToken {
 impl auth::AuthService for Auth {
     async fn login(
         &self,
-        _ctx: Context,
+        ctx: Context,
         email: common::Email,
         password: String,
     ) -> Result<LoginResponse, LoginError> {
@@ -521,7 +549,7 @@ impl auth::AuthService for Auth {
             .map(|u| u.id);
         match (ok, user_id) {
             (true, Some(id)) => {
-                let tokens = self.0.issue(id, Some(&key), Uuid::new_v4())?;
+                let tokens = self.0.issue(&ctx, id, Some(&key), Uuid::new_v4()).await?;
                 Ok(LoginResponse {
                     session: tokens.access_token.clone(),
                     tokens,
@@ -534,7 +562,7 @@ impl auth::AuthService for Auth {
 
     async fn refresh(
         &self,
-        _ctx: Context,
+        ctx: Context,
         refresh_token: String,
     ) -> Result<auth::TokenPair, RefreshError> {
         let claims = match self.0.jwt.verify(&refresh_token, TokenType::Refresh) {
@@ -548,17 +576,27 @@ impl auth::AuthService for Auth {
         };
         if !lock(&self.0.sessions.used).insert(claims.jti.clone()) {
             // Used twice: whoever holds this family's tokens, one of them is a thief.
+            self.0
+                .save(&ctx, "revoked", &family.to_string(), &true)
+                .await?;
             lock(&self.0.sessions.revoked).insert(family);
             return Err(invalid_token(
                 "the refresh token was already used; the session is revoked",
             )
             .into());
         }
+        if let Err(e) = self.0.save(&ctx, "used", &claims.jti, &true).await {
+            lock(&self.0.sessions.used).remove(&claims.jti);
+            return Err(e.into());
+        }
         let user_id = claims
             .sub
             .parse()
             .map_err(|_| invalid_token("the token's subject is not a user id"))?;
-        Ok(self.0.issue(user_id, claims.email.as_deref(), family)?)
+        Ok(self
+            .0
+            .issue(&ctx, user_id, claims.email.as_deref(), family)
+            .await?)
     }
 }
 
@@ -574,13 +612,13 @@ impl auth::SessionService for Session {
         refresh_token: Option<String>,
     ) -> Result<(), LogoutError> {
         let claims = ctx.claims().ok_or_else(unauthenticated)?;
-        self.0.sessions.revoke_family_of(&claims.jti);
+        self.0.revoke_family_of(&ctx, &claims.jti).await?;
         // A refresh token of another session of the same user ends that session too.
         if let Some(r) = refresh_token
             && let Ok(c) = self.0.jwt.verify(&r, TokenType::Refresh)
             && c.sub == claims.sub
         {
-            self.0.sessions.revoke_family_of(&c.jti);
+            self.0.revoke_family_of(&ctx, &c.jti).await?;
         }
         Ok(())
     }

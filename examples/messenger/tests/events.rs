@@ -154,6 +154,7 @@ async fn user_events_are_published_and_the_chat_service_consumes_them() {
     for series in [
         r#"messaging_client_sent_messages_total{messaging_system="memory",messaging_destination_name="user.created",messaging_consumer_group_name="",outcome="ok"}"#,
         r#"messaging_client_consumed_messages_total{messaging_system="memory",messaging_destination_name="user.deleted",messaging_consumer_group_name="",outcome="ok"}"#,
+        r#"messaging_process_duration_seconds_bucket{le="+Inf",messaging_system="memory",messaging_destination_name="user.deleted",messaging_consumer_group_name=""}"#,
     ] {
         assert!(metrics.contains(series), "{series} missing from\n{metrics}");
     }

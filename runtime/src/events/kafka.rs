@@ -214,7 +214,10 @@ impl Publish for KafkaPublisher {
             }
             messaging_attributes(&mut span, &record, "publish");
             let topic = record.topic.clone();
-            match self.send(&topic, &record).await {
+            let started = std::time::Instant::now();
+            let sent = self.send(&topic, &record).await;
+            super::time("sent", "kafka", &topic, "", started.elapsed());
+            match sent {
                 Ok((partition, offset)) => {
                     span.set_attribute("messaging.destination.partition.id", partition.to_string());
                     span.set_attribute("messaging.kafka.offset", offset);
@@ -360,7 +363,16 @@ impl KafkaConsumer {
             }
             let mut with_span = record.clone();
             set_header(&mut with_span, "traceparent", span.context().traceparent());
-            match (sub.handle)(with_span).await {
+            let started = std::time::Instant::now();
+            let handled = (sub.handle)(with_span).await;
+            super::time(
+                "consumed",
+                "kafka",
+                &record.topic,
+                &self.config.group_id,
+                started.elapsed(),
+            );
+            match handled {
                 Ok(()) => {
                     tracing::info!(target: "svcc::events", topic = %record.topic, partition, offset, event = record.event_name().unwrap_or(""), attempt, "event handled");
                     super::count(

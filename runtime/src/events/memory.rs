@@ -111,7 +111,10 @@ impl Publish for MemoryLog {
             tokio::spawn(async move {
                 let mut last = String::new();
                 for attempt in 1..=ATTEMPTS {
-                    match (s.handle)(record.clone()).await {
+                    let started = std::time::Instant::now();
+                    let handled = (s.handle)(record.clone()).await;
+                    super::time("consumed", "memory", &record.topic, "", started.elapsed());
+                    match handled {
                         Ok(()) => {
                             super::count("consumed", "memory", &record.topic, "", "ok");
                             return;

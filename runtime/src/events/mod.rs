@@ -282,6 +282,74 @@ pub(crate) fn count(
         .or_insert(0) += 1;
 }
 
+/// The upper bounds of the duration histograms (seconds; OpenTelemetry's defaults for
+/// messaging), then +Inf.
+pub const DURATION_BUCKETS: [f64; 15] = [
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+    f64::INFINITY,
+];
+
+/// A duration histogram: the sum, the count, and per-bucket counts.
+#[derive(Clone, Debug, Default)]
+pub struct Durations {
+    pub sum: f64,
+    pub count: u64,
+    pub buckets: [u64; 15],
+}
+
+/// Publish (`sent`) and handling (`consumed`) durations by direction, system, topic and group.
+type DurationKey = (&'static str, &'static str, String, String);
+
+static DURATIONS: std::sync::Mutex<std::collections::BTreeMap<DurationKey, Durations>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+pub(crate) fn time(
+    direction: &'static str,
+    system: &'static str,
+    topic: &str,
+    group: &str,
+    took: std::time::Duration,
+) {
+    let secs = took.as_secs_f64();
+    let mut all = DURATIONS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let d = all
+        .entry((direction, system, topic.to_string(), group.to_string()))
+        .or_default();
+    d.sum += secs;
+    d.count += 1;
+    let i = DURATION_BUCKETS
+        .iter()
+        .position(|b| secs <= *b)
+        .unwrap_or(DURATION_BUCKETS.len() - 1);
+    d.buckets[i] += 1;
+}
+
+/// The duration histograms so far (exported as `messaging_client_operation_duration_seconds`
+/// for publishing and `messaging_process_duration_seconds` for handling).
+pub fn durations() -> Vec<(DurationKey, Durations)> {
+    DURATIONS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The counts so far (the server's `/metrics` exports them as
 /// `messaging_client_sent_messages_total` and `messaging_client_consumed_messages_total`).
 pub fn counts() -> Vec<(Count, u64)> {

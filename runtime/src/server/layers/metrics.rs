@@ -358,6 +358,54 @@ impl prometheus_client::collector::Collector for Dropped {
                 }
             }
         }
+        #[cfg(feature = "events")]
+        {
+            #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+            struct Operation {
+                messaging_system: &'static str,
+                messaging_destination_name: String,
+                messaging_consumer_group_name: String,
+            }
+            let all = crate::events::durations();
+            for (direction, name, help) in [
+                (
+                    "sent",
+                    "messaging_client_operation_duration_seconds",
+                    "How long publishing an event record took (until the bus held it or refused)",
+                ),
+                (
+                    "consumed",
+                    "messaging_process_duration_seconds",
+                    "How long a handler took with an event record (each attempt)",
+                ),
+            ] {
+                let of: Vec<_> = all.iter().filter(|(k, _)| k.0 == direction).collect();
+                if of.is_empty() {
+                    continue;
+                }
+                let mut m = encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    prometheus_client::metrics::MetricType::Histogram,
+                )?;
+                for ((_, system, topic, group), d) in of {
+                    let buckets: Vec<(f64, u64)> = crate::events::DURATION_BUCKETS
+                        .iter()
+                        .copied()
+                        .zip(d.buckets.iter().copied())
+                        .collect();
+                    m.encode_family(&Operation {
+                        messaging_system: system,
+                        messaging_destination_name: topic.clone(),
+                        messaging_consumer_group_name: group.clone(),
+                    })?
+                    .encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+                        d.sum, d.count, &buckets, None,
+                    )?;
+                }
+            }
+        }
         #[cfg(feature = "postgres")]
         if let Some((open, idle, waiting, max)) = crate::db::pool_totals() {
             for (name, help, v) in [
