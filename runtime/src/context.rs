@@ -30,9 +30,11 @@ pub struct Context {
     /// The trace this call belongs to: on a server, the call's own span (`@trace`); on a
     /// client, the span to continue (default: the span of the call the task is serving).
     pub trace: Option<SpanContext>,
-    /// The database transaction the call is in ([`crate::db::Db::transaction`]).
+    /// The database transaction the call is in: set by [`crate::db::Db::transaction`] on
+    /// the context it hands its closure (public so that `Context { …, ..Context::new() }`
+    /// keeps working; a `Tx` cannot be made any other way).
     #[cfg(feature = "postgres")]
-    pub(crate) tx: Option<crate::db::Tx>,
+    pub tx: Option<crate::db::Tx>,
 }
 
 impl std::fmt::Debug for Context {

@@ -309,10 +309,16 @@ async fn a_failing_handler_is_retried_then_dead_lettered_and_the_partition_moves
     let publisher = KafkaPublisher::new(&cfg).unwrap();
     let emitter = Emitter::new(Arc::new(publisher));
     let ctx = Context::new();
-    // Same key: one partition, in order — the poison record first.
+    // Same key: one partition, in order — the poison record first, from a traced call.
+    let traced = Context {
+        trace: svcc_runtime::telemetry::SpanContext::from_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+        ..Context::new()
+    };
     emitter
         .emit(
-            &ctx,
+            &traced,
             &Noted {
                 id: "poison".into(),
                 seq: 1,
@@ -348,6 +354,11 @@ async fn a_failing_handler_is_retried_then_dead_lettered_and_the_partition_moves
     );
     assert!(
         headers["svcc-dlq-error"].contains("attempt 3 fails"),
+        "{headers:?}"
+    );
+    // The trace travels with the record: the publishing call's trace id.
+    assert!(
+        headers["traceparent"].starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "{headers:?}"
     );
     // The next record is handled: it failed once, then succeeded on redelivery.

@@ -322,3 +322,69 @@ async fn the_pools_are_on_metrics() {
     stop.send(()).unwrap();
     done.await.unwrap().unwrap();
 }
+
+/// A log writer the test reads back.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn statements_are_logged_on_one_line_with_duration_and_the_call_ids() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let db = Db::new(&url(), 1).unwrap();
+    let ctx = Context {
+        request_id: "req-42".into(),
+        trace: svcc_runtime::telemetry::SpanContext::from_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+        ..Context::new()
+    };
+    let secret = "s3cret-parameter";
+    db.query(&ctx, "SELECT\n    $1::text   AS  value", &[&secret])
+        .await
+        .unwrap();
+    let _ = db.query(&ctx, "SELECT * FROM no_such_table", &[]).await;
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["target"] == "svcc::sql")
+        .collect();
+    let ok = lines
+        .iter()
+        .find(|v| v["fields"]["message"] == "query")
+        .unwrap_or_else(|| panic!("no query line in\n{text}"));
+    assert_eq!(ok["fields"]["sql"], "SELECT $1::text AS value", "{ok}");
+    assert_eq!(ok["fields"]["request_id"], "req-42");
+    assert_eq!(ok["fields"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(ok["fields"]["duration_ms"].as_f64().is_some(), "{ok}");
+    let failed = lines
+        .iter()
+        .find(|v| v["fields"]["message"] == "query failed")
+        .unwrap_or_else(|| panic!("no failed-query line in\n{text}"));
+    assert!(
+        failed["fields"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("42P01"),
+        "{failed}"
+    );
+    // Parameters are never logged.
+    assert!(!text.contains(secret), "{text}");
+}

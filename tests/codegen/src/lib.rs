@@ -6,6 +6,26 @@ pub mod api {
     include!(concat!(env!("OUT_DIR"), "/svc.rs"));
 }
 
+/// A method publishes exactly the events its `emits` lists. `cancel` declares
+/// `OrderCancelled` and `Noted`, so its handler can emit a `Noted`:
+///
+/// ```
+/// use svcc_codegen_tests::api::test::events::v1 as ev;
+/// async fn handler(ctx: ev::orders::CancelContext) -> Result<(), svcc_runtime::Error> {
+///     ctx.emit_noted(&ev::Noted { author: None, text: "hi".into() }).await
+/// }
+/// ```
+///
+/// `place` declares only `OrderPlaced`: the same call does not compile there.
+///
+/// ```compile_fail,E0599
+/// use svcc_codegen_tests::api::test::events::v1 as ev;
+/// async fn handler(ctx: ev::orders::PlaceContext) -> Result<(), svcc_runtime::Error> {
+///     ctx.emit_noted(&ev::Noted { author: None, text: "hi".into() }).await
+/// }
+/// ```
+pub mod emits {}
+
 use api::spec::v1 as spec;
 use svcc_runtime::Context;
 use svcc_runtime::serde_json::{Value, json};
