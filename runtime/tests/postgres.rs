@@ -250,6 +250,20 @@ async fn the_outbox_publishes_what_commits_and_nothing_that_rolls_back() {
         mine(&flaky.log, &run).is_empty(),
         "sent before the relay ran"
     );
+    // While another relay has its turn (the advisory lock), this one publishes nothing.
+    let waited = db
+        .transaction(&ctx, async |ctx| {
+            db.query(&ctx, "SELECT pg_advisory_xact_lock(7234002)", &[])
+                .await?;
+            relay.publish_batch().await
+        })
+        .await
+        .unwrap();
+    assert_eq!(waited, 0);
+    assert!(
+        mine(&flaky.log, &run).is_empty(),
+        "two relays published at once"
+    );
     while relay.publish_batch().await.unwrap() > 0 {}
     assert_eq!(mine(&flaky.log, &run), [note(1)]);
     // Rolled back: nothing, ever.

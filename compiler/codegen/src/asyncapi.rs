@@ -10,7 +10,7 @@ use crate::File;
 use crate::options::{OptionKind, OptionSpec, TargetOptions};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
-use svcc_model::naming::lower_camel;
+use svcc_model::naming::{lower_camel, topic_words, upper_camel};
 use svcc_model::{EventFormat, Model, Package};
 
 /// The AsyncAPI target.
@@ -80,7 +80,9 @@ pub fn document(model: &Model, pkg: &Package, brokers: &str) -> Value {
         }
     }
     for (topic, events) in by_topic {
-        let channel = channel_id(topic);
+        // `user.created` → channel `userCreated`, operation `publishUserCreated`.
+        let words = topic_words(topic);
+        let channel = lower_camel(&words);
         let mut channel_messages = Map::new();
         let mut refs = Vec::new();
         for e in &events {
@@ -117,7 +119,7 @@ pub fn document(model: &Model, pkg: &Package, brokers: &str) -> Value {
             description.push_str(&format!(" Emitted by {}.", emitters.join(", ")));
         }
         operations.insert(
-            format!("publish{}", upper_first(&channel)),
+            format!("publish{}", upper_camel(&words)),
             json!({
                 "action": "send",
                 "channel": { "$ref": format!("#/channels/{channel}") },
@@ -244,18 +246,41 @@ fn refs(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// `user.created` → `userCreated`.
-fn channel_id(topic: &str) -> String {
-    let words: String = topic
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    lower_camel(&words)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Target as _;
 
-fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
+    #[test]
+    fn brokers_name_the_server_and_packages_without_events_get_no_document() {
+        let c = svcc_frontend::compile_memory(
+            &[
+                (
+                    "a.svc",
+                    "package a.v1;\n\n/// Made.\n@topic(\"made\")\nevent Made {\n  id @1: string;\n}\n",
+                ),
+                (
+                    "b.svc",
+                    "package b.v1;\n\n/// T.\ntype T {\n  x @1: string;\n}\n",
+                ),
+            ],
+            &Default::default(),
+        );
+        assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+        let mut o = TargetOptions::default();
+        o.set(AsyncApiTarget.options(), "brokers", "kafka-1:9092")
+            .unwrap();
+        let files = AsyncApiTarget
+            .generate(&c.model, &o, &Default::default())
+            .unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.v1.asyncapi.json"]);
+        let doc: Value = serde_json::from_str(&files[0].text()).unwrap();
+        assert_eq!(doc["servers"]["kafka"]["host"], "kafka-1:9092");
+        // No `@key`: the binding says the records have none.
+        assert_eq!(
+            doc["components"]["messages"]["Made"]["bindings"]["kafka"]["key"]["type"],
+            "null"
+        );
+    }
 }

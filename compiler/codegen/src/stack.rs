@@ -359,3 +359,76 @@ providers:
     options:
       path: /var/lib/grafana/dashboards
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Target as _;
+
+    fn model() -> Model {
+        let c = svcc_frontend::compile_memory(
+            &[(
+                "t.svc",
+                "@jsonrpc @metrics\npackage t.v1;\n/// S.\nservice S {\n  /// M.\n  rpc m();\n}\n",
+            )],
+            &Default::default(),
+        );
+        assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+        c.model
+    }
+
+    fn stack(options: &[(&str, &str)]) -> Result<Vec<File>, String> {
+        let mut o = TargetOptions::default();
+        for (k, v) in options {
+            o.set(SPECS, k, v)?;
+        }
+        StackTarget.generate(&model(), &o, &Default::default())
+    }
+
+    fn text(files: &[File], path: &str) -> String {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.text().into_owned())
+            .unwrap_or_else(|| panic!("no {path}"))
+    }
+
+    #[test]
+    fn the_options_reach_every_file() {
+        let files = stack(&[
+            ("service", "shop"),
+            ("image", "registry.example/shop:1.2"),
+            ("build", ".."),
+            ("port", "9000"),
+        ])
+        .unwrap();
+        let compose = text(&files, "docker-compose.yml");
+        assert!(
+            compose.contains("  shop:\n    image: registry.example/shop:1.2\n    build: \"..\"\n"),
+            "{compose}"
+        );
+        assert!(
+            compose.contains("\"9000:9000\"") && compose.contains("BIND: \"0.0.0.0:9000\""),
+            "{compose}"
+        );
+        assert!(text(&files, "prometheus/prometheus.yml").contains("\"shop:9000\""));
+        // No events and no `@grpc`: no Kafka, no Envoy.
+        assert!(
+            !compose.contains("kafka") && !compose.contains("envoy"),
+            "{compose}"
+        );
+        let defaults = text(&stack(&[]).unwrap(), "docker-compose.yml");
+        assert!(
+            defaults.contains("  app:\n    image: app:latest\n    ports:"),
+            "{defaults}"
+        );
+    }
+
+    #[test]
+    fn a_bad_service_name_or_port_is_refused() {
+        let name = stack(&[("service", "Shop Service")]).unwrap_err();
+        assert!(name.contains("stack.service"), "{name}");
+        let port = stack(&[("port", "http")]).unwrap_err();
+        assert!(port.contains("stack.port"), "{port}");
+    }
+}

@@ -74,6 +74,15 @@ pub fn snake(name: &str) -> String {
     upper_snake(name).to_ascii_lowercase()
 }
 
+/// A Kafka topic (`user.created`, `orders-v2`) as snake words for a name (`user_created`,
+/// `orders_v2`): every character that is not an ASCII letter or digit separates words.
+pub fn topic_words(topic: &str) -> String {
+    topic
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,7 +52,7 @@ pub struct Relay {
     pub batch: i64,
     /// The wait between polls when nothing woke the relay.
     pub poll: Duration,
-    /// How long sent rows are kept (then deleted).
+    /// How long sent rows are kept (then deleted, the next time the relay publishes).
     pub keep_sent: Duration,
 }
 
@@ -164,16 +164,18 @@ impl Relay {
                         }
                     }
                 }
-                let keep = self.keep_sent.as_secs_f64();
-                self.db
-                    .execute(
-                        &ctx,
-                        "DELETE FROM svcc_outbox WHERE sent_at < now() - make_interval(secs => $1)",
-                        &[&keep],
-                    )
-                    .await?;
                 if sent > 0 {
                     tracing::debug!(target: "svcc::events", sent, "outbox relay: published");
+                    // Sent rows only pile up while rows are sent: clean up then, not every poll
+                    // (the scan is of the sent rows, which the partial index leaves out).
+                    let keep = self.keep_sent.as_secs_f64();
+                    self.db
+                        .execute(
+                            &ctx,
+                            "DELETE FROM svcc_outbox WHERE sent_at < now() - make_interval(secs => $1)",
+                            &[&keep],
+                        )
+                        .await?;
                 }
                 match failure {
                     // The rows published so far stay marked (this transaction commits).

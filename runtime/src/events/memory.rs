@@ -23,7 +23,7 @@ pub struct MemoryLog {
 
 #[derive(Default)]
 struct Inner {
-    records: Mutex<Vec<Record>>,
+    records: Mutex<std::collections::VecDeque<Record>>,
     dead: Mutex<Vec<(Record, String)>>,
     subscriptions: Mutex<Vec<Subscription>>,
     dropped: std::sync::atomic::AtomicU64,
@@ -32,7 +32,15 @@ struct Inner {
 impl std::fmt::Debug for MemoryLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryLog")
-            .field("records", &self.records().len())
+            .field(
+                "records",
+                &self
+                    .inner
+                    .records
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .len(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +66,9 @@ impl MemoryLog {
             .records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Records whose in-process handler failed every attempt, with the last error.
@@ -87,12 +97,12 @@ impl Publish for MemoryLog {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             if records.len() >= KEEP {
-                records.remove(0);
+                records.pop_front();
                 self.inner
                     .dropped
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            records.push(record.clone());
+            records.push_back(record.clone());
         }
         let handlers: Vec<Subscription> = self
             .inner

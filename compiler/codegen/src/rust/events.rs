@@ -46,7 +46,10 @@ pub(super) fn topic_handlers(pkg: &Package<'_>) -> String {
     }
     let mut s = String::new();
     for (topic, events) in topics {
-        let trait_name = ident(&format!("{}Handler", camel(&topic_words(topic))));
+        let trait_name = ident(&format!(
+            "{}Handler",
+            camel(&svcc_model::naming::topic_words(topic))
+        ));
         let _ = writeln!(
             s,
             "/// Handles the records of the topic `{topic}`: one method per event it carries.\n///\n/// Run it with a consumer: [`{RT}::events::MemoryLog::subscribe`] in process, or a Kafka consumer group ([`{RT}::events::kafka::KafkaConsumer`]) with the `kafka` feature. A record's offset is committed after its method returns `Ok`; an `Err` is retried, then dead-lettered.\npub trait {trait_name}: ::core::marker::Send + ::core::marker::Sync + 'static {{"
@@ -95,14 +98,6 @@ pub(super) fn topic_handlers(pkg: &Package<'_>) -> String {
         );
     }
     s
-}
-
-/// `user.deleted` → `user_deleted` (words for a Rust name).
-fn topic_words(topic: &str) -> String {
-    topic
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
 }
 
 /// The name of a method's context type (`CreateContext`), when the method emits events.
