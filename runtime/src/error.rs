@@ -193,3 +193,12 @@ pub trait ApiError: Sized + serde::Serialize + serde::de::DeserializeOwned {
         }
     }
 }
+
+/// At most `max` characters of `text` (what an error message may quote of a caller's input),
+/// with `…` when it was longer.
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..at])),
+    }
+}

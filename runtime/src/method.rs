@@ -39,17 +39,20 @@ pub fn text_to_json(kind: TextKind, text: &str) -> Result<Value, String> {
             .parse::<i64>()
             .map(Value::from)
             .or_else(|_| text.parse::<u64>().map(Value::from))
-            .map_err(|_| format!("`{text}` is not an integer")),
+            .map_err(|_| format!("`{}` is not an integer", crate::error::clip(text, 64))),
         TextKind::Number => text
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
-            .ok_or_else(|| format!("`{text}` is not a number")),
+            .ok_or_else(|| format!("`{}` is not a number", crate::error::clip(text, 64))),
         TextKind::Bool => match text {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => Err(format!("`{text}` is not `true` or `false`")),
+            _ => Err(format!(
+                "`{}` is not `true` or `false`",
+                crate::error::clip(text, 64)
+            )),
         },
         TextKind::Json => {
             Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())))

@@ -11,6 +11,36 @@ use std::fmt::Write as _;
 use std::hash::Hash;
 use std::sync::OnceLock;
 
+/// Checks a method's result against the contract (generated servers call it when the server
+/// validates results, [`ServerConfig::validate_results`](crate::ServerConfig)): a result that
+/// breaks the contract is logged with its violations and answered as an internal error, so the
+/// caller never receives it.
+#[cfg(feature = "server")]
+pub fn check_result<T: Validate + ?Sized>(
+    value: &T,
+    info: &crate::method::MethodInfo,
+) -> Result<(), crate::error::Error> {
+    let Err(violations) = value.validate() else {
+        return Ok(());
+    };
+    let listed: Vec<String> = violations
+        .iter()
+        .take(20)
+        .map(|v| format!("{} ({}): {}", v.path, v.rule, v.message))
+        .collect();
+    tracing::error!(
+        target: "svcc::contract",
+        service = info.service,
+        method = info.name,
+        violations = violations.len(),
+        first = %listed.join("; "),
+        "the handler's result breaks the contract; answered as an internal error"
+    );
+    Err(crate::error::Error::internal(
+        "the service's result breaks its contract",
+    ))
+}
+
 /// Implemented by every generated type and request that has constraints somewhere inside.
 pub trait Validate {
     /// Adds this value's violations to `v`, at `v`'s current path.

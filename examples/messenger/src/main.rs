@@ -31,36 +31,16 @@ fn main() -> ExitCode {
         eprintln!(
             "  gRPC:         {addr} (reflection and health; SVCC_GRPC_BIND=ADDR adds an address of its own)"
         );
-        eprintln!("  health:       http://{addr}/healthz, /readyz   (Ctrl-C stops gracefully)");
-        // `/metrics` on the service's port, or on `SVCC_METRICS_BIND`; the Go platform
-        // library's metric names too with `SVCC_METRICS_GO_NAMES=true`.
-        let metrics = match svcc_runtime::MetricsConfig::from_env() {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        // `SVCC_LOG_LEVEL_HEADER=x-log-level` lets one request raise its own log level.
-        let log_level_header = match std::env::var("SVCC_LOG_LEVEL_HEADER") {
-            Ok(h) if !h.trim().is_empty() => {
-                match svcc_runtime::axum::http::HeaderName::try_from(h.trim()) {
-                    Ok(name) => Some(name),
-                    Err(_) => {
-                        eprintln!("error: SVCC_LOG_LEVEL_HEADER=`{h}` is not a header name");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            _ => None,
-        };
-        let config = svcc_runtime::ServerConfig {
-            metrics,
-            log_level_header,
-            ..Default::default()
-        };
-        // gRPC on an address of its own too, with `SVCC_GRPC_BIND=ADDR`.
-        let config = match config.grpc_bind_from_env() {
+        eprintln!(
+            "  health:       http://{addr}/healthz, /readyz   (Ctrl-C stops gracefully; twice, at once)"
+        );
+        // Server settings from the environment: `/metrics` on `SVCC_METRICS_BIND` (and the
+        // Go platform library's names with `SVCC_METRICS_GO_NAMES=true`), gRPC on an address
+        // of its own with `SVCC_GRPC_BIND`, `SVCC_LOG_LEVEL_HEADER=x-log-level` to let one
+        // request raise its log level, and the stop: `SVCC_SHUTDOWN_DELAY` (readiness 503
+        // while still serving), `SVCC_SHUTDOWN_TIMEOUT` (the drain's deadline), plus
+        // `SVCC_MAX_CONNECTIONS` and `SVCC_VALIDATE_RESULTS`.
+        let config = match svcc_runtime::ServerConfig::from_env() {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("error: {e}");

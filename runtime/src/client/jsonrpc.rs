@@ -61,6 +61,19 @@ fn error_from_jsonrpc(obj: &Value) -> Error {
     }
 }
 
+/// A refusal with an HTTP status (413, 408, 404 …): the server answers these on JSON-RPC
+/// paths with a JSON-RPC response carrying the error object; other peers may send a REST body.
+fn error_from_http(status: u16, body: &[u8]) -> Error {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    match v.get("error").filter(|e| e.is_object()) {
+        Some(obj) if v.get("jsonrpc").is_some() => Error {
+            http_status: Some(status),
+            ..error_from_jsonrpc(obj)
+        },
+        _ => error_from_rest(status, body),
+    }
+}
+
 /// The JSON-RPC 2.0 transport.
 #[derive(Clone, Debug)]
 pub struct JsonRpcClient {
@@ -134,7 +147,7 @@ impl JsonRpcClient {
             )
             .await?;
         if status != 200 {
-            return Err(error_from_rest(status, &bytes));
+            return Err(error_from_http(status, &bytes));
         }
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::internal(format!("invalid JSON-RPC response: {e}")))?;
@@ -259,7 +272,7 @@ impl Batch {
             )
             .await?;
         if status != 200 {
-            return Err(error_from_rest(status, &bytes));
+            return Err(error_from_http(status, &bytes));
         }
         let replies: Vec<Value> = serde_json::from_slice(&bytes)
             .map_err(|e| Error::internal(format!("invalid batch response: {e}")))?;

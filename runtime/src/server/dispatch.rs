@@ -4,6 +4,8 @@
 //! routes, hand-written routes, health, the OpenAPI document, 404) goes to the axum router
 //! built at start-up.
 
+use super::connections::Connections;
+use super::refusal::{Shape, too_large_error};
 use super::transport::FastPath;
 use super::watchdog::{Busy, Clock, Limits};
 use crate::context::Context;
@@ -19,6 +21,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tower::ServiceExt as _;
@@ -36,6 +39,10 @@ pub(crate) struct Shared {
     pub log_level_header: Option<HeaderName>,
     pub request_timeout: Duration,
     pub limits: Limits,
+    /// Every connection: the cap, the phase of a stop.
+    pub connections: Arc<Connections>,
+    /// Where JSON-RPC is served (its refusals take JSON-RPC's shape there).
+    pub rpc_prefix: Option<String>,
 }
 
 /// One connection's service.
@@ -49,6 +56,8 @@ pub(crate) struct Conn {
     /// Accepted on the gRPC-only address (`ServerConfig::grpc_bind`): anything but gRPC is 404.
     #[cfg_attr(not(feature = "grpc"), allow(dead_code))]
     pub grpc_only: bool,
+    /// Whether the connection speaks HTTP/2 (set by its first request).
+    pub h2: AtomicBool,
 }
 
 impl Dispatch {
@@ -72,15 +81,17 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
         let shared = &*conn.shared;
         let id = request_id(req.headers().get(&shared.request_id_header));
         let text = id.to_str().unwrap_or_default().to_string();
+        let shape = Shape::for_request(shared, req.headers(), req.uri().path());
         let busy = conn.clock.begin();
         if req.version() == Version::HTTP_2 {
+            conn.h2.store(true, Ordering::Relaxed);
             // HTTP/2 streams run in tasks of their own, out of reach of the connection clock.
             return Box::pin(async move {
                 let _busy = busy;
                 let limit = conn.shared.request_timeout;
                 let work = AssertUnwindSafe(handle(conn.clone(), req, text)).catch_unwind();
                 let outcome = tokio::time::timeout(limit, work).await.ok();
-                Ok(finish(&conn.shared, outcome, id))
+                Ok(finish(&conn.shared, outcome, id, shape, false))
             });
         }
         // HTTP/1: one boxed future, polled by the connection's task, so the clock reaches it.
@@ -91,6 +102,7 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
             limit,
             conn,
             id: Some(id),
+            shape,
         })
     }
 }
@@ -105,6 +117,7 @@ pin_project_lite::pin_project! {
         limit: u32,
         conn: Arc<Conn>,
         id: Option<HeaderValue>,
+        shape: Shape,
     }
 }
 
@@ -119,16 +132,29 @@ impl<F: Future<Output = Result<Reply, Panic>>> Future for Answer<F> {
             Poll::Pending => return Poll::Pending,
         };
         let id = this.id.take().unwrap_or(HeaderValue::from_static("-"));
-        Poll::Ready(Ok(finish(&this.conn.shared, outcome, id)))
+        Poll::Ready(Ok(finish(
+            &this.conn.shared,
+            outcome,
+            id,
+            *this.shape,
+            true,
+        )))
     }
 }
 
 /// The response for a handler's outcome (`None`: overdue), with the request id echoed unless
-/// the handler set its own.
-fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValue) -> Reply {
+/// the handler set its own — and, on HTTP/1.1 while the server is stopping, `Connection:
+/// close`, so the client takes its next request elsewhere.
+fn finish(
+    shared: &Shared,
+    outcome: Option<Result<Reply, Panic>>,
+    id: HeaderValue,
+    shape: Shape,
+    http1: bool,
+) -> Reply {
     let mut res = match outcome {
         Some(Ok(res)) => res,
-        Some(Err(_)) => crate::server::error_response(&Error::internal("the handler panicked")),
+        Some(Err(_)) => shape.answer(&Error::internal("the handler panicked")),
         None => {
             let e = Error {
                 http_status: Some(408),
@@ -140,20 +166,29 @@ fn finish(shared: &Shared, outcome: Option<Result<Reply, Panic>>, id: HeaderValu
                     ),
                 )
             };
-            crate::server::error_response(&e)
+            shape.answer(&e)
         }
     };
     res.headers_mut()
         .entry(&shared.request_id_header)
         .or_insert(id);
+    if http1 && shared.connections.leaving() {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
     res
 }
 
+/// The longest request id taken from a caller (longer ones are replaced, not echoed).
+const MAX_REQUEST_ID: usize = 128;
+
 /// The request id: the caller's (`X-Request-Id` or the configured header) when it is printable
-/// text, else a fresh UUID v4.
+/// text of at most [`MAX_REQUEST_ID`] bytes, else a fresh UUID v4.
 fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
     match sent {
-        Some(v) if !v.is_empty() && v.to_str().is_ok() => v.clone(),
+        Some(v) if !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.to_str().is_ok() => v.clone(),
         _ => fresh_request_id(),
     }
 }
@@ -189,9 +224,10 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
 
 async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
     let shared = &*conn.shared;
+    let shape = Shape::for_request(shared, req.headers(), req.uri().path());
     #[cfg(feature = "grpc")]
     if conn.grpc_only && !super::transport::grpc::is_grpc(req.headers()) {
-        return crate::server::error_response(&Error {
+        return shape.answer(&Error {
             http_status: Some(404),
             ..Error::new(
                 Code::NotFound,
@@ -201,7 +237,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
     }
     // A body declared larger than the limit is refused before any route sees it — after it has
     // been read and thrown away (up to a bound), so that a client which writes its whole body
-    // before reading gets the 413 rather than a broken pipe.
+    // before reading gets the 413 rather than a broken pipe or a reset stream.
     let declared = hyper::body::Body::size_hint(req.body()).upper();
     if declared.is_some_and(|n| n > shared.body_limit as u64) {
         // A client waiting for `100 Continue` has sent nothing yet: refuse without reading.
@@ -210,15 +246,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
             .get(axum::http::header::EXPECT)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let drained = !waiting && drain(req.into_body()).await;
-        let mut res = too_large();
-        if !drained {
-            // Too much, too slow, or never sent: say the connection ends here.
-            res.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                HeaderValue::from_static("close"),
-            );
-        }
-        return res;
+        return too_large(shape, drained);
     }
     if req.method() == Method::POST
         && let Some(fast) = shared.fast.get(req.uri().path())
@@ -235,7 +263,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
             #[cfg(feature = "postgres")]
             tx: None,
         };
-        return match read_body(body, shared.body_limit).await {
+        return match read_body(body, shared.body_limit, shape).await {
             Ok(bytes) => fast.handle(ctx, bytes).await,
             Err(res) => res,
         };
@@ -249,30 +277,147 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> R
     if let Some(peer) = conn.peer {
         parts.extensions.insert(ConnectInfo(peer));
     }
-    let req = Request::from_parts(parts, axum::body::Body::new(body));
+    // A body that may have content is watched: if a route stops reading it at the limit,
+    // its 413 gets this transport's shape and the rest of the body is drained.
+    let watched = (!hyper::body::Body::is_end_stream(&body)).then(|| Arc::new(Leftover::default()));
+    let body = match &watched {
+        Some(w) => axum::body::Body::new(Watched {
+            inner: Some(body),
+            seen: 0,
+            leftover: w.clone(),
+        }),
+        None => axum::body::Body::new(body),
+    };
+    let req = Request::from_parts(parts, body);
     let routed: Pin<Box<dyn Future<Output = Result<Reply, Infallible>> + Send>> =
         Box::pin(shared.router.clone().oneshot(req));
-    match routed.await {
+    let res = match routed.await {
         Ok(res) => res,
         Err(never) => match never {},
+    };
+    if res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && let Some(w) = watched
+        && let Some(rest) = w.over_limit(shared.body_limit)
+    {
+        let drained = match rest {
+            Some(rest) => drain(rest).await,
+            None => true,
+        };
+        return too_large(shape, drained);
+    }
+    res
+}
+
+/// What a route left of a watched body: how much it read, and the unread rest.
+#[derive(Default)]
+struct Leftover(std::sync::Mutex<(u64, Option<Incoming>, bool)>);
+
+impl Leftover {
+    /// When the route read past `limit`: the unread rest (`None` inside when it read to the
+    /// end). `None` when the route stopped under the limit (its 413 is its own).
+    fn over_limit(&self, limit: usize) -> Option<Option<Incoming>> {
+        let mut g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (seen, rest, _) = &mut *g;
+        (*seen > limit as u64).then(|| rest.take())
     }
 }
 
-/// The whole body, or the error response: 413 over the limit (checked against
-/// `Content-Length` first), 400 when the body breaks off.
-async fn read_body(body: Incoming, limit: usize) -> Result<bytes::Bytes, Reply> {
+pin_project_lite::pin_project! {
+    /// A request body that counts what is read of it and, when dropped unfinished, leaves
+    /// its rest in a [`Leftover`].
+    struct Watched {
+        inner: Option<Incoming>,
+        seen: u64,
+        leftover: Arc<Leftover>,
+    }
+
+    impl PinnedDrop for Watched {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let mut g = this.leftover.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            g.0 = *this.seen;
+            g.1 = this.inner.take();
+        }
+    }
+}
+
+impl hyper::body::Body for Watched {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, hyper::Error>>> {
+        let this = self.project();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(d) = frame.data_ref() {
+                    *this.seen += d.len() as u64;
+                }
+            }
+            Poll::Ready(None) => *this.inner = None,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(hyper::body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.as_ref().map_or_else(
+            || hyper::body::SizeHint::with_exact(0),
+            hyper::body::Body::size_hint,
+        )
+    }
+}
+
+/// The whole body, or the refusal: 413 over the limit (checked against `Content-Length`
+/// first; the rest of the body is drained so the client reads the answer), 400 when the body
+/// breaks off.
+async fn read_body(body: Incoming, limit: usize, shape: Shape) -> Result<bytes::Bytes, Reply> {
     use http_body_util::BodyExt as _;
-    let declared = hyper::body::Body::size_hint(&body).upper();
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut first: Option<bytes::Bytes> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(shape.answer(&Error::invalid_argument(format!(
+                    "cannot read the body: {e}"
+                ))));
+            }
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let total = first.as_ref().map_or(0, bytes::Bytes::len) + buf.len() + data.len();
+        if total > limit {
+            return Err(too_large(shape, drain(body).await));
+        }
+        // One frame (the common case) is kept without copying.
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            None => buf.extend_from_slice(&data),
+            Some(f) => {
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&data);
+            }
+        }
     }
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(crate::server::error_response(&Error::invalid_argument(
-            format!("cannot read the body: {e}"),
-        ))),
-    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 /// At most this much of a refused body is read and discarded, for at most [`DRAIN_TIME`];
@@ -304,10 +449,15 @@ async fn drain(mut body: Incoming) -> bool {
         .unwrap_or(false)
 }
 
-pub(crate) fn too_large() -> Reply {
-    let err = Error {
-        http_status: Some(413),
-        ..Error::new(Code::ResourceExhausted, "the request body is too large")
-    };
-    crate::server::error_response(&err)
+/// 413 in the request's shape; `drained: false` (the body was too much, too slow, or never
+/// sent) adds `Connection: close` — the connection ends here.
+fn too_large(shape: Shape, drained: bool) -> Reply {
+    let mut res = shape.answer(&too_large_error());
+    if !drained {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
+    res
 }

@@ -1,12 +1,17 @@
-//! The server: several services on one address over JSON-RPC and REST; a body limit, a
-//! request timeout, request ids, panic safety, liveness and readiness, and a graceful
-//! shutdown that stops accepting, drains in-flight requests, runs shutdown hooks in order, then
-//! flushes queued telemetry.
+//! The server: several services on one address over JSON-RPC, REST and gRPC; a body limit, a
+//! request timeout, request ids, panic safety, a connection cap, liveness and readiness, and a
+//! graceful stop: readiness 503 and a pre-stop delay while clients are told to move
+//! (`Connection: close`, GOAWAY), then stop accepting, drain in-flight requests until the
+//! shutdown timeout (then close what is left), run shutdown hooks in order, flush queued
+//! telemetry. A second signal stops at once.
 
+pub(crate) mod connections;
 pub(crate) mod dispatch;
 pub mod health;
 mod layers;
+pub(crate) mod refusal;
 pub(crate) mod service;
+mod shutdown;
 pub(crate) mod transport;
 mod watchdog;
 
@@ -16,9 +21,10 @@ pub use transport::jsonrpc::RpcConfig;
 use crate::error::{Code, Error};
 use crate::method::{MethodEntry, MethodLayer, ServiceDef};
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use connections::{Connections, Phase};
 use dispatch::{Conn, Dispatch, Shared};
 use futures_util::future::BoxFuture;
 use hyper_util::rt::TokioExecutor;
@@ -28,6 +34,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use watchdog::Limits;
+
+pub use shutdown::shutdown_signal;
 
 /// Server settings; every field has a sensible default.
 #[derive(Clone, Debug)]
@@ -50,6 +58,30 @@ pub struct ServerConfig {
     pub rpc: RpcConfig,
     /// How long each shutdown hook may take (default 10 s).
     pub hook_timeout: Duration,
+    /// After the stop signal, how long to keep serving — and accepting — with `/readyz`
+    /// answering 503, `Connection: close` on every HTTP/1.1 response and GOAWAY on HTTP/2
+    /// connections, so that load balancers see the instance leave and clients move to new
+    /// connections before the listener closes (default 0 s; behind a load balancer that
+    /// polls readiness, set it to a little more than its polling interval, e.g. 5 s).
+    /// `SVCC_SHUTDOWN_DELAY`.
+    pub shutdown_delay: Duration,
+    /// How long the drain may take once the listener is closed (default 15 s, well inside
+    /// Kubernetes' 30 s grace period): requests still running then, and connections that
+    /// trickle a request or do not read their response, are closed, and the log says how
+    /// many. `SVCC_SHUTDOWN_TIMEOUT`.
+    pub shutdown_timeout: Duration,
+    /// Most client connections open at once (default: the open-file limit less a tenth of
+    /// it, at least 64, kept for everything else; at most 10,000). One more is closed as
+    /// soon as it is accepted and counted (`svcc_server_connections_rejected_total`); near
+    /// the cap, connections with no request in progress are closed early. The gRPC-only
+    /// address shares it; `/metrics` on an address of its own does not count.
+    /// `SVCC_MAX_CONNECTIONS`.
+    pub max_connections: usize,
+    /// Check every result against the contract's constraints before sending it (default: on
+    /// in debug builds, so in tests; off in release builds). A result that breaks them is
+    /// logged with its violations and answered as an internal error: a contract is a promise
+    /// in both directions. `SVCC_VALIDATE_RESULTS=true|false`.
+    pub validate_results: bool,
     /// Where and what `/metrics` serves.
     pub metrics: MetricsConfig,
     /// A header that raises one request's log level (`X-Log-Level: debug`), for debugging one
@@ -65,6 +97,72 @@ pub struct ServerConfig {
     /// `SVCC_GRPC_BIND=ADDR` sets it ([`ServerConfig::grpc_bind_from_env`]).
     #[cfg(feature = "grpc")]
     pub grpc_bind: Option<std::net::SocketAddr>,
+}
+
+impl ServerConfig {
+    /// The defaults, changed by the environment: `SVCC_SHUTDOWN_DELAY`,
+    /// `SVCC_SHUTDOWN_TIMEOUT` (`5s`, `500ms`, `2m`, or seconds), `SVCC_MAX_CONNECTIONS`,
+    /// `SVCC_VALIDATE_RESULTS` (`true`/`false`), `SVCC_LOG_LEVEL_HEADER` (a header name),
+    /// the metrics' variables ([`MetricsConfig::from_env`]) and `SVCC_GRPC_BIND`. A value
+    /// that does not parse is an error naming its variable.
+    pub fn from_env() -> Result<ServerConfig, String> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut c = ServerConfig {
+            metrics: MetricsConfig::from_env()?,
+            ..ServerConfig::default()
+        };
+        if let Some(v) = var("SVCC_SHUTDOWN_DELAY") {
+            c.shutdown_delay = parse_duration(&v)
+                .ok_or_else(|| format!("SVCC_SHUTDOWN_DELAY=`{v}` is not a duration (`5s`)"))?;
+        }
+        if let Some(v) = var("SVCC_SHUTDOWN_TIMEOUT") {
+            c.shutdown_timeout = parse_duration(&v)
+                .ok_or_else(|| format!("SVCC_SHUTDOWN_TIMEOUT=`{v}` is not a duration (`15s`)"))?;
+        }
+        if let Some(v) = var("SVCC_MAX_CONNECTIONS") {
+            c.max_connections =
+                v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("SVCC_MAX_CONNECTIONS=`{v}` is not a positive number")
+                })?;
+        }
+        if let Some(v) = var("SVCC_VALIDATE_RESULTS") {
+            c.validate_results = match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(format!("SVCC_VALIDATE_RESULTS=`{v}` is not true or false")),
+            };
+        }
+        if let Some(v) = var("SVCC_LOG_LEVEL_HEADER") {
+            c.log_level_header = Some(
+                HeaderName::try_from(v.as_str())
+                    .map_err(|_| format!("SVCC_LOG_LEVEL_HEADER=`{v}` is not a header name"))?,
+            );
+        }
+        #[cfg(feature = "grpc")]
+        let c = c.grpc_bind_from_env()?;
+        Ok(c)
+    }
+}
+
+/// `5s`, `500ms`, `2m`, `1.5s` or a number of seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 #[cfg(feature = "grpc")]
@@ -142,6 +240,10 @@ impl Default for ServerConfig {
             #[cfg(feature = "jsonrpc")]
             rpc: RpcConfig::default(),
             hook_timeout: Duration::from_secs(10),
+            shutdown_delay: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(15),
+            max_connections: connections::default_max(),
+            validate_results: cfg!(debug_assertions),
             metrics: MetricsConfig::default(),
             log_level_header: None,
             cors: None,
@@ -304,7 +406,8 @@ impl Server {
             crate::log_level::enable();
         }
         let jwt = self.verifier()?;
-        let metrics = layers::metrics::Metrics::new(&cfg.metrics);
+        let connections = Arc::new(Connections::new(cfg.max_connections));
+        let metrics = layers::metrics::Metrics::new(&cfg.metrics, connections.clone());
         let layer_shared = layers::Shared {
             metrics: &metrics,
             jwt: jwt.as_ref(),
@@ -339,6 +442,7 @@ impl Server {
                     },
                     decode: m.decode,
                     keep_text: layers::shows_params(m.info),
+                    validate_result: cfg.validate_results,
                 });
             }
         }
@@ -361,17 +465,34 @@ impl Server {
         } else {
             router
         };
+        let rpc_prefix = routes
+            .fast
+            .values()
+            .any(transport::FastPath::is_jsonrpc)
+            .then(|| {
+                #[cfg(feature = "jsonrpc")]
+                let p = cfg.rpc_prefix.trim_end_matches('/').to_string();
+                #[cfg(not(feature = "jsonrpc"))]
+                let p = String::new();
+                p
+            });
+        let (p404, p405) = (rpc_prefix.clone(), rpc_prefix.clone());
         let router = health::routes(router, self.ready.clone())
-            .fallback(|| async { error_response(&Error::new(Code::NotFound, "no such route")) })
-            // A known path, another HTTP method: JSON like every other error (axum adds `Allow`).
-            .method_not_allowed_fallback(|| async {
-                error_response(&Error {
-                    http_status: Some(405),
-                    ..Error::new(
-                        Code::Unimplemented,
-                        "this path does not answer this HTTP method (see `Allow`)",
-                    )
-                })
+            // No such route, in the shape of the transport the request was meant for.
+            .fallback(move |req: axum::extract::Request| async move {
+                refusal::Shape::of(p404.as_deref(), req.headers(), req.uri().path()).not_found()
+            })
+            // A known path, another HTTP method: the transport's error shape (axum adds `Allow`).
+            .method_not_allowed_fallback(move |req: axum::extract::Request| async move {
+                refusal::Shape::of(p405.as_deref(), req.headers(), req.uri().path()).answer(
+                    &Error {
+                        http_status: Some(405),
+                        ..Error::new(
+                            Code::Unimplemented,
+                            "this path does not answer this HTTP method (see `Allow`)",
+                        )
+                    },
+                )
             })
             .layer(DefaultBodyLimit::max(cfg.body_limit));
         let mut router = router;
@@ -394,6 +515,8 @@ impl Server {
             log_level_header: cfg.log_level_header.clone(),
             request_timeout: cfg.request_timeout,
             limits: Limits::new(cfg.request_timeout, cfg.idle_timeout),
+            connections,
+            rpc_prefix,
         };
         Ok((shared, metrics))
     }
@@ -426,20 +549,32 @@ impl Server {
         }
     }
 
-    /// Serves on `listener` until SIGTERM or SIGINT, then shuts down gracefully.
+    /// Serves on `listener` until SIGTERM or SIGINT, then stops gracefully; a second signal
+    /// during the stop makes it immediate.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        self.serve_until(listener, shutdown_signal()).await
+        self.run(listener, shutdown::Stops::os()).await
     }
 
-    /// Serves until `signal` completes: stops accepting, drains in-flight requests, then runs
-    /// the shutdown hooks in order, each bounded by `hook_timeout`.
+    /// Serves until `signal` completes, then stops gracefully: readiness 503 for the
+    /// pre-stop delay, stop accepting, drain in-flight requests (closing what is left after
+    /// the shutdown timeout), then run the shutdown hooks in order, each bounded by
+    /// `hook_timeout`.
     pub async fn serve_until(
-        mut self,
+        self,
         listener: tokio::net::TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.run(listener, shutdown::Stops::once(signal)).await
+    }
+
+    async fn run(
+        mut self,
+        listener: tokio::net::TcpListener,
+        mut stops: shutdown::Stops,
+    ) -> std::io::Result<()> {
         let (shared, metrics) = self.shared()?;
         let shared = Arc::new(shared);
+        let conns = shared.connections.clone();
         // `/metrics` on its own address: bound before serving, so a taken port fails the start.
         let metrics_server = match self.config.metrics.bind {
             Some(addr) => {
@@ -459,87 +594,180 @@ impl Server {
         };
         #[cfg(not(feature = "grpc"))]
         let grpc_listener: Option<tokio::net::TcpListener> = None;
-        // Connections watch `stop` to begin a graceful shutdown; each holds a `done` receiver,
-        // so `done_tx.closed()` completes when the last one has finished.
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
-        let (done_tx, done_rx) = tokio::sync::watch::channel(());
-        let mut signal = std::pin::pin!(signal);
-        loop {
-            let grpc_accept = async {
-                match &grpc_listener {
-                    Some(l) => l.accept().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let (accepted, grpc_only) = tokio::select! {
-                biased;
-                () = &mut signal => break,
-                accepted = listener.accept() => (accepted, false),
-                accepted = grpc_accept => (accepted, true),
-            };
-            let (stream, peer) = match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    accept_failed(&e).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let conn = Arc::new(Conn {
-                shared: shared.clone(),
-                peer: Some(peer),
-                clock: Arc::default(),
-                grpc_only,
-            });
-            tokio::spawn(serve_connection(
-                stream,
-                conn,
-                stop_rx.clone(),
-                done_rx.clone(),
-            ));
-        }
+        let listeners = Listeners {
+            main: listener,
+            grpc: grpc_listener,
+            shared: shared.clone(),
+        };
+        let signal = tokio::select! {
+            biased;
+            name = stops.next() => name,
+            () = listeners.serve() => unreachable_serving(),
+        };
+        // Leaving: not ready, clients told to move, still serving and accepting.
         self.ready.store(false, Ordering::SeqCst);
-        tracing::info!("shutting down: draining in-flight requests");
-        drop(listener);
-        drop(grpc_listener);
-        drop(stop_tx);
-        drop(done_rx);
-        done_tx.closed().await;
-        for (name, hook) in self.hooks.drain(..) {
-            if tokio::time::timeout(self.config.hook_timeout, hook())
-                .await
-                .is_err()
-            {
-                tracing::warn!(hook = %name, "shutdown hook timed out");
+        conns.enter(Phase::Leaving);
+        let delay = self.config.shutdown_delay;
+        tracing::info!(
+            signal,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            timeout_ms =
+                u64::try_from(self.config.shutdown_timeout.as_millis()).unwrap_or(u64::MAX),
+            "shutting down: readiness is 503; draining after the pre-stop delay"
+        );
+        let mut at_once = None;
+        if !delay.is_zero() {
+            tokio::select! {
+                biased;
+                name = stops.next() => at_once = Some(name),
+                () = tokio::time::sleep(delay) => {}
+                () = listeners.serve() => {}
+            }
+        }
+        // Draining: the listeners close; connections finish what they started.
+        drop(listeners);
+        if at_once.is_none() {
+            conns.enter(Phase::Draining);
+            tracing::info!(
+                connections = conns.open(),
+                "draining: the listener is closed"
+            );
+            tokio::select! {
+                biased;
+                name = stops.next() => at_once = Some(name),
+                () = conns.all_closed() => {}
+                () = tokio::time::sleep(self.config.shutdown_timeout) => {
+                    tracing::warn!(
+                        timeout_ms = u64::try_from(self.config.shutdown_timeout.as_millis())
+                            .unwrap_or(u64::MAX),
+                        "the drain ran out of time"
+                    );
+                }
+            }
+        }
+        if let Some(name) = at_once {
+            tracing::warn!(
+                signal = name,
+                "a second stop signal: stopping at once, without the drain or the shutdown hooks"
+            );
+        }
+        if conns.open() > 0 {
+            conns.enter(Phase::Cut);
+            // Each connection's task closes it on the phase change.
+            let _ = tokio::time::timeout(Duration::from_secs(1), conns.all_closed()).await;
+            let (connections, requests) = conns.cut();
+            tracing::warn!(
+                connections,
+                requests,
+                "closed connections still open at the end of the stop; requests in progress on them were cut"
+            );
+        }
+        if at_once.is_none() {
+            for (name, hook) in self.hooks.drain(..) {
+                tokio::select! {
+                    biased;
+                    name = stops.next() => {
+                        tracing::warn!(signal = name, "a second stop signal: the remaining shutdown hooks are skipped");
+                        break;
+                    }
+                    r = tokio::time::timeout(self.config.hook_timeout, hook()) => {
+                        if r.is_err() {
+                            tracing::warn!(hook = %name, "shutdown hook timed out");
+                        }
+                    }
+                }
             }
         }
         if let Some(m) = metrics_server {
             m.abort();
         }
-        // Spans and log records still queued go to the collector (bounded like a hook).
-        let timeout = self.config.hook_timeout;
-        let _ = tokio::task::spawn_blocking(move || crate::telemetry::flush(timeout)).await;
+        if at_once.is_none() {
+            // Spans and log records still queued go to the collector (bounded like a hook).
+            let timeout = self.config.hook_timeout;
+            let _ = tokio::task::spawn_blocking(move || crate::telemetry::flush(timeout)).await;
+        }
+        tracing::info!("stopped");
         Ok(())
     }
 }
 
-/// One connection, HTTP/1 or HTTP/2: served until it ends, is idle too long, or — once
-/// `stop` closes — has drained.
+/// `Listeners::serve` never returns.
+fn unreachable_serving() -> &'static str {
+    "the listeners stopped"
+}
+
+/// The listeners: the server's own address, and gRPC's when it has one.
+struct Listeners {
+    main: tokio::net::TcpListener,
+    grpc: Option<tokio::net::TcpListener>,
+    shared: Arc<Shared>,
+}
+
+impl Listeners {
+    /// Accepts connections and spawns their tasks; never completes (accept errors are
+    /// retried after a pause that grows while they last).
+    async fn serve(&self) {
+        let mut failing = AcceptBackoff::default();
+        loop {
+            let grpc_accept = async {
+                match &self.grpc {
+                    Some(l) => l.accept().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let (accepted, grpc_only) = tokio::select! {
+                accepted = self.main.accept() => (accepted, false),
+                accepted = grpc_accept => (accepted, true),
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => {
+                    failing.succeeded();
+                    a
+                }
+                Err(e) => {
+                    failing.failed(&e).await;
+                    continue;
+                }
+            };
+            // Over the cap: closed before a byte is read, and counted.
+            let Some(slot) = self.shared.connections.admit() else {
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let conn = Arc::new(Conn {
+                shared: self.shared.clone(),
+                peer: Some(peer),
+                clock: Arc::default(),
+                grpc_only,
+                h2: AtomicBool::new(false),
+            });
+            tokio::spawn(serve_connection(stream, conn, slot));
+        }
+    }
+}
+
+/// One connection, HTTP/1 or HTTP/2: served until it ends, is idle too long, or the server
+/// stops — told to move on when the server is leaving, drained, then cut.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     conn: Arc<Conn>,
-    mut stop: tokio::sync::watch::Receiver<()>,
-    done: tokio::sync::watch::Receiver<()>,
+    _slot: connections::Slot,
 ) {
     let limits = conn.shared.limits;
+    let conns = conn.shared.connections.clone();
     let clock = conn.clock.clone();
     let builder = auto::Builder::new(TokioExecutor::new());
     let io = hyper_util::rt::TokioIo::new(stream);
     let mut connection =
-        std::pin::pin!(builder.serve_connection_with_upgrades(io, Dispatch::new(conn)));
+        std::pin::pin!(builder.serve_connection_with_upgrades(io, Dispatch::new(conn.clone())));
     let mut ticks =
         tokio::time::interval_at(tokio::time::Instant::now() + limits.tick, limits.tick);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut phase = conns.watch();
+    // A connection accepted while the server is leaving acts on that at once.
+    phase.mark_changed();
+    let mut watching = true;
     let mut stopping = false;
     loop {
         tokio::select! {
@@ -550,19 +778,50 @@ async fn serve_connection(
                 }
                 break;
             }
-            _ = stop.changed(), if !stopping => {
-                stopping = true;
-                connection.as_mut().graceful_shutdown();
+            changed = phase.changed(), if watching => {
+                if changed.is_err() {
+                    watching = false;
+                    continue;
+                }
+                let now = *phase.borrow_and_update();
+                match now {
+                    Phase::Serving => {}
+                    // HTTP/1.1 connections hear it in their next response (`Connection:
+                    // close`); HTTP/2 ones get GOAWAY and end after their streams.
+                    Phase::Leaving => {
+                        if !stopping && conn.h2.load(Ordering::Relaxed) {
+                            stopping = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
+                    Phase::Draining => {
+                        if !stopping {
+                            stopping = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
+                    Phase::Cut => {
+                        conns.record_cut(clock.busy() as usize);
+                        break;
+                    }
+                }
             }
             _ = ticks.tick() => {
-                if clock.tick(limits.idle) {
+                // Near the cap, a connection with nothing in progress goes after one tick.
+                let idle = if conns.crowded() { 1 } else { limits.idle };
+                if clock.tick(idle) {
                     tracing::debug!("closing a connection idle for longer than the idle timeout");
                     break;
+                }
+                // An HTTP/2 connection whose first request came while leaving.
+                if !stopping && conns.phase() == Phase::Leaving && conn.h2.load(Ordering::Relaxed) {
+                    stopping = true;
+                    connection.as_mut().graceful_shutdown();
                 }
             }
         }
     }
-    drop(done);
+    // The connection closes here; then its slot (a parameter) is freed.
 }
 
 /// The scrape handler: OpenMetrics text, or the Prometheus text format 0.0.4 when the
@@ -591,39 +850,44 @@ fn scrape(metrics: Arc<layers::metrics::Metrics>) -> axum::routing::MethodRouter
     })
 }
 
-/// An accept error: per-connection ones are skipped; others (out of file descriptors) are
-/// logged and retried after a pause, as axum and hyper do.
-async fn accept_failed(e: &std::io::Error) {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
-        e.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        return;
-    }
-    tracing::error!(error = %e, "accept failed; retrying in 1 s");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+/// Accept errors: per-connection ones are skipped; others (out of file descriptors) pause
+/// accepting — 5 ms, doubling to 1 s while they last, as Go's `net/http` does — and are logged
+/// once per run of failures, not once per retry.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    pause: Option<Duration>,
+    failures: u64,
 }
 
-/// Completes on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+impl AcceptBackoff {
+    async fn failed(&mut self, e: &std::io::Error) {
+        use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+        if matches!(
+            e.kind(),
+            ConnectionAborted | ConnectionRefused | ConnectionReset
+        ) {
+            return;
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        self.failures += 1;
+        let pause = match self.pause {
+            None => {
+                tracing::error!(error = %e, "accept failed; pausing accepts until it succeeds again");
+                Duration::from_millis(5)
+            }
+            Some(p) => (p * 2).min(Duration::from_secs(1)),
+        };
+        self.pause = Some(pause);
+        tokio::time::sleep(pause).await;
+    }
+
+    fn succeeded(&mut self) {
+        if self.pause.take().is_some() {
+            tracing::warn!(
+                failures = self.failures,
+                "accepting again after failed accepts"
+            );
+        }
+        self.failures = 0;
     }
 }
 
@@ -640,17 +904,26 @@ fn install_panic_logger() {
     });
 }
 
-/// An error as an HTTP response: its status and the REST error body `{code, message, data}`
-/// (also what the connection service answers with for 408, 413 and panics).
+/// An error as an HTTP response: its status and the REST error body `{code, message, data}`.
 pub fn error_response(e: &Error) -> Response {
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    for (name, value) in &e.headers {
-        headers.append(name.clone(), value.clone());
+    refusal::rest(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_operators_write_them() {
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        for bad in ["", "s", "5h", "-1s", "five"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
-    (status, headers, e.to_rest_body().to_string()).into_response()
 }

@@ -77,6 +77,9 @@ pub struct Call {
     pub params: Params,
     /// The transport the call came in on (`jsonrpc`, `rest`).
     pub transport: &'static str,
+    /// Whether the result is checked against the contract before it is sent
+    /// ([`ServerConfig::validate_results`](crate::ServerConfig)).
+    pub validate_result: bool,
 }
 
 /// What a method produced.
@@ -184,6 +187,8 @@ pub struct MethodEntry {
     /// Whether the method's layers show its parameters (`@log`): the fast path then keeps
     /// their text beside the decoded value ([`Params::DecodedText`]).
     pub keep_text: bool,
+    /// Whether its results are checked against the contract (the server's setting).
+    pub validate_result: bool,
 }
 
 impl std::fmt::Debug for MethodEntry {
@@ -249,6 +254,7 @@ impl ServiceDef {
             direct: Some(handler),
             decode: Some(decode_params::<Req>),
             keep_text: false,
+            validate_result: false,
         });
         self
     }
@@ -289,6 +295,8 @@ pub async fn invoke(entry: &MethodEntry, mut call: Call) -> Result<Output, Error
 /// A parameter that does not decode, named with the path to it: ``parameter `tags[2]`: invalid
 /// type: string "x", expected a sequence``; ``missing parameter `name` ``.
 pub(crate) fn params_error(path: &str, message: &str) -> Error {
+    // Map keys are part of the path: a caller's text, quoted only so far.
+    let path = &*crate::error::clip(path, 128);
     // serde_json's position (`at line 1 column 12`) means nothing to a REST caller.
     let message = message
         .rfind(" at line ")

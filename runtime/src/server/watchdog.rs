@@ -70,6 +70,11 @@ impl Clock {
             && now.wrapping_sub(self.last_active.load(Ordering::Relaxed)) > idle
     }
 
+    /// Requests in progress.
+    pub(crate) fn busy(&self) -> u32 {
+        self.busy.load(Ordering::Relaxed)
+    }
+
     /// A request begins; the returned guard ends it when dropped.
     pub(crate) fn begin(self: &Arc<Clock>) -> Busy {
         self.busy.fetch_add(1, Ordering::Relaxed);

@@ -119,6 +119,17 @@ impl behaviour::Timing for TimingImpl {
     async fn problem(&self, _ctx: Context) -> Result<String, behaviour::timing::ProblemError> {
         Ok("see the type".to_string())
     }
+
+    /// Breaks the contract when asked for more than three.
+    async fn names(
+        &self,
+        _ctx: Context,
+        n: i32,
+    ) -> Result<behaviour::timing::NamesResponse, behaviour::timing::NamesError> {
+        Ok(behaviour::timing::NamesResponse {
+            names: (0..n).map(|i| format!("name {i}")).collect(),
+        })
+    }
 }
 
 use api::observed::v1 as observed;
@@ -144,6 +155,51 @@ use api::wire::v1 as wire;
 /// The wire test's service: returns what it is given.
 #[derive(Debug, Clone, Default)]
 pub struct EchoImpl;
+
+impl EchoImpl {
+    /// A value with every field at its zero, empty or absent.
+    #[allow(clippy::unwrap_used)] // constant texts that parse
+    #[must_use]
+    pub fn empty() -> wire::Everything {
+        wire::Everything {
+            flag: false,
+            small: 0,
+            big: 0,
+            count: 0,
+            huge: 0,
+            ratio: 0.0,
+            precise: 0.0,
+            text: String::new(),
+            raw: svcc_runtime::Bytes(Vec::new()),
+            id: svcc_runtime::Uuid::nil(),
+            day: "2000-01-01".parse().unwrap(),
+            price: "0".parse().unwrap(),
+            at: "1970-01-01T00:00:00Z".parse().unwrap(),
+            after: "0s".parse().unwrap(),
+            extra: svcc_runtime::serde_json::Value::Null,
+            colour: wire::Colour::Blue,
+            shape: wire::Shape::Label(String::new()),
+            point: wire::Point { x: 0, y: 0 },
+            maybe_text: None,
+            maybe_number: None,
+            maybe_point: None,
+            maybe_colour: None,
+            names: vec![],
+            numbers: vec![],
+            colours: vec![],
+            points: vec![],
+            grid: vec![],
+            labels: Default::default(),
+            by_number: Default::default(),
+            by_colour: Default::default(),
+            groups: Default::default(),
+            maybe_list: None,
+            renamed: String::new(),
+            shapes: vec![],
+            stamps: vec![],
+        }
+    }
+}
 
 impl wire::Echo for EchoImpl {
     async fn echo(

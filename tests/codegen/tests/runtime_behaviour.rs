@@ -369,7 +369,7 @@ async fn rest_responses_carry_the_declared_json_media_type() {
 }
 
 #[tokio::test]
-async fn wrong_http_methods_get_a_json_405_with_allow() {
+async fn wrong_http_methods_get_a_405_with_allow_in_the_transports_shape() {
     let server = Server::new()
         .service(TimingServer::new(TimingImpl::default()).into_service())
         .service(SpecServer::new(SpecImpl::default()).into_service());
@@ -393,8 +393,16 @@ async fn wrong_http_methods_get_a_json_405_with_allow() {
         assert_eq!(h["content-type"], "application/json", "{method} {path}");
         assert_eq!(h["allow"], allow, "{method} {path}");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body["code"], "UNIMPLEMENTED", "{body}");
-        assert!(body["message"].as_str().unwrap().contains("HTTP method"));
+        // In the path's transport's shape: a JSON-RPC error object under the JSON-RPC prefix.
+        let error = if path == "/rpc" {
+            assert_eq!(body["jsonrpc"], "2.0", "{body}");
+            &body["error"]
+        } else {
+            &body
+        };
+        let code = error["data"]["code"].as_str().or(error["code"].as_str());
+        assert_eq!(code, Some("UNIMPLEMENTED"), "{body}");
+        assert!(error["message"].as_str().unwrap().contains("HTTP method"));
     }
     stop.send(()).unwrap();
 }

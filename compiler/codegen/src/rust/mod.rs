@@ -1102,6 +1102,7 @@ impl<'a> Package<'a> {
             }
             self.struct_end(&response, &mut s);
             s.push_str(&self.masked_debug(&response, results));
+            s.push_str(&self.validate_impl(&response, results));
         }
         // Error.
         let _ = writeln!(

@@ -7,7 +7,7 @@ use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
     client::Batch, client::ClientConfig, client::GrpcClient, client::JsonRpcClient,
-    client::RestClient, client::Slot, wire, wire::Duration,
+    client::RestClient, client::Slot, validate, wire, wire::Duration,
 };
 use super::super::super::messenger::common::v1::Email;
 /// A pair of tokens returned by sign-in and refresh.
@@ -139,6 +139,16 @@ pub mod auth_service {
         pub session: String,
         pub tokens: super::TokenPair,
         pub user_id: UserId,
+    }
+    impl Validate for LoginResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("tokens");
+            {
+                let x = &self.tokens;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
     }
     /// What `AuthService.login` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -451,6 +461,9 @@ async fn invoke_auth_service_login<T: AuthService>(
     let auth_service::LoginRequest { email, password } = req;
     match imp.login(call.ctx, email, password).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let mut out = Output::json(&r)?;
             {
                 let v = &r.session;
@@ -469,7 +482,12 @@ async fn invoke_auth_service_refresh<T: AuthService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let auth_service::RefreshRequest { refresh_token } = req;
     match imp.refresh(call.ctx, refresh_token).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -793,6 +811,9 @@ pub mod session_service {
         #[serde(skip_serializing)]
         pub expires_at: Timestamp,
     }
+    impl Validate for WhoamiResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `SessionService.whoami` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum WhoamiError {
@@ -988,6 +1009,9 @@ async fn invoke_session_service_whoami<T: SessionService>(
     let session_service::WhoamiRequest { source } = req;
     match imp.whoami(call.ctx, source).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let mut out = Output::json(&r)?;
             {
                 let v = &r.expires_at;

@@ -8,7 +8,7 @@ use ::svcc_runtime::{
     __private::BoxFuture, __private::Call, __private::Format, __private::Output,
     __private::ServiceDef, __private::serde_json::Value, client::Batch,
     client::ClientConfig, client::GrpcClient, client::JsonRpcClient, client::RestClient,
-    client::Slot, wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
+    client::Slot, validate, wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{ChatId, Cursor, MessageId, UserId};
 /// A conversation between two or more users.
@@ -1057,6 +1057,22 @@ pub mod chat_service {
         pub messages: Vec<super::Message>,
         pub page: PageInfo,
     }
+    impl Validate for ListMessagesResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("messages");
+            {
+                let x = &self.messages;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+            v.enter_field("page");
+            {
+                let x = &self.page;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
+    }
     /// What `ChatService.list_messages` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum ListMessagesError {
@@ -1699,7 +1715,12 @@ async fn invoke_chat_service_create_chat<T: ChatService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let chat_service::CreateChatRequest { title, kind, member_ids } = req;
     match imp.create_chat(call.ctx, title, kind, member_ids).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1711,7 +1732,12 @@ async fn invoke_chat_service_get_chat<T: ChatService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let chat_service::GetChatRequest { chat_id } = req;
     match imp.get_chat(call.ctx, chat_id).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1723,7 +1749,12 @@ async fn invoke_chat_service_add_member<T: ChatService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let chat_service::AddMemberRequest { chat_id, user_id, role } = req;
     match imp.add_member(call.ctx, chat_id, user_id, role).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1747,7 +1778,12 @@ async fn invoke_chat_service_send_message<T: ChatService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let chat_service::SendMessageRequest { chat_id, content, idempotency_key } = req;
     match imp.send_message(call.ctx, chat_id, content, idempotency_key).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1760,6 +1796,9 @@ async fn invoke_chat_service_list_messages<T: ChatService>(
     let chat_service::ListMessagesRequest { chat_id, cursor, limit } = req;
     match imp.list_messages(call.ctx, chat_id, cursor, limit).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -1774,7 +1813,12 @@ async fn invoke_chat_service_edit_message<T: ChatService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let chat_service::EditMessageRequest { chat_id, message_id, content } = req;
     match imp.edit_message(call.ctx, chat_id, message_id, content).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }

@@ -9,7 +9,7 @@ use ::svcc_runtime::{
     __private::ServiceDef, client::Batch, client::ClientConfig, client::GrpcClient,
     client::JsonRpcClient, client::RestClient, client::Slot, events, events::BusSlot,
     events::Emitter, events::Event, events::Record, events::Subscription,
-    grpc::Descriptor, wire::Timestamp,
+    grpc::Descriptor, validate, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{Cursor, Email, Handle, UserId};
 /// A registered user.
@@ -394,6 +394,16 @@ pub mod user_service {
     pub struct CreateResponse {
         pub user: super::User,
     }
+    impl Validate for CreateResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("user");
+            {
+                let x = &self.user;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
+    }
     /// What `UserService.create` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum CreateError {
@@ -705,6 +715,22 @@ pub mod user_service {
     pub struct ListResponse {
         pub users: Vec<super::User>,
         pub page: PageInfo,
+    }
+    impl Validate for ListResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("users");
+            {
+                let x = &self.users;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+            v.enter_field("page");
+            {
+                let x = &self.page;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
     }
     /// What `UserService.list` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -1600,6 +1626,9 @@ async fn invoke_user_service_create<T: UserService>(
         .await
     {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -1614,7 +1643,12 @@ async fn invoke_user_service_get<T: UserService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let user_service::GetRequest { id } = req;
     match imp.get(call.ctx, id).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1627,6 +1661,9 @@ async fn invoke_user_service_list<T: UserService>(
     let user_service::ListRequest { query, cursor, limit } = req;
     match imp.list(call.ctx, query, cursor, limit).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -1641,7 +1678,12 @@ async fn invoke_user_service_update<T: UserService>(
     Validate::validate(&req).map_err(Error::validation)?;
     let user_service::UpdateRequest { id, display_name, tags } = req;
     match imp.update(call.ctx, id, display_name, tags).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }

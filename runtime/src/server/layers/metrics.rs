@@ -11,6 +11,9 @@
 //! - `svcc_rate_limited_total` and `svcc_unauthenticated_total` by `rpc_service` and
 //!   `rpc_method`: calls refused by `@rate_limit`, and for a missing or invalid bearer token
 //!   (whether or not the method has `@metrics`);
+//! - `svcc_server_connections`, `svcc_server_max_connections` (gauges) and
+//!   `svcc_server_connections_rejected_total`: client connections open, the cap, and those
+//!   closed on accept for being over it;
 //! - `svcc_build_info` (always 1) with the runtime's `version`;
 //! - `svcc_otlp_dropped_total` by `signal` (`spans`, `logs`): telemetry the OTLP exporter
 //!   dropped (queue full, collector down); `svcc_log_lines_dropped_total`: log lines dropped
@@ -85,8 +88,12 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new(config: &MetricsConfig) -> Arc<Metrics> {
+    pub(crate) fn new(
+        config: &MetricsConfig,
+        connections: Arc<crate::server::connections::Connections>,
+    ) -> Arc<Metrics> {
         let mut registry = Registry::default();
+        registry.register_collector(Box::new(OpenConnections(connections)));
         let rpc = Family::<RpcLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             histogram as fn() -> Histogram,
         );
@@ -226,6 +233,48 @@ fn to_text_004(openmetrics: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The server's connections: open, the cap, and those closed at once for being over it.
+#[derive(Debug)]
+struct OpenConnections(Arc<crate::server::connections::Connections>);
+
+impl prometheus_client::collector::Collector for OpenConnections {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::metrics::MetricType;
+        let c = &self.0;
+        for (name, help, v) in [
+            (
+                "svcc_server_connections",
+                "Client connections open",
+                c.open(),
+            ),
+            (
+                "svcc_server_max_connections",
+                "The cap on open client connections (ServerConfig::max_connections)",
+                c.max(),
+            ),
+        ] {
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Gauge)?
+                .encode_gauge(&(i64::try_from(v).unwrap_or(i64::MAX)))?;
+        }
+        encoder
+            .encode_descriptor(
+                "svcc_server_connections_rejected",
+                "Connections closed on accept because the server was at its cap",
+                None,
+                MetricType::Counter,
+            )?
+            .encode_counter::<prometheus_client::encoding::NoLabelSet, _, u64>(
+                &c.rejected(),
+                None,
+            )?;
+        Ok(())
+    }
 }
 
 /// What the OTLP exporter dropped, read at scrape time.

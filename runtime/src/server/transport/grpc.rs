@@ -119,6 +119,7 @@ impl Method {
             info: self.entry.info,
             params: Params::Value(params),
             transport: "grpc",
+            validate_result: self.entry.validate_result,
         };
         let out = invoke(&self.entry, call).await?;
         // The result's JSON text straight into the response message.
@@ -233,7 +234,7 @@ fn grpc_ok(message: &[u8], headers: http::HeaderMap) -> Response {
 
 /// A trailers-only answer (tonic writes the status, message and details; with the descriptor,
 /// a declared error's own message among them).
-fn grpc_error(e: &Error, descriptor: Option<&'static Descriptor>) -> Response {
+pub(crate) fn grpc_error(e: &Error, descriptor: Option<&'static Descriptor>) -> Response {
     status::to_status(e, descriptor)
         .into_http::<axum::body::Body>()
         .into_response()

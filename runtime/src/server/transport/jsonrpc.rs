@@ -80,17 +80,23 @@ impl Transport for JsonRpc {
     }
 }
 
-/// A body that could not be read: 413 over the limit, 400 when it broke off.
+/// A body that could not be read, as a JSON-RPC response: 413 over the limit, 400 when it
+/// broke off.
 fn body_error(e: &axum::Error) -> Response {
+    use crate::server::refusal::{Shape, too_large_error};
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if s.is::<http_body_util::LengthLimitError>() {
-            return crate::server::dispatch::too_large();
+            return Shape::JsonRpc.answer(&too_large_error());
         }
         source = s.source();
     }
-    crate::server::error_response(&Error::invalid_argument("the request body broke off"))
+    Shape::JsonRpc.answer(&Error::invalid_argument("the request body broke off"))
 }
+
+/// The longest `id` answered (as JSON text: a string's quotes count): an id is echoed in
+/// the reply, so one of megabytes would be sent back whole.
+const MAX_ID: usize = 256;
 
 /// Limits of the endpoint.
 #[derive(Clone, Copy, Debug)]
@@ -309,7 +315,7 @@ impl Endpoint {
         let reply_to = |text: String| id.map(|_| text);
         let id_text = id.unwrap_or("null");
         let Some(entry) = self.lookup(&req.method) else {
-            let msg = format!("method `{}` not found", req.method);
+            let msg = format!("method `{}` not found", crate::error::clip(&req.method, 64));
             return (
                 reply_to(error_reply(
                     id_text,
@@ -341,6 +347,7 @@ async fn call_method(
         info: entry.info,
         params,
         transport: "jsonrpc",
+        validate_result: entry.validate_result,
     };
     let id_text = id.unwrap_or("null");
     let (text, headers) = match invoke(entry, call).await {
@@ -414,6 +421,11 @@ impl Endpoint {
                 "params" if params.is_none() && b.get(i) == Some(&b'{') => {
                     let decode = entry?.decode?;
                     let (value, used) = decode(text.get(i..)?)?;
+                    // A key twice (in a map, which decoding keeps the last of): the general
+                    // path refuses it.
+                    if super::duplicates::duplicate_key(b.get(i..i + used)?).is_some() {
+                        return None;
+                    }
                     params = Some(if entry?.keep_text {
                         Params::DecodedText(value, body.clone(), i..i + used)
                     } else {
@@ -423,6 +435,9 @@ impl Endpoint {
                 }
                 "id" if id.is_none() => {
                     let end = id_end(text, i)?;
+                    if end - i > MAX_ID {
+                        return None;
+                    }
                     id = Some(text.get(i..end)?);
                     i = end;
                 }
@@ -565,6 +580,12 @@ fn parse_request(raw: &RawValue) -> Result<Request<'_>, (Option<&str>, String)> 
             if !ok {
                 return Err((None, "`id` must be a string, a number or null".into()));
             }
+            if t.len() > MAX_ID {
+                return Err((
+                    None,
+                    format!("`id` is longer than {MAX_ID} characters (it is not echoed)"),
+                ));
+            }
             Some(t)
         }
     };
@@ -610,6 +631,12 @@ fn build_params(
 ) -> Result<Params, Error> {
     let info = entry.info;
     let transport = info.has_transport_params();
+    if let Some(d) = params.and_then(|p| super::duplicates::duplicate_key(p.get().as_bytes())) {
+        return Err(Error::invalid_argument(format!(
+            "invalid params: {}",
+            d.message()
+        )));
+    }
     let Some(p) = params else {
         if !transport {
             return Ok(Params::None);

@@ -4,6 +4,8 @@
 //! transport (gRPC) is a file here, one line in [`all`], and (only if it has a fast path) one
 //! variant of [`FastPath`].
 
+#[cfg(any(feature = "jsonrpc", feature = "rest"))]
+pub(crate) mod duplicates;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 #[cfg(feature = "jsonrpc")]
@@ -78,6 +80,16 @@ impl FastPath {
             FastPath::JsonRpc(_) => true,
             #[cfg(feature = "grpc")]
             FastPath::Grpc(_) => grpc::FastRpc::accepts(headers),
+        }
+    }
+
+    /// Whether this entry is JSON-RPC's.
+    pub(crate) fn is_jsonrpc(&self) -> bool {
+        match *self {
+            #[cfg(feature = "jsonrpc")]
+            FastPath::JsonRpc(_) => true,
+            #[cfg(feature = "grpc")]
+            FastPath::Grpc(_) => false,
         }
     }
 

@@ -69,6 +69,7 @@ pub async fn handle(
         info: entry.info,
         params,
         transport: "rest",
+        validate_result: entry.validate_result,
     };
     match invoke(entry, call).await {
         Ok(out) => {
@@ -127,9 +128,16 @@ fn assemble(
             return Err(Error {
                 http_status: Some(415),
                 ..Error::invalid_argument(format!(
-                    "unsupported content type `{content_type}`: send {declared}"
+                    "unsupported content type `{}`: send {declared}",
+                    crate::error::clip(content_type, 64)
                 ))
             });
+        }
+        if let Some(d) = super::duplicates::duplicate_key(body) {
+            return Err(Error::invalid_argument(format!(
+                "the request body is refused: {}",
+                d.message()
+            )));
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(m)) => map = m,
@@ -208,7 +216,7 @@ fn body_error(e: &axum::Error) -> Response {
         .and_then(|s| s.downcast_ref::<http_body_util::LengthLimitError>())
         .is_some();
     if too_large {
-        crate::server::dispatch::too_large()
+        error_response(&crate::server::refusal::too_large_error())
     } else {
         error_response(&Error::invalid_argument(format!(
             "cannot read the body: {e}"

@@ -7,11 +7,13 @@ use ::svcc_runtime::{
     Code, Context, Error, Validate, __private::Arc, __private::BoxFuture,
     __private::Call, __private::Output, __private::ServiceDef, client::Batch,
     client::ClientConfig, client::JsonRpcClient, client::RestClient, client::Slot,
+    validate,
 };
 /// Requests, responses, errors and descriptions of [`Timing`]'s methods.
 pub mod timing {
     use ::svcc_runtime::__private::serde;
     use ::core::option::Option;
+    use ::std::{string::String, vec::Vec};
     use ::svcc_runtime::{
         Error, Validate, Validator, __private::MethodInfo, __private::ParamInfo,
         __private::TextKind, method::HttpBinding, method::Location, method::Policies,
@@ -189,6 +191,81 @@ pub mod timing {
         request_content_type: Option::None,
         response_content_type: Option::Some("application/problem+json"),
     };
+    /// The parameters of `Timing.names`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct NamesRequest {
+        pub n: i32,
+    }
+    impl Validate for NamesRequest {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
+    /// The results of `Timing.names`.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "::svcc_runtime::__private::serde")]
+    pub struct NamesResponse {
+        pub names: Vec<String>,
+    }
+    impl Validate for NamesResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("names");
+            {
+                let x = &self.names;
+                v.length(x.len(), Option::None, Option::Some(3), "item");
+            }
+            v.leave();
+        }
+    }
+    /// What `Timing.names` may fail with: its declared errors, or a platform error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum NamesError {
+        /// A canonical failure (unavailable, internal, …) or an error no declaration matches.
+        Other(Error),
+    }
+    impl NamesError {
+        /// The error as it crosses a transport.
+        pub fn into_error(self) -> Error {
+            match self {
+                NamesError::Other(e) => e,
+            }
+        }
+        /// Recognises a declared error by its code (unknown codes stay [`NamesError::Other`]).
+        pub fn from_error(e: Error) -> Self {
+            NamesError::Other(e)
+        }
+    }
+    impl ::core::convert::From<Error> for NamesError {
+        fn from(e: Error) -> Self {
+            NamesError::Other(e)
+        }
+    }
+    impl ::core::fmt::Display for NamesError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Display::fmt(&self.clone().into_error(), f)
+        }
+    }
+    impl ::std::error::Error for NamesError {}
+    /// How `Timing.names` is served.
+    pub static NAMES_INFO: MethodInfo = MethodInfo {
+        service: "Timing",
+        name: "names",
+        jsonrpc: Option::Some("timing.names"),
+        http: Option::None,
+        params: &[
+            ParamInfo {
+                name: "n",
+                location: Location::Body,
+                kind: TextKind::Integer,
+                list: false,
+                required: true,
+            },
+        ],
+        results: &[],
+        policies: Policies::NONE,
+        deprecated: false,
+        request_content_type: Option::None,
+        response_content_type: Option::None,
+    };
 }
 /// Methods whose effects show timing and order.
 ///
@@ -216,6 +293,14 @@ pub trait Timing: ::core::marker::Send + ::core::marker::Sync + 'static {
         ctx: Context,
     ) -> impl ::core::future::Future<
         Output = Result<String, timing::ProblemError>,
+    > + ::core::marker::Send;
+    /// Returns `n` names; the contract promises at most three.
+    fn names(
+        &self,
+        ctx: Context,
+        n: i32,
+    ) -> impl ::core::future::Future<
+        Output = Result<timing::NamesResponse, timing::NamesError>,
     > + ::core::marker::Send;
 }
 /// Serves a [`Timing`] implementation over the transports the contract names.
@@ -274,6 +359,20 @@ impl<T: Timing> TimingServer<T> {
                     })
                 },
             )
+            .method::<
+                timing::NamesRequest,
+            >(
+                &timing::NAMES_INFO,
+                {
+                    let imp = imp.clone();
+                    Arc::new(move |
+                        call: Call,
+                    | -> BoxFuture<'static, Result<Output, Error>> {
+                        let imp = imp.clone();
+                        Box::pin(async move { invoke_timing_names(&*imp, call).await })
+                    })
+                },
+            )
     }
 }
 async fn invoke_timing_slow<T: Timing>(imp: &T, call: Call) -> Result<Output, Error> {
@@ -300,6 +399,21 @@ async fn invoke_timing_problem<T: Timing>(imp: &T, call: Call) -> Result<Output,
     let timing::ProblemRequest {} = req;
     match imp.problem(call.ctx).await {
         Ok(r) => Output::json(&r),
+        Err(e) => Result::Err(e.into_error()),
+    }
+}
+async fn invoke_timing_names<T: Timing>(imp: &T, call: Call) -> Result<Output, Error> {
+    let req: timing::NamesRequest = call.params.decode()?;
+    Validate::validate(&req).map_err(Error::validation)?;
+    let timing::NamesRequest { n } = req;
+    match imp.names(call.ctx, n).await {
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            let out = Output::json(&r)?;
+            Result::Ok(out)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -352,6 +466,19 @@ impl Timing for TimingJsonRpcClient {
             .map_err(timing::ProblemError::from_error)?;
         out.decode().map_err(timing::ProblemError::Other)
     }
+    async fn names(
+        &self,
+        ctx: Context,
+        n: i32,
+    ) -> Result<timing::NamesResponse, timing::NamesError> {
+        let req = timing::NamesRequest { n };
+        let out = self
+            .inner
+            .call(&timing::NAMES_INFO, &req, &ctx)
+            .await
+            .map_err(timing::NamesError::from_error)?;
+        out.decode().map_err(timing::NamesError::Other)
+    }
 }
 /// A client of [`Timing`] over REST. It implements the service trait, so it can stand in for the service; its methods are the trait's, so bring the trait into scope to call them (`use …::Timing as _;`).
 #[derive(Debug, Clone)]
@@ -402,6 +529,18 @@ impl Timing for TimingRestClient {
             .map_err(timing::ProblemError::from_error)?;
         out.decode().map_err(timing::ProblemError::Other)
     }
+    async fn names(
+        &self,
+        ctx: Context,
+        n: i32,
+    ) -> Result<timing::NamesResponse, timing::NamesError> {
+        let _ = (ctx, (n,));
+        Result::Err(
+            timing::NamesError::Other(
+                Error::new(Code::Unimplemented, "`Timing.names` is not served over REST"),
+            ),
+        )
+    }
 }
 /// Calls of [`Timing`] collected into one JSON-RPC batch.
 #[derive(Debug, Default)]
@@ -434,5 +573,10 @@ impl TimingBatch {
     pub fn problem(&mut self) -> Slot<String, timing::ProblemError> {
         let req = timing::ProblemRequest {};
         self.inner.push(&timing::PROBLEM_INFO, &req, timing::ProblemError::from_error)
+    }
+    /// Adds a call of `names`; its result is read from the returned slot after [`Self::send`].
+    pub fn names(&mut self, n: i32) -> Slot<timing::NamesResponse, timing::NamesError> {
+        let req = timing::NamesRequest { n };
+        self.inner.push(&timing::NAMES_INFO, &req, timing::NamesError::from_error)
     }
 }

@@ -6,7 +6,7 @@ use ::std::boxed::Box;
 use ::svcc_runtime::{
     Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
     __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::RestClient, client::Slot,
+    client::JsonRpcClient, client::RestClient, client::Slot, validate,
 };
 /// Requests, responses, errors and descriptions of [`Guarded`]'s methods.
 pub mod guarded {
@@ -31,6 +31,9 @@ pub mod guarded {
         pub sub: String,
         #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
         pub email: Option<String>,
+    }
+    impl Validate for MeResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Guarded.me` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +96,9 @@ pub mod guarded {
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct OpenResponse {
         pub ok: bool,
+    }
+    impl Validate for OpenResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Guarded.open` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +164,9 @@ pub mod guarded {
     pub struct PerAddressResponse {
         pub ok: bool,
     }
+    impl Validate for PerAddressResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Guarded.per_address` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum PerAddressError {
@@ -220,6 +229,9 @@ pub mod guarded {
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct PerCallerResponse {
         pub ok: bool,
+    }
+    impl Validate for PerCallerResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Guarded.per_caller` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -390,6 +402,9 @@ async fn invoke_guarded_me<T: Guarded>(imp: &T, call: Call) -> Result<Output, Er
     let guarded::MeRequest {} = req;
     match imp.me(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -402,6 +417,9 @@ async fn invoke_guarded_open<T: Guarded>(imp: &T, call: Call) -> Result<Output, 
     let guarded::OpenRequest {} = req;
     match imp.open(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -417,6 +435,9 @@ async fn invoke_guarded_per_address<T: Guarded>(
     let guarded::PerAddressRequest {} = req;
     match imp.per_address(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -432,6 +453,9 @@ async fn invoke_guarded_per_caller<T: Guarded>(
     let guarded::PerCallerRequest {} = req;
     match imp.per_caller(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }

@@ -6,7 +6,7 @@ use ::std::{boxed::Box, string::String};
 use ::svcc_runtime::{
     Context, Error, Validate, Validator, __private::Arc, __private::BoxFuture,
     __private::Call, __private::Output, __private::Pattern, __private::ServiceDef,
-    client::Batch, client::ClientConfig, client::JsonRpcClient, client::Slot,
+    client::Batch, client::ClientConfig, client::JsonRpcClient, client::Slot, validate,
 };
 use super::super::super::super::obstacle::helpers::v1::{Record, Word};
 /// Constraints on a field whose type lives in the parent package.
@@ -180,7 +180,12 @@ async fn invoke_deep_get<T: Deep>(imp: &T, call: Call) -> Result<Output, Error> 
     Validate::validate(&req).map_err(Error::validation)?;
     let deep::GetRequest { id } = req;
     match imp.get(call.ctx, id).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }

@@ -7,7 +7,7 @@ use ::svcc_runtime::{
     ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
     __private::BoxFuture, __private::Call, __private::Output, __private::Pattern,
     __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
-    client::RestClient, client::Slot,
+    client::RestClient, client::Slot, validate,
 };
 ///
 /// Constraints are checked by [`::svcc_runtime::Validate`].
@@ -217,6 +217,28 @@ pub mod helpers {
     impl NewResponse {
         fn default_n() -> i32 {
             1
+        }
+    }
+    impl Validate for NewResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("id");
+            {
+                let x = &self.id;
+                v.pattern(
+                    x,
+                    {
+                        static PATTERN: Pattern = Pattern::new("id-.*");
+                        &PATTERN
+                    },
+                );
+            }
+            v.leave();
+            v.enter_field("n");
+            {
+                let x = &self.n;
+                v.range(f64::from(*x), Option::Some((0.0f64, false)), Option::None);
+            }
+            v.leave();
         }
     }
     /// What `Helpers.new` may fail with: its declared errors, or a platform error.
@@ -1501,6 +1523,9 @@ async fn invoke_helpers_new<T: Helpers>(imp: &T, call: Call) -> Result<Output, E
     let helpers::NewRequest { name, size } = req;
     match imp.new(call.ctx, name, size).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -1512,7 +1537,12 @@ async fn invoke_helpers_send<T: Helpers>(imp: &T, call: Call) -> Result<Output, 
     Validate::validate(&req).map_err(Error::validation)?;
     let helpers::SendRequest { word } = req;
     match imp.send(call.ctx, word).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1521,7 +1551,12 @@ async fn invoke_helpers_call<T: Helpers>(imp: &T, call: Call) -> Result<Output, 
     Validate::validate(&req).map_err(Error::validation)?;
     let helpers::CallRequest { items } = req;
     match imp.call(call.ctx, items).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -1530,7 +1565,12 @@ async fn invoke_helpers_lower<T: Helpers>(imp: &T, call: Call) -> Result<Output,
     Validate::validate(&req).map_err(Error::validation)?;
     let helpers::LowerRequest { l } = req;
     match imp.lower(call.ctx, l).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }

@@ -5,7 +5,7 @@ use ::std::collections::BTreeMap;
 use ::svcc_runtime::{
     ApiError, Code, Context, Validate, Validator, __private::Arc, __private::BoxFuture,
     __private::Call, __private::Output, __private::ServiceDef, client::Batch,
-    client::ClientConfig, client::JsonRpcClient, client::Slot,
+    client::ClientConfig, client::JsonRpcClient, client::Slot, validate,
 };
 /// A record named like the prelude's `Result`, with keyword fields.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -278,6 +278,16 @@ pub mod r#impl {
     pub struct TypeResponse {
         pub r#fn: super::Box,
         pub r#mod: super::Vec,
+    }
+    impl Validate for TypeResponse {
+        fn validate_into(&self, v: &mut Validator) {
+            v.enter_field("fn");
+            {
+                let x = &self.r#fn;
+                Validate::validate_into(x, v);
+            }
+            v.leave();
+        }
     }
     /// What `Impl.type` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -604,6 +614,9 @@ async fn invoke_impl_type<T: Impl>(
     let r#impl::TypeRequest { self_, r#type, r#where } = req;
     match imp.r#type(call.ctx, self_, r#type, r#where).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             ::core::result::Result::Ok(out)
         }
@@ -618,7 +631,12 @@ async fn invoke_impl_match<T: Impl>(
     Validate::validate(&req).map_err(::svcc_runtime::Error::validation)?;
     let r#impl::MatchRequest { r#in } = req;
     match imp.r#match(call.ctx, r#in).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => ::core::result::Result::Err(e.into_error()),
     }
 }

@@ -6,7 +6,7 @@ use ::std::{boxed::Box, string::String};
 use ::svcc_runtime::{
     Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
     __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::RestClient, client::Slot,
+    client::JsonRpcClient, client::RestClient, client::Slot, validate,
 };
 /// Requests, responses, errors and descriptions of [`Flaky`]'s methods.
 pub mod flaky {
@@ -32,6 +32,9 @@ pub mod flaky {
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct ItemResponse {
         pub name: String,
+    }
+    impl Validate for ItemResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Flaky.item` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +112,9 @@ pub mod flaky {
     pub struct FlakyResponse {
         pub attempts: i32,
     }
+    impl Validate for FlakyResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Flaky.flaky` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum FlakyError {
@@ -177,6 +183,9 @@ pub mod flaky {
     pub struct OnceResponse {
         pub attempts: i32,
     }
+    impl Validate for OnceResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Flaky.once` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum OnceError {
@@ -241,6 +250,9 @@ pub mod flaky {
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct MarkedResponse {
         pub attempts: i32,
+    }
+    impl Validate for MarkedResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Flaky.marked` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -411,6 +423,9 @@ async fn invoke_flaky_item<T: Flaky>(imp: &T, call: Call) -> Result<Output, Erro
     let flaky::ItemRequest { id } = req;
     match imp.item(call.ctx, id).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -423,6 +438,9 @@ async fn invoke_flaky_flaky<T: Flaky>(imp: &T, call: Call) -> Result<Output, Err
     let flaky::FlakyRequest { key } = req;
     match imp.flaky(call.ctx, key).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -435,6 +453,9 @@ async fn invoke_flaky_once<T: Flaky>(imp: &T, call: Call) -> Result<Output, Erro
     let flaky::OnceRequest { key } = req;
     match imp.once(call.ctx, key).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -447,6 +468,9 @@ async fn invoke_flaky_marked<T: Flaky>(imp: &T, call: Call) -> Result<Output, Er
     let flaky::MarkedRequest { key } = req;
     match imp.marked(call.ctx, key).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }

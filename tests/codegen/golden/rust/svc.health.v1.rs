@@ -6,6 +6,7 @@ use ::std::boxed::Box;
 use ::svcc_runtime::{
     Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
     __private::Output, __private::ServiceDef, client::ClientConfig, client::RestClient,
+    validate,
 };
 /// Whether a service, or one of its dependencies, can take traffic.
 #[derive(
@@ -70,6 +71,9 @@ pub mod health {
     pub struct LiveResponse {
         pub status: super::Status,
     }
+    impl Validate for LiveResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Health.live` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum LiveError {
@@ -128,6 +132,9 @@ pub mod health {
     pub struct ReadyResponse {
         pub status: super::Status,
         pub checks: BTreeMap<String, super::Status>,
+    }
+    impl Validate for ReadyResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Health.ready` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -247,6 +254,9 @@ async fn invoke_health_live<T: Health>(imp: &T, call: Call) -> Result<Output, Er
     let health::LiveRequest {} = req;
     match imp.live(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -259,6 +269,9 @@ async fn invoke_health_ready<T: Health>(imp: &T, call: Call) -> Result<Output, E
     let health::ReadyRequest {} = req;
     match imp.ready(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }

@@ -3,7 +3,7 @@
 // Include with `include!(concat!(env!("OUT_DIR"), "/svc.rs"));`.
 
 pub mod behaviour {
-    /// Behaviour the runtime guarantees: deadlines and batch ordering.
+    /// Behaviour the runtime guarantees: deadlines, batch ordering, results held to the contract.
     #[allow(deprecated, unused_imports, non_camel_case_types, non_snake_case, non_upper_case_globals, clippy::too_many_arguments, clippy::let_unit_value, clippy::wrong_self_convention, clippy::new_ret_no_self, clippy::module_inception)]
     pub mod v1 {
         include!("behaviour.v1.rs");

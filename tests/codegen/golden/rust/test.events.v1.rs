@@ -8,7 +8,7 @@ use ::svcc_runtime::{
     __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
     __private::Uuid, client::Batch, client::ClientConfig, client::JsonRpcClient,
     client::Slot, events, events::BusSlot, events::Emitter, events::Event,
-    events::Format, events::Record, events::Subscription, grpc::Descriptor,
+    events::Format, events::Record, events::Subscription, grpc::Descriptor, validate,
 };
 /// Where an order ships.
 #[derive(
@@ -356,6 +356,9 @@ pub mod orders {
     #[serde(crate = "::svcc_runtime::__private::serde")]
     pub struct PlaceResponse {
         pub order_id: Uuid,
+    }
+    impl Validate for PlaceResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Orders.place` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -722,6 +725,9 @@ pub mod orders {
     pub struct CountResponse {
         pub orders: i64,
     }
+    impl Validate for CountResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Orders.count` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum CountError {
@@ -904,6 +910,9 @@ async fn invoke_orders_place<T: Orders>(
         .await
     {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -953,6 +962,9 @@ async fn invoke_orders_count<T: Orders>(imp: &T, call: Call) -> Result<Output, E
     let orders::CountRequest {} = req;
     match imp.count(call.ctx).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }

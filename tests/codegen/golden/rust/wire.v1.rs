@@ -8,7 +8,7 @@ use ::svcc_runtime::{
     __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
     __private::Uuid, __private::serde_json::Value, client::Batch, client::ClientConfig,
     client::GrpcClient, client::JsonRpcClient, client::RestClient, client::Slot,
-    wire::Bytes, wire::Date, wire::Decimal, wire::Duration, wire::Timestamp,
+    validate, wire::Bytes, wire::Date, wire::Decimal, wire::Duration, wire::Timestamp,
 };
 /// A colour; `Blue` is the default.
 #[derive(
@@ -521,6 +521,9 @@ pub mod echo {
         pub name: String,
         pub count: i32,
     }
+    impl Validate for CheckedResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Echo.checked` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum CheckedError {
@@ -594,6 +597,9 @@ pub mod echo {
     pub struct SayResponse {
         pub text: String,
         pub n: i32,
+    }
+    impl Validate for SayResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
     }
     /// What `Echo.say` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
@@ -942,7 +948,12 @@ async fn invoke_echo_echo<T: Echo>(imp: &T, call: Call) -> Result<Output, Error>
     Validate::validate(&req).map_err(Error::validation)?;
     let echo::EchoRequest { value } = req;
     match imp.echo(call.ctx, value).await {
-        Ok(r) => Output::json(&r),
+        Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
+            Output::json(&r)
+        }
         Err(e) => Result::Err(e.into_error()),
     }
 }
@@ -979,6 +990,9 @@ async fn invoke_echo_checked<T: Echo>(imp: &T, call: Call) -> Result<Output, Err
     let echo::CheckedRequest { name, count } = req;
     match imp.checked(call.ctx, name, count).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -991,6 +1005,9 @@ async fn invoke_echo_say<T: Echo>(imp: &T, call: Call) -> Result<Output, Error> 
     let echo::SayRequest { text, n } = req;
     match imp.say(call.ctx, text, n).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }
@@ -1460,6 +1477,9 @@ pub mod observed {
     pub struct GreetResponse {
         pub greeting: String,
     }
+    impl Validate for GreetResponse {
+        fn validate_into(&self, _v: &mut Validator) {}
+    }
     /// What `Observed.greet` may fail with: its declared errors, or a platform error.
     #[derive(Debug, Clone, PartialEq)]
     pub enum GreetError {
@@ -1603,6 +1623,9 @@ async fn invoke_observed_greet<T: Observed>(
     let observed::GreetRequest { name, secret } = req;
     match imp.greet(call.ctx, name, secret).await {
         Ok(r) => {
+            if call.validate_result {
+                validate::check_result(&r, call.info)?;
+            }
             let out = Output::json(&r)?;
             Result::Ok(out)
         }

@@ -90,6 +90,9 @@ fn invoke_fn(
         MethodResult::Empty => {
             format!("Ok(_) => ::core::result::Result::Ok({PV}::Output::empty()),")
         }
+        MethodResult::Single(t) if pkg.validates(t) => format!(
+            "Ok(r) => {{ if call.validate_result {{ {RT}::validate::check_result(&r, call.info)?; }} {PV}::Output::json(&r) }}"
+        ),
         MethodResult::Single(_) => format!("Ok(r) => {PV}::Output::json(&r),"),
         MethodResult::Named(results) => {
             let mut h = String::new();
@@ -116,7 +119,7 @@ fn invoke_fn(
             }
             let binding = if h.is_empty() { "out" } else { "mut out" };
             format!(
-                "Ok(r) => {{ let {binding} = {PV}::Output::json(&r)?; {h} ::core::result::Result::Ok(out) }}"
+                "Ok(r) => {{ if call.validate_result {{ {RT}::validate::check_result(&r, call.info)?; }} let {binding} = {PV}::Output::json(&r)?; {h} ::core::result::Result::Ok(out) }}"
             )
         }
     };

@@ -24,6 +24,18 @@ export interface TimingProblemParams {
 export type TimingProblemError = $rt.ApiError;
 const TIMING_PROBLEM_INFO: $rt.MethodInfo = { params: [], results: [], jsonrpc: "timing.problem", http: { method: "GET", path: "/problem", status: 200 } };
 
+/** The parameters of `Timing.names`. */
+export interface TimingNamesParams {
+  n: number;
+}
+/** The results of `Timing.names`. */
+export interface TimingNamesResult {
+  names: string[];
+}
+/** What `Timing.names` may throw. */
+export type TimingNamesError = $rt.ApiError;
+const TIMING_NAMES_INFO: $rt.MethodInfo = { params: [{ name: "n", location: "body", key: "n" }], results: [], jsonrpc: "timing.names" };
+
 /**
  * Methods whose effects show timing and order.
  * 
@@ -61,6 +73,15 @@ export class TimingJsonRpcClient {
    */
   async problem(params: TimingProblemParams = {}, opts?: $rt.CallOptions): Promise<string> {
     return (await this.#transport.call(TIMING_PROBLEM_INFO, params as unknown as { [key: string]: unknown }, opts)) as string;
+  }
+
+  /**
+   * Returns `n` names; the contract promises at most three.
+   * 
+   * @throws {TimingNamesError}
+   */
+  async names(params: TimingNamesParams, opts?: $rt.CallOptions): Promise<TimingNamesResult> {
+    return (await this.#transport.call(TIMING_NAMES_INFO, params as unknown as { [key: string]: unknown }, opts)) as TimingNamesResult;
   }
 
 }
