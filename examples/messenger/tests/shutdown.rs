@@ -397,16 +397,26 @@ fn under_a_low_descriptor_limit_the_default_cap_sheds_connections_instead() {
         .collect();
     std::thread::sleep(Duration::from_millis(500));
     drop(held);
-    let mut r = BufReader::new(TcpStream::connect(&addr).unwrap());
-    r.get_mut()
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\naccept: text/plain\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    // Headers, then the page up to its end (the server closes after a while; enough is read).
-    r.get_mut()
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    let _ = r.read_to_string(&mut text);
+    // Once the server has seen those connections close, there is room again.
+    let until = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = TcpStream::connect(&addr)
+            .ok()
+            .map(|mut s| {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ =
+                    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\naccept: text/plain\r\n\r\n");
+                // The page, up to the server's close or two quiet seconds.
+                let mut text = String::new();
+                let _ = s.read_to_string(&mut text);
+                text
+            })
+            .unwrap_or_default();
+        if text.starts_with("HTTP/1.1 200") || Instant::now() > until {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let rejected = text
         .lines()
         .find_map(|l| l.strip_prefix("svcc_server_connections_rejected_total "))

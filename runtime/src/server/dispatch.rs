@@ -89,7 +89,7 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
             return Box::pin(async move {
                 let _busy = busy;
                 let limit = conn.shared.request_timeout;
-                let work = AssertUnwindSafe(handle(conn.clone(), req, text)).catch_unwind();
+                let work = AssertUnwindSafe(handle(conn.clone(), req, text, shape)).catch_unwind();
                 let outcome = tokio::time::timeout(limit, work).await.ok();
                 Ok(finish(&conn.shared, outcome, id, shape, false))
             });
@@ -97,7 +97,7 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
         // HTTP/1: one boxed future, polled by the connection's task, so the clock reaches it.
         let limit = shared.limits.request;
         Box::pin(Answer {
-            inner: AssertUnwindSafe(handle(conn.clone(), req, text)).catch_unwind(),
+            inner: AssertUnwindSafe(handle(conn.clone(), req, text, shape)).catch_unwind(),
             busy,
             limit,
             conn,
@@ -202,7 +202,12 @@ fn fresh_request_id() -> HeaderValue {
 
 /// Fast-path URLs are answered here; the rest goes to the router. The router's future is
 /// boxed so that this future — moved once into its box per request — stays small.
-async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
+async fn handle(
+    conn: Arc<Conn>,
+    req: Request<Incoming>,
+    request_id: String,
+    shape: Shape,
+) -> Reply {
     // `X-Log-Level: debug` (when the server lets requests raise their level).
     let raised = conn
         .shared
@@ -212,19 +217,18 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> 
         .and_then(|v| v.to_str().ok())
         .and_then(crate::log_level::parse);
     match raised {
-        None => serve(conn, req, request_id).await,
+        None => serve(conn, req, request_id, shape).await,
         Some(level) => {
             let scoped: Pin<Box<dyn Future<Output = Reply> + Send>> = Box::pin(
-                crate::log_level::scope(Some(level), serve(conn, req, request_id)),
+                crate::log_level::scope(Some(level), serve(conn, req, request_id, shape)),
             );
             scoped.await
         }
     }
 }
 
-async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String) -> Reply {
+async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String, shape: Shape) -> Reply {
     let shared = &*conn.shared;
-    let shape = Shape::for_request(shared, req.headers(), req.uri().path());
     #[cfg(feature = "grpc")]
     if conn.grpc_only && !super::transport::grpc::is_grpc(req.headers()) {
         return shape.answer(&Error {

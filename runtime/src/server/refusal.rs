@@ -4,7 +4,7 @@
 //!
 //! - **gRPC** (`content-type: application/grpc…`): a trailers-only answer with `grpc-status`
 //!   and `grpc-message` (HTTP 200, as gRPC clients expect);
-//! - **JSON-RPC** (the JSON-RPC prefix and the paths under it): the HTTP status, and a
+//! - **JSON-RPC** (the JSON-RPC prefix and the paths under it, whatever the content type): the HTTP status, and a
 //!   JSON-RPC response whose `error` is the error object (`id` null: the request was not read);
 //! - **REST** and everything else: the HTTP status and `{code, message, data}`.
 
@@ -28,16 +28,17 @@ pub(crate) enum Shape {
 
 impl Shape {
     /// The shape for a request to `path` with `headers`.
+    /// (The path first: a JSON-RPC request costs a prefix comparison, no header lookup.)
     pub(crate) fn of(rpc_prefix: Option<&str>, headers: &HeaderMap, path: &str) -> Shape {
+        if rpc_prefix.is_some_and(|p| under(p, path)) {
+            return Shape::JsonRpc;
+        }
         #[cfg(feature = "grpc")]
         if super::transport::grpc::is_grpc(headers) {
             return Shape::Grpc;
         }
         let _ = headers;
-        match rpc_prefix {
-            Some(p) if under(p, path) => Shape::JsonRpc,
-            _ => Shape::Rest,
-        }
+        Shape::Rest
     }
 
     /// The shape for a request, by the server's settings.
@@ -150,13 +151,17 @@ mod tests {
 
     #[cfg(feature = "grpc")]
     #[test]
-    fn grpc_content_types_are_grpc_anywhere() {
+    fn grpc_content_types_are_grpc_outside_the_json_rpc_prefix() {
         let mut h = HeaderMap::new();
         h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/grpc+proto"),
         );
-        assert_eq!(Shape::of(Some("/rpc"), &h, "/rpc"), Shape::Grpc);
+        assert_eq!(
+            Shape::of(Some("/rpc"), &h, "/pkg.Service/Method"),
+            Shape::Grpc
+        );
+        assert_eq!(Shape::of(None, &h, "/"), Shape::Grpc);
     }
 
     #[tokio::test]

@@ -421,9 +421,13 @@ impl Endpoint {
                 "params" if params.is_none() && b.get(i) == Some(&b'{') => {
                     let decode = entry?.decode?;
                     let (value, used) = decode(text.get(i..)?)?;
-                    // A key twice (in a map, which decoding keeps the last of): the general
-                    // path refuses it.
-                    if super::duplicates::duplicate_key(b.get(i..i + used)?).is_some() {
+                    // A key twice: the request type's decoder refuses it in a record, but
+                    // keeps the last of a map's (or an `any`'s), which can only hide in an
+                    // object inside this one; the general path refuses those.
+                    let text = b.get(i..i + used)?;
+                    if text.get(1..).is_some_and(|t| t.contains(&b'{'))
+                        && super::duplicates::duplicate_key(text).is_some()
+                    {
                         return None;
                     }
                     params = Some(if entry?.keep_text {
