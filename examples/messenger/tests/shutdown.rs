@@ -261,11 +261,7 @@ fn every_request_is_accounted_for_through_sigterm() {
         t.on_new_connections > 0,
         "no connection opened after the signal was served"
     );
-    assert!(
-        t.closing >= 64,
-        "{} answers said `Connection: close`",
-        t.closing
-    );
+    assert!(t.closing > 0, "no answer said `Connection: close`");
 }
 
 /// A client that sends part of a request line and then nothing.

@@ -171,14 +171,7 @@ fn release(c: &Connections) {
 /// everything else — database pools, brokers, log files — and at most 10,000; 10,000 where
 /// the limit cannot be read.
 pub(crate) fn default_max() -> usize {
-    let soft = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|l| {
-            l.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3))
-                .and_then(|v| v.parse::<usize>().ok())
-        });
+    let soft = super::layers::process::max_open_files().and_then(|n| usize::try_from(n).ok());
     match soft {
         Some(n) => n.saturating_sub((n / 10).max(64)).clamp(16, 10_000),
         None => 10_000,

@@ -559,6 +559,8 @@ impl Server {
     /// pre-stop delay, stop accepting, drain in-flight requests (closing what is left after
     /// the shutdown timeout), then run the shutdown hooks in order, each bounded by
     /// `hook_timeout`.
+    /// `signal` is the only stop request: SIGTERM and SIGINT are left to the caller, and
+    /// there is no second signal to cut the stop short ([`Server::serve`] has both).
     pub async fn serve_until(
         self,
         listener: tokio::net::TcpListener,

@@ -2,52 +2,44 @@
 //! bounded by the shutdown timeout, hooks, telemetry flush); a second one during it stops the
 //! server at once, as nginx, Envoy and most servers do.
 
-use tokio::sync::mpsc;
+use futures_util::future::BoxFuture;
 
 /// The stop requests a server receives, in order: the first begins a graceful stop, the
 /// second makes it immediate.
-pub(crate) struct Stops(mpsc::UnboundedReceiver<&'static str>);
+pub(crate) enum Stops {
+    /// SIGTERM and SIGINT, every time they arrive.
+    Os(Signals),
+    /// One caller's future (no second request ever comes).
+    Once(Option<BoxFuture<'static, ()>>),
+}
 
 impl Stops {
-    /// SIGTERM and SIGINT, every time they arrive (for the life of the process).
     pub(crate) fn os() -> Stops {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut signals = Signals::new();
-            loop {
-                let name = signals.next().await;
-                if tx.send(name).is_err() {
-                    return;
-                }
-            }
-        });
-        Stops(rx)
+        Stops::Os(Signals::new())
     }
 
-    /// One stop request, when `signal` completes (no second one ever comes).
     pub(crate) fn once(signal: impl Future<Output = ()> + Send + 'static) -> Stops {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            signal.await;
-            let _ = tx.send("the stop signal");
-            // Kept open: no second request, rather than "the requests are over".
-            std::future::pending::<()>().await;
-            drop(tx);
-        });
-        Stops(rx)
+        Stops::Once(Some(Box::pin(signal)))
     }
 
-    /// The next stop request: the signal's name.
+    /// The next stop request: the signal's name. Cancel-safe.
     pub(crate) async fn next(&mut self) -> &'static str {
-        match self.0.recv().await {
-            Some(name) => name,
-            None => std::future::pending().await,
+        match self {
+            Stops::Os(signals) => signals.next().await,
+            Stops::Once(slot) => match slot {
+                Some(signal) => {
+                    signal.await;
+                    *slot = None;
+                    "the stop signal"
+                }
+                None => std::future::pending().await,
+            },
         }
     }
 }
 
 /// SIGTERM and SIGINT (Ctrl-C), as a stream.
-struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]

@@ -3,8 +3,7 @@
 //! nor in `Debug` of the generated types.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use svcc_codegen_tests::Captured;
 use svcc_codegen_tests::api::obstacle::helpers::v1 as helpers;
 use svcc_runtime::serde_json::{Value, json};
 use svcc_runtime::{Context, Server, tokio};
@@ -34,20 +33,6 @@ impl helpers::Other for Impl {
         Ok(format!("ok {id}"))
     }
     async fn open(&self, _ctx: Context) -> Result<(), helpers::other::OpenError> {
-        Ok(())
-    }
-}
-
-/// Everything the subscriber writes, for the assertions.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -119,7 +104,7 @@ async fn one_event_per_call_without_skipped_or_sensitive_values() {
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let curls: Vec<&str> = log.lines().filter(|l| l.contains("svcc::client")).collect();
     assert_eq!(curls.len(), 3, "one curl line per request:\n{log}");
     assert!(

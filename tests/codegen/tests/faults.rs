@@ -411,6 +411,14 @@ async fn a_result_that_breaks_the_contract_is_an_internal_error_while_results_ar
             .await
             .unwrap()
     };
+    let captured = svcc_codegen_tests::Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test's runtime has one thread: the server's tasks log through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
     // Checked (the default in debug builds and tests).
     assert!(ServerConfig::default().validate_results);
     let s = start(ServerConfig::default()).await;
@@ -429,6 +437,16 @@ async fn a_result_that_breaks_the_contract_is_an_internal_error_while_results_ar
             .unwrap()
             .contains("breaks its contract"),
         "{v}"
+    );
+    // The log says which method and what broke.
+    let log = captured.text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("breaks the contract"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains("method=\"names\"") && line.contains("names (length)"),
+        "{line}"
     );
     let _ = s.stop.send(());
     // Unchecked (release builds unless configured): sent as the handler made it.

@@ -11,7 +11,7 @@ mod go_compat;
 mod log;
 pub(crate) mod metrics;
 mod observe;
-mod process;
+pub(crate) mod process;
 mod rate;
 mod trace;
 

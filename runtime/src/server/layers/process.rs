@@ -29,6 +29,18 @@ struct Reading {
     max_fds: Option<u64>,
 }
 
+/// The process's open-file limit (the soft one), where `/proc` says it.
+pub(crate) fn max_open_files() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|v| v.parse().ok())
+        })
+}
+
 fn read() -> Option<Reading> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name may hold spaces: fields are counted after its closing parenthesis.
@@ -42,14 +54,7 @@ fn read() -> Option<Reading> {
         .lines()
         .find_map(|l| l.strip_prefix("btime "))
         .and_then(|v| v.trim().parse::<u64>().ok())?;
-    let max_fds = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|l| {
-            l.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3))
-                .and_then(|v| v.parse().ok())
-        });
+    let max_fds = max_open_files();
     Some(Reading {
         cpu_seconds: (field(14)? + field(15)?) as f64 / TICKS_PER_SECOND,
         resident_bytes: field(24)? * PAGE_SIZE,
