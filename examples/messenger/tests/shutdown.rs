@@ -162,6 +162,8 @@ fn every_request_is_accounted_for_through_sigterm() {
         &[
             ("SVCC_SHUTDOWN_DELAY", "1s"),
             ("SVCC_SHUTDOWN_TIMEOUT", "5s"),
+            // Every call line kept, however fast they come (they are the server's count).
+            ("SVCC_LOG_BUFFER_LINES", "1000000"),
         ],
         None,
     );
