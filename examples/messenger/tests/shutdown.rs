@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 fn start(
     env: &[(&str, &str)],
     shell_prefix: Option<&str>,
-) -> (Child, String, mpsc::Receiver<String>) {
+) -> (Running, String, mpsc::Receiver<String>) {
     let bin = env!("CARGO_BIN_EXE_messenger");
     let mut command = match shell_prefix {
         // `ulimit` and friends, then the binary itself.
@@ -60,12 +60,37 @@ fn start(
         }
         if let Some(rest) = line.split("serving on http://").nth(1) {
             std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-            return (child, rest.trim().to_string(), lines);
+            return (Running(child), rest.trim().to_string(), lines);
         }
     }
     let _ = child.kill();
     let _ = child.wait();
     panic!("the example did not start");
+}
+
+/// The example's process; killed if a failed assertion leaves it running.
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 fn signal(child: &Child, name: &str) {
