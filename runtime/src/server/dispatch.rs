@@ -314,7 +314,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String, shap
 
 /// What a route left of a watched body: how much it read, and the unread rest.
 #[derive(Default)]
-struct Leftover(std::sync::Mutex<(u64, Option<Incoming>, bool)>);
+struct Leftover(std::sync::Mutex<(u64, Option<Incoming>)>);
 
 impl Leftover {
     /// When the route read past `limit`: the unread rest (`None` inside when it read to the
@@ -324,7 +324,7 @@ impl Leftover {
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (seen, rest, _) = &mut *g;
+        let (seen, rest) = &mut *g;
         (*seen > limit as u64).then(|| rest.take())
     }
 }

@@ -604,7 +604,7 @@ impl Server {
         let signal = tokio::select! {
             biased;
             name = stops.next() => name,
-            () = listeners.serve() => unreachable_serving(),
+            never = listeners.serve() => match never {},
         };
         // Leaving: not ready, clients told to move, still serving and accepting.
         self.ready.store(false, Ordering::SeqCst);
@@ -623,7 +623,7 @@ impl Server {
                 biased;
                 name = stops.next() => at_once = Some(name),
                 () = tokio::time::sleep(delay) => {}
-                () = listeners.serve() => {}
+                never = listeners.serve() => match never {},
             }
         }
         // Draining: the listeners close; connections finish what they started.
@@ -693,11 +693,6 @@ impl Server {
     }
 }
 
-/// `Listeners::serve` never returns.
-fn unreachable_serving() -> &'static str {
-    "the listeners stopped"
-}
-
 /// The listeners: the server's own address, and gRPC's when it has one.
 struct Listeners {
     main: tokio::net::TcpListener,
@@ -708,7 +703,7 @@ struct Listeners {
 impl Listeners {
     /// Accepts connections and spawns their tasks; never completes (accept errors are
     /// retried after a pause that grows while they last).
-    async fn serve(&self) {
+    async fn serve(&self) -> std::convert::Infallible {
         let mut failing = AcceptBackoff::default();
         loop {
             let grpc_accept = async {
