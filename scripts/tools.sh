@@ -22,6 +22,7 @@ OPENRPC_META_SCHEMA_VERSION=1.14.9
 AJV_VERSION=8.20.0
 AJV_FORMATS_VERSION=3.0.1
 JSON_SCHEMA_META_VERSION=1.8.0
+SARIF_MULTITOOL_VERSION=5.7.0
 
 # The Python tools (schemathesis, openapi-spec-validator) in $SVCC_TOOLS/venv; prints its bin.
 python_tools() {
@@ -103,6 +104,16 @@ openrpc_tools() {
   npm_pinned openrpc "@open-rpc/meta-schema@$OPENRPC_META_SCHEMA_VERSION" \
     "@json-schema-tools/meta-schema@$JSON_SCHEMA_META_VERSION" "ajv@$AJV_VERSION" \
     "ajv-formats@$AJV_FORMATS_VERSION"
+}
+
+# Microsoft's SARIF Multitool (npm @microsoft/sarif-multitool-linux: a self-contained binary
+# and the OASIS SARIF 2.1.0 schema beside it) and ajv; prints their node_modules.
+sarif_tools() {
+  local modules
+  modules=$(npm_pinned sarif "@microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION" \
+    "ajv@$AJV_VERSION" "ajv-formats@$AJV_FORMATS_VERSION")
+  chmod +x "$modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+  echo "$modules"
 }
 
 # The npm tools (typescript, @redocly/cli); prints their bin.

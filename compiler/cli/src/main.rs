@@ -141,9 +141,14 @@ struct FmtArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum OutputFormat {
+    /// Readable reports with the source (on stderr).
     Human,
+    /// JSON Lines, one object per diagnostic.
     Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// One SARIF 2.1.0 log (code scanning and review hosts).
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -458,11 +463,17 @@ fn check(args: &CheckArgs) -> ExitCode {
         OutputFormat::Human => Format::Human,
         OutputFormat::Json => Format::Json,
         OutputFormat::Github => Format::Github,
+        OutputFormat::Sarif => {
+            let log = render::sarif(&comp.diagnostics, &comp.sources, &|_| None, &|_| None);
+            let _ = writeln!(std::io::stdout().lock(), "{log}");
+            Format::Json
+        }
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
-    for d in &comp.diagnostics {
+    let listed = matches!(args.format, OutputFormat::Sarif);
+    for d in comp.diagnostics.iter().filter(|_| !listed) {
         let _ = match format {
             Format::Human => write!(err, "{}", render::human(d, &comp.sources, color)),
             Format::Json => writeln!(out, "{}", render::json(d, &comp.sources)),

@@ -141,6 +141,78 @@ fn github_format_emits_workflow_commands() {
 }
 
 #[test]
+fn sarif_format_is_one_log_with_rules_results_and_related_locations() {
+    let out = svcc(
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "tests/ui/E0200_duplicate_field.svc",
+            "tests/ui/E0102_unresolved.svc",
+        ],
+        &common::root(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "svcc");
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    // E0104: the two files declare `User` in one package.
+    let codes: Vec<_> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E0104", "E0200", "E0102", "E0102"]);
+    assert_eq!(rules.len(), 3);
+    for r in results {
+        // Each result names its rule, and the index points at that rule.
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+        assert!(r["message"]["text"].as_str().unwrap().ends_with(['.', '?']));
+    }
+    let unresolved = results.iter().find(|r| r["ruleId"] == "E0102").unwrap();
+    assert_eq!(unresolved["level"], "error");
+    assert_eq!(
+        unresolved["message"]["text"],
+        "cannot find type `Usr` in this scope. Help: did you mean `User`?"
+    );
+    let loc = &unresolved["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "tests/ui/E0102_unresolved.svc"
+    );
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(
+        (&loc["region"]["startLine"], &loc["region"]["startColumn"]),
+        (&serde_json::json!(6), &serde_json::json!(13))
+    );
+    let duplicate = results.iter().find(|r| r["ruleId"] == "E0200").unwrap();
+    assert_eq!(
+        duplicate["relatedLocations"][0]["message"]["text"],
+        "first declared here."
+    );
+    let rule = rules.iter().find(|r| r["id"] == "E0102").unwrap();
+    assert!(
+        rule["fullDescription"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("not declared in the package"),
+        "{rule}"
+    );
+    assert!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:///")
+    );
+    // Only the log is on stdout; the summary stays on stderr.
+    assert!(text(&out.stderr).contains("svcc: 4 errors"));
+}
+
+#[test]
 fn colour_follows_the_flag() {
     let root = common::root();
     let always = svcc(

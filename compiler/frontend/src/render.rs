@@ -328,3 +328,177 @@ pub fn summary(errors: usize, warnings: usize, files: usize) -> String {
         )
     }
 }
+
+/// What SARIF says about one rule (an error code, a lint or a breaking-change rule).
+#[derive(Clone, Debug)]
+pub struct RuleText {
+    /// One line: the title.
+    pub short: String,
+    /// The long explanation (what `svcc explain` prints first).
+    pub full: String,
+}
+
+/// The SARIF description of a code or lint the front end knows.
+pub fn rule_text(code: &str) -> Option<RuleText> {
+    if let Some(c) = crate::codes::lookup(code) {
+        return Some(RuleText {
+            short: c.title.to_string(),
+            full: c.explanation.to_string(),
+        });
+    }
+    crate::lint::LINTS
+        .iter()
+        .find(|l| l.name == code)
+        .map(|l| RuleText {
+            short: l.summary.to_string(),
+            full: format!("{} (`svcc explain {}`)", l.summary, l.name),
+        })
+}
+
+/// One SARIF 2.1.0 log (a JSON document) for a run of svcc: every diagnostic a `result` with
+/// its rule (`ruleId` is the code or lint name, described in `tool.driver.rules` with the
+/// text of `svcc explain`), its level, its location (relative paths against `%SRCROOT%`, the
+/// current directory; columns in Unicode code points) and its labels as related locations.
+/// `properties(i)` adds a property bag to the i-th result (`svcc breaking` puts the wires
+/// there); `describe` is asked about codes [`rule_text`] does not know.
+pub fn sarif(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    describe: &dyn Fn(&str) -> Option<RuleText>,
+    properties: &dyn Fn(usize) -> Option<serde_json::Value>,
+) -> String {
+    use serde_json::{Value, json};
+    let mut rules: Vec<Value> = Vec::new();
+    let mut index: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut ordered: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    ordered.sort_unstable();
+    ordered.dedup();
+    for code in ordered {
+        let text = rule_text(code).or_else(|| describe(code));
+        let mut rule = json!({ "id": code });
+        if let Some(t) = text {
+            rule["shortDescription"] = json!({ "text": sentence(&t.short) });
+            rule["fullDescription"] = json!({ "text": sentence(&t.full) });
+        }
+        rule["help"] = json!({ "text": format!("Run `svcc explain {code}` for the explanation, an example and the fix.") });
+        index.insert(code, rules.len());
+        rules.push(rule);
+    }
+    let location = |span: Span, message: Option<&str>, id: Option<usize>| -> Value {
+        let loc = Location::of(span, sources);
+        let mut physical = json!({
+            "artifactLocation": artifact(&loc.file),
+            "region": {
+                "startLine": loc.line,
+                "startColumn": loc.column,
+                "endLine": loc.end_line,
+                "endColumn": loc.end_column,
+            }
+        });
+        if loc.file.is_empty() {
+            physical = json!({ "artifactLocation": { "uri": "svcc" } });
+        }
+        let mut v = json!({ "physicalLocation": physical });
+        if let Some(id) = id {
+            v["id"] = json!(id);
+        }
+        if let Some(m) = message {
+            v["message"] = json!({ "text": sentence(m) });
+        }
+        v
+    };
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut text = sentence(&d.message);
+            if let Some(h) = &d.help {
+                text.push_str(" Help: ");
+                text.push_str(&sentence(h));
+            }
+            let mut r = json!({
+                "ruleId": d.code,
+                "ruleIndex": index.get(d.code.as_str()).copied().unwrap_or(0),
+                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": { "text": text },
+                "locations": [location(d.primary, d.primary_label.as_deref(), None)],
+            });
+            if !d.labels.is_empty() {
+                r["relatedLocations"] = Value::Array(
+                    d.labels
+                        .iter()
+                        .enumerate()
+                        .map(|(k, l)| location(l.span, Some(&l.message), Some(k + 1)))
+                        .collect(),
+                );
+            }
+            if let Some(p) = properties(i) {
+                r["properties"] = p;
+            }
+            r
+        })
+        .collect();
+    let root = std::env::current_dir()
+        .ok()
+        .map(|d| file_uri(&d.display().to_string(), true));
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "svcc",
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://example.invalid/svcc",
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if let Some(root) = root {
+        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+/// A SARIF message: a sentence that ends with a full stop.
+fn sentence(text: &str) -> String {
+    let t = text.trim_end();
+    if t.ends_with(['.', '?', '!']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
+}
+
+/// Where a file is: relative paths against `%SRCROOT%`, absolute ones as `file:` URIs.
+fn artifact(path: &str) -> serde_json::Value {
+    if std::path::Path::new(path).is_absolute() {
+        serde_json::json!({ "uri": file_uri(path, false) })
+    } else {
+        let rel = path.strip_prefix("./").unwrap_or(path);
+        serde_json::json!({ "uri": encode_uri_path(rel), "uriBaseId": "%SRCROOT%" })
+    }
+}
+
+fn file_uri(path: &str, folder: bool) -> String {
+    let mut uri = format!("file://{}", encode_uri_path(path));
+    if folder && !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Percent-encodes what a URI path may not hold as it is (RFC 3986 `pchar` and `/`).
+fn encode_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
