@@ -1,4 +1,4 @@
-//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `explain`.
+//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `breaking`, `explain`.
 //!
 //! Exit codes: 0 no errors (warnings allowed unless denied), 1 errors in the input,
 //! 2 usage, I/O or internal errors. A panic never escapes: it is reported as an internal error.
@@ -13,6 +13,7 @@ use svcc_frontend::config::Config;
 use svcc_frontend::render::{self, Format};
 use svcc_model::Severity;
 
+mod breaking;
 mod watch;
 
 #[derive(Parser, Debug)]
@@ -36,9 +37,12 @@ enum Command {
     Build(BuildArgs),
     /// Re-check on every change, and rebuild when clean (with `--out`).
     Watch(WatchArgs),
-    /// Print the long explanation of an error code or lint.
+    /// Report breaking changes against an older version, with the wires each one breaks.
+    Breaking(BreakingArgs),
+    /// Print the long explanation of an error code, lint or breaking-change rule.
     Explain {
-        /// An error code such as `E0102`, or a lint name such as `implicit_tag`.
+        /// An error code such as `E0102`, a lint such as `implicit_tag`, or a breaking-change
+        /// rule such as `field_renamed`.
         code: String,
     },
 }
@@ -128,6 +132,28 @@ struct WatchArgs {
 }
 
 #[derive(Args, Debug)]
+struct BreakingArgs {
+    /// The old version: a folder or file, or a git revision of the repository holding NEW
+    /// (`main`, `HEAD~1`, a tag).
+    #[arg(long, value_name = "OLD")]
+    against: String,
+    /// The new version: a folder or file. Default: the current directory.
+    new: Option<PathBuf>,
+    /// An include root for imports (repeatable; used for both versions).
+    #[arg(short = 'I', long = "include", value_name = "DIR")]
+    include: Vec<PathBuf>,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Configuration file (default: the nearest `svcc.toml` above NEW): `[breaking]`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct FmtArgs {
     /// Files or directories (searched recursively for `*.svc`). Default: the current directory.
     paths: Vec<PathBuf>,
@@ -209,6 +235,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Fmt(args) => fmt(&args),
         Command::Build(args) => build(&args),
         Command::Watch(args) => watch(&args),
+        Command::Breaking(args) => breaking_changes(&args),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -554,9 +581,44 @@ fn fmt(args: &FmtArgs) -> ExitCode {
     }
 }
 
+fn breaking_changes(args: &BreakingArgs) -> ExitCode {
+    let new = args.new.clone().unwrap_or_else(|| PathBuf::from("."));
+    let config = match load_config(args.config.as_ref(), std::slice::from_ref(&new)) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    let mut include = args.include.clone();
+    include.extend(config.include.iter().cloned());
+    let request = breaking::Request {
+        against: args.against.clone(),
+        new,
+        include,
+        format: match args.format {
+            OutputFormat::Human => breaking::Format::Human,
+            OutputFormat::Json => breaking::Format::Json,
+            OutputFormat::Github => breaking::Format::Github,
+            OutputFormat::Sarif => breaking::Format::Sarif,
+        },
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        },
+        settings: config.breaking.clone(),
+        lints: config.lints.clone(),
+    };
+    breaking::run(&request)
+}
+
 fn explain(code: &str) -> ExitCode {
     if let Some(c) = codes::lookup(code) {
         print!("{}", codes::explain(c));
+        return ExitCode::SUCCESS;
+    }
+    if let Some(r) = svcc_frontend::breaking::lookup(code) {
+        print!("{}", svcc_frontend::breaking::explain(r));
         return ExitCode::SUCCESS;
     }
     if let Some(l) = svcc_frontend::lint::LINTS.iter().find(|l| l.name == code) {
@@ -566,7 +628,8 @@ fn explain(code: &str) -> ExitCode {
     let all = codes::CODES
         .iter()
         .map(|c| c.code)
-        .chain(svcc_frontend::lint::LINTS.iter().map(|l| l.name));
+        .chain(svcc_frontend::lint::LINTS.iter().map(|l| l.name))
+        .chain(svcc_frontend::breaking::RULE_NAMES.iter().copied());
     let hint = svcc_model::diagnostic::suggest(code, all)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();

@@ -153,6 +153,12 @@ fn samples() -> Vec<(&'static str, Slots, Slots)> {
             ],
             vec![("field", "badName @7: string;")],
         ),
+        // Changes what `svcc breaking` accepts (tested with real pairs in the CLI's tests).
+        (
+            "breaking",
+            vec![("record", "@breaking(field_renamed, reason = \"r\")")],
+            vec![],
+        ),
     ]
 }
 
@@ -177,6 +183,9 @@ fn outputs(text: &str) -> Vec<String> {
         .iter()
         .map(|d| format!("{}: {}", d.code, d.message))
         .collect();
+    for b in &c.allows.breaks {
+        out.push(format!("svcc breaking accepts {:?}: {}", b.rules, b.reason));
+    }
     for target in svcc_codegen::TARGETS {
         // A target that refuses the contract (Envoy without `@grpc`) says why: that is output.
         match target.generate(&c.model, &Default::default(), &Default::default()) {

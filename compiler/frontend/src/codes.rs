@@ -585,7 +585,7 @@ pub fn explain(code: &Code) -> String {
     s
 }
 
-fn wrap(text: &str, width: usize) -> String {
+pub(crate) fn wrap(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = 0;
     for w in text.split_whitespace() {

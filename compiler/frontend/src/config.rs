@@ -10,6 +10,12 @@
 //!
 //! [target.openapi]         # options of a target, by name (`svcc build --target list`)
 //! version = "3.1"
+//!
+//! [breaking]                # `svcc breaking`: the wires to report (default: all)
+//! wires = ["rest", "jsonrpc", "grpc", "kafka"]
+//!
+//! [breaking.rules]          # rule levels: allow | warn | deny
+//! enum_value_added = "deny"
 //! ```
 //!
 //! The front end reads the `[target.*]` tables without knowing the targets; the CLI checks
@@ -31,6 +37,18 @@ struct Raw {
     lints: BTreeMap<String, Level>,
     #[serde(default)]
     target: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    breaking: RawBreaking,
+}
+
+/// `[breaking]`: which wires `svcc breaking` reports, and rule levels.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBreaking {
+    #[serde(default)]
+    wires: Vec<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, Level>,
 }
 
 /// A loaded configuration.
@@ -43,6 +61,8 @@ pub struct Config {
     pub lints: LintConfig,
     /// `[target.NAME]` tables: option name → value as text (`true`, `3.1`).
     pub targets: BTreeMap<String, BTreeMap<String, String>>,
+    /// `[breaking]`: `wires = ["rest", …]` and `[breaking.rules]` levels.
+    pub breaking: crate::breaking::Settings,
 }
 
 /// Finds `svcc.toml` in `start` or the nearest ancestor.
@@ -75,6 +95,29 @@ pub fn load(path: &Path) -> Result<Config, String> {
             ));
         }
     }
+    let mut breaking = crate::breaking::Settings::default();
+    for name in &raw.breaking.wires {
+        let wire = crate::breaking::Wire::parse(name).ok_or_else(|| {
+            format!(
+                "invalid `{}`: [breaking] wires: unknown wire `{name}` (rest, jsonrpc, grpc, kafka, rust, typescript)",
+                path.display()
+            )
+        })?;
+        breaking.wires.push(wire);
+    }
+    for (name, level) in raw.breaking.rules {
+        if crate::breaking::lookup(&name).is_none() {
+            let hint =
+                svcc_model::diagnostic::suggest(&name, crate::breaking::RULE_NAMES.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+            return Err(format!(
+                "invalid `{}`: [breaking.rules]: unknown rule `{name}`{hint}",
+                path.display()
+            ));
+        }
+        breaking.levels.insert(name, level);
+    }
     let mut targets = BTreeMap::new();
     for (target, options) in raw.target {
         let mut values = BTreeMap::new();
@@ -102,5 +145,6 @@ pub fn load(path: &Path) -> Result<Config, String> {
         include: raw.include.iter().map(|p| dir.join(p)).collect(),
         lints: LintConfig { levels: raw.lints },
         targets,
+        breaking,
     })
 }

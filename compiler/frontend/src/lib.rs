@@ -12,6 +12,7 @@
 //! assert_eq!(c.model.packages[0].name, "demo.v1");
 //! ```
 
+pub mod breaking;
 pub mod check;
 pub mod codes;
 pub mod config;
@@ -48,6 +49,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// The files named as inputs (the rest were reached through imports).
     pub roots: Vec<source::FileId>,
+    /// `@allow` and `@breaking` scopes (for `svcc breaking` and tools).
+    pub allows: resolve::Allows,
 }
 
 impl Compilation {
@@ -90,6 +93,7 @@ pub(crate) fn finish(
         roots: loaded.roots,
         sources: loaded.sources,
         model: resolved.model,
+        allows: resolved.allows,
         diagnostics: diags.into_sorted(),
     }
 }

@@ -367,6 +367,18 @@ pub fn sarif(
     describe: &dyn Fn(&str) -> Option<RuleText>,
     properties: &dyn Fn(usize) -> Option<serde_json::Value>,
 ) -> String {
+    sarif_with(diagnostics, sources, describe, properties, &|_| None)
+}
+
+/// [`sarif`], with results the source accepts: `suppressed(i)` is the justification of an
+/// in-source suppression of the i-th result (SARIF `suppressions`, kind `inSource`).
+pub fn sarif_with(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    describe: &dyn Fn(&str) -> Option<RuleText>,
+    properties: &dyn Fn(usize) -> Option<serde_json::Value>,
+    suppressed: &dyn Fn(usize) -> Option<String>,
+) -> String {
     use serde_json::{Value, json};
     let mut rules: Vec<Value> = Vec::new();
     let mut index: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -434,6 +446,9 @@ pub fn sarif(
             }
             if let Some(p) = properties(i) {
                 r["properties"] = p;
+            }
+            if let Some(why) = suppressed(i) {
+                r["suppressions"] = json!([{ "kind": "inSource", "justification": why }]);
             }
             r
         })

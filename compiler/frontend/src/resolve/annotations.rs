@@ -367,6 +367,17 @@ pub static SPECS: &[Spec] = &[
         repeatable: true,
         ..spec("allow", ALL_PLACES, "silence lints here and below")
     },
+    Spec {
+        positional: Some(req("rule", ArgType::OneOf(crate::breaking::RULE_NAMES))),
+        named: &[req("reason", ArgType::Str)],
+        variadic: true,
+        repeatable: true,
+        ..spec(
+            "breaking",
+            ALL_PLACES,
+            "accept a deliberate breaking change (`svcc breaking`) here and below",
+        )
+    },
 ];
 
 /// Annotations the compiler accepts and checks but nothing acts on yet: using one warns

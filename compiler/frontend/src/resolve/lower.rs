@@ -39,6 +39,7 @@ pub fn lower_package(
     if !allowed.is_empty() {
         allows.packages.insert(name.to_string(), allowed);
     }
+    note_breaks(&pkg_anns, name, None, allows);
     let settings = PackageSettings {
         title: find(&pkg_anns, "title").and_then(|a| a.str("title")),
         version: find(&pkg_anns, "version").and_then(|a| a.str("version")),
@@ -114,6 +115,27 @@ fn note_allows(r: &mut Resolver<'_>, anns: &[Checked], span: Span, allows: &mut 
     let list = lint_allows(r, anns);
     if !list.is_empty() {
         allows.items.push((span, list));
+    }
+    note_breaks(anns, "", Some(span), allows);
+}
+
+/// `@breaking(rule, …, reason = "…")` (the rule names are checked by the annotation's spec).
+fn note_breaks(anns: &[Checked], package: &str, scope: Option<Span>, allows: &mut Allows) {
+    for a in anns.iter().filter(|a| a.name == "breaking") {
+        let rules = a
+            .positional
+            .iter()
+            .filter_map(|v| match &v.kind {
+                ValueKind::Ident(q) => Some(q.text()),
+                _ => None,
+            })
+            .collect();
+        allows.breaks.push(super::AllowedBreak {
+            package: package.to_string(),
+            scope,
+            rules,
+            reason: a.str("reason").unwrap_or_default(),
+        });
     }
 }
 

@@ -45,6 +45,20 @@ impl Symbol {
 pub struct Allows {
     pub packages: HashMap<String, Vec<String>>,
     pub items: Vec<(Span, Vec<String>)>,
+    /// `@breaking(rule, …, reason = "…")`: deliberate breaking changes `svcc breaking`
+    /// accepts, on the package or on an item.
+    pub breaks: Vec<AllowedBreak>,
+}
+
+/// One `@breaking(…)` annotation.
+#[derive(Debug, Clone)]
+pub struct AllowedBreak {
+    /// The package, for an annotation on the package (empty on an item).
+    pub package: String,
+    /// The annotated item's source range; `None` on the package (it covers all of it).
+    pub scope: Option<Span>,
+    pub rules: Vec<String>,
+    pub reason: String,
 }
 
 impl Allows {
