@@ -1,4 +1,4 @@
-//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `breaking`, `explain`.
+//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `breaking`, `init`, `explain`.
 //!
 //! Exit codes: 0 no errors (warnings allowed unless denied), 1 errors in the input,
 //! 2 usage, I/O or internal errors. A panic never escapes: it is reported as an internal error.
@@ -14,6 +14,7 @@ use svcc_frontend::render::{self, Format};
 use svcc_model::Severity;
 
 mod breaking;
+mod init;
 mod watch;
 
 #[derive(Parser, Debug)]
@@ -39,6 +40,8 @@ enum Command {
     Watch(WatchArgs),
     /// Report breaking changes against an older version, with the wires each one breaks.
     Breaking(BreakingArgs),
+    /// Write a new service crate: contract, build.rs, implementation, main, test, CI hints.
+    Init(InitArgs),
     /// Print the long explanation of an error code, lint or breaking-change rule.
     Explain {
         /// An error code such as `E0102`, a lint such as `implicit_tag`, or a breaking-change
@@ -129,6 +132,22 @@ struct WatchArgs {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+struct InitArgs {
+    /// The crate's name (also the folder, unless `--dir`).
+    name: String,
+    /// The contract's package (default: NAME.v1).
+    #[arg(long, value_name = "a.b.v1")]
+    package: Option<String>,
+    /// A checkout of svcc: depend on it by path (svcc is not on crates.io yet); without it, the
+    /// dependencies are versions.
+    #[arg(long, value_name = "DIR")]
+    svcc_path: Option<PathBuf>,
+    /// Where to write the crate (default: ./NAME); it must not exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -236,6 +255,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build(&args),
         Command::Watch(args) => watch(&args),
         Command::Breaking(args) => breaking_changes(&args),
+        Command::Init(args) => init_crate(&args),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -578,6 +598,36 @@ fn fmt(args: &FmtArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn init_crate(args: &InitArgs) -> ExitCode {
+    let request = init::Request {
+        name: args.name.clone(),
+        package: args.package.clone(),
+        svcc_path: args.svcc_path.clone(),
+        dir: args.dir.clone(),
+    };
+    match init::run(&request) {
+        Ok((dir, files)) => {
+            for f in &files {
+                eprintln!("  created {}", dir.join(f).display());
+            }
+            eprintln!(
+                "svcc: `{}` is ready: cd {} && cargo test && cargo run",
+                args.name,
+                dir.display()
+            );
+            if args.svcc_path.is_none() {
+                eprintln!(
+                    "  note: its dependencies are svcc {} from crates.io, where svcc is not published yet; \
+                     use `--svcc-path CHECKOUT` to depend on a checkout",
+                    env!("CARGO_PKG_VERSION")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(&e),
     }
 }
 
