@@ -1,4 +1,5 @@
-//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `breaking`, `init`, `explain`.
+//! The `svcc` command line: `check`, `fmt`, `build`, `watch`, `breaking`, `init`, `lsp`,
+//! `explain`.
 //!
 //! Exit codes: 0 no errors (warnings allowed unless denied), 1 errors in the input,
 //! 2 usage, I/O or internal errors. A panic never escapes: it is reported as an internal error.
@@ -15,6 +16,7 @@ use svcc_model::Severity;
 
 mod breaking;
 mod init;
+mod lsp;
 mod watch;
 
 #[derive(Parser, Debug)]
@@ -42,6 +44,8 @@ enum Command {
     Breaking(BreakingArgs),
     /// Write a new service crate: contract, build.rs, implementation, main, test, CI hints.
     Init(InitArgs),
+    /// Run the language server on stdin and stdout (for editors).
+    Lsp,
     /// Print the long explanation of an error code, lint or breaking-change rule.
     Explain {
         /// An error code such as `E0102`, a lint such as `implicit_tag`, or a breaking-change
@@ -256,6 +260,13 @@ fn run(cli: Cli) -> ExitCode {
         Command::Watch(args) => watch(&args),
         Command::Breaking(args) => breaking_changes(&args),
         Command::Init(args) => init_crate(&args),
+        Command::Lsp => match lsp::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: svcc lsp: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Explain { code } => explain(&code),
     }
 }

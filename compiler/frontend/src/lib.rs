@@ -51,6 +51,11 @@ pub struct Compilation {
     pub roots: Vec<source::FileId>,
     /// `@allow` and `@breaking` scopes (for `svcc breaking` and tools).
     pub allows: resolve::Allows,
+    /// Every top-level declaration (for a language server: definitions, symbols, rename).
+    pub symbols: Vec<resolve::Symbol>,
+    /// Where each symbol is referenced (by index into `symbols`); each span covers the name
+    /// as written, qualified or not.
+    pub references: Vec<Vec<source::Span>>,
 }
 
 impl Compilation {
@@ -94,6 +99,8 @@ pub(crate) fn finish(
         sources: loaded.sources,
         model: resolved.model,
         allows: resolved.allows,
+        symbols: resolved.symbols,
+        references: resolved.references,
         diagnostics: diags.into_sorted(),
     }
 }
