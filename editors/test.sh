@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Editor support, checked by the real tools:
 #  - VS Code: grammar unit tests with scope assertions (vscode-tmgrammar-test), snapshot tests of
-#    every .svc in the repository (vscode-tmgrammar-snap), packaging into a .vsix (vsce);
+#    every .svc in the repository (vscode-tmgrammar-snap), the language client's glue (its
+#    settings start `svcc lsp`, which answers initialize), packaging into a .vsix (vsce, with
+#    the client library);
 #  - tree-sitter: corpus tests and every .svc that svcc parses also parses without error nodes
 #    (tree-sitter CLI, pinned, installed into the tool cache by scripts/tools.sh);
 #  - Vim: filetype detection and highlight groups at chosen places (headless vim, unpacked
@@ -10,11 +12,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+# The language client's test starts the real server.
+svcc_bin="${CARGO_TARGET_DIR:-target}/debug/svcc"
+[[ "$svcc_bin" = /* ]] || svcc_bin="$root/$svcc_bin"
+cargo build -q -p svcc --locked
+
 echo "--- VS Code"
 (cd editors/vscode && npm ci -s --no-audit --no-fund >/dev/null \
   && node_modules/.bin/vscode-tmgrammar-test -g syntaxes/svc.tmLanguage.json 'tests/*.svc' \
   && ./snapshots.sh | tail -n 1 \
-  && node_modules/.bin/vsce package --no-dependencies --allow-missing-repository -o svc-language.vsix </dev/null | tail -n 1)
+  && node tests/client.test.js "$svcc_bin" \
+  && node_modules/.bin/vsce package --allow-missing-repository -o svc-language.vsix </dev/null | tail -n 1 \
+  && python3 -c 'import sys, zipfile; names = zipfile.ZipFile("svc-language.vsix").namelist(); sys.exit(0 if any("node_modules/vscode-languageclient/" in n for n in names) and "extension/extension.js" in names else "the .vsix lacks the language client")')
 
 echo "--- tree-sitter"
 # shellcheck source=scripts/tools.sh

@@ -12,8 +12,8 @@ use svcc_frontend::source::{FileId, Span};
 use svcc_frontend::{Diagnostic, Severity};
 use svcc_model::{Primitive, TypeDef};
 
-/// The diagnostics of every file, by path (files with none included when they had some
-/// before, so the client clears them).
+/// The diagnostics of every file, by path: open documents always (with their version), other
+/// files when they have some or had some before (so the client clears them).
 pub fn diagnostics(ws: &mut Workspace) -> Vec<lsp::PublishDiagnosticsParams> {
     let Some(a) = ws.current() else {
         return Vec::new();
@@ -32,7 +32,9 @@ pub fn diagnostics(ws: &mut Workspace) -> Vec<lsp::PublishDiagnosticsParams> {
     let mut out = Vec::new();
     let before = std::mem::take(&mut ws.published);
     for (path, diags) in by_file {
-        if diags.is_empty() && !before.contains_key(&path) {
+        // Open documents always get their list (with the version it answers); other files
+        // only when they have diagnostics or had some before.
+        if diags.is_empty() && !before.contains_key(&path) && !ws.versions.contains_key(&path) {
             continue;
         }
         if !diags.is_empty() {
