@@ -50,6 +50,8 @@ struct Session {
     /// Notifications read while waiting for a response.
     notes: Vec<Value>,
     dir: PathBuf,
+    /// The last version sent of each open document.
+    versions: std::collections::HashMap<String, i32>,
 }
 
 fn uri(p: &Path) -> String {
@@ -105,6 +107,7 @@ impl Session {
             next_id: 1,
             notes: Vec::new(),
             dir,
+            versions: Default::default(),
         };
         let root = uri(&s.dir);
         s.request(
@@ -154,11 +157,14 @@ impl Session {
         }
     }
 
-    /// The next diagnostics published for `file` (already read ones first).
+    /// The diagnostics published for the last version sent of `file`.
     fn diagnostics(&mut self, file: &str) -> Vec<Value> {
         let want = uri(&self.dir.join(file));
+        let version = self.versions.get(file).copied();
         let is = |m: &Value| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == want
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == want
+                && m["params"]["version"] == json!(version)
         };
         if let Some(i) = self.notes.iter().position(is) {
             let m = self.notes.remove(i);
@@ -177,6 +183,7 @@ impl Session {
     }
 
     fn open(&mut self, file: &str, text: &str) {
+        self.versions.insert(file.to_string(), 1);
         let u = self.path(file);
         self.notify(
             "textDocument/didOpen",
@@ -185,6 +192,7 @@ impl Session {
     }
 
     fn change(&mut self, file: &str, version: i32, text: &str) {
+        self.versions.insert(file.to_string(), version);
         let u = self.path(file);
         self.notify(
             "textDocument/didChange",
