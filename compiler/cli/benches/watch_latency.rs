@@ -4,7 +4,10 @@
 //! more changes on purpose). Run: `cargo bench -p svcc --bench watch_latency`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod measure;
 mod synthetic;
+
+use measure::{copy_dir, full_check, percentile};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -61,41 +64,6 @@ fn measure(dir: &Path, file: &Path, edits: usize) -> (Vec<f64>, String) {
     let _ = child.wait();
     std::fs::write(file, original).unwrap();
     (out, last)
-}
-
-fn full_check(dir: &Path) -> f64 {
-    let mut times: Vec<f64> = (0..5)
-        .map(|_| {
-            let t = Instant::now();
-            let o = Command::new(env!("CARGO_BIN_EXE_svcc"))
-                .args(["check", "."])
-                .current_dir(dir)
-                .output()
-                .unwrap();
-            assert!(o.status.success() || o.status.code() == Some(0));
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[2]
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn main() {

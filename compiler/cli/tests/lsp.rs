@@ -262,6 +262,10 @@ fn diagnostics_as_you_type_with_codes_help_and_related_locations() {
         d[0]["range"]["start"],
         json!({ "line": 14, "character": 12 })
     );
+    // The code links to what `svcc explain E0102` prints.
+    let href = d[0]["codeDescription"]["href"].as_str().unwrap();
+    let page = std::fs::read_to_string(href.strip_prefix("file://").unwrap()).unwrap();
+    assert!(page.contains("E0102: cannot find a name"), "{page}");
     // A duplicate field points at the first one too.
     let dup = ORDERS.replace(
         "state @3: State = Open;",
@@ -403,12 +407,54 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         4,
         json!({}),
     );
+    let labels: Vec<&str> = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    // Only what a record may carry: `@topic` stands on events, `@query` on parameters.
     assert!(
-        c.as_array()
+        labels.contains(&"@deprecated") && labels.contains(&"@omitempty"),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.contains(&"@topic") && !labels.contains(&"@query"),
+        "{labels:?}"
+    );
+    let args = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "@omitempty")
+        .unwrap();
+    assert!(
+        args["documentation"]["value"]
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|i| i["label"] == "@deprecated"),
-        "{c}"
+            .contains("enabled"),
+        "{args}"
+    );
+    // In a method's parentheses: parameters' annotations.
+    let typing = ORDERS.replace("rpc get(id: string)", "rpc get(@q id: string)");
+    s.change("orders.svc", 31, &typing);
+    let c = s.at(
+        "textDocument/completion",
+        "orders.svc",
+        &typing,
+        "@q id",
+        2,
+        json!({}),
+    );
+    let labels: Vec<&str> = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"@query") && !labels.contains(&"@omitempty"),
+        "{labels:?}"
     );
     // Enum values in a default.
     let typing = ORDERS.replace("= Open;", "= ");

@@ -7,7 +7,7 @@ use super::workspace::{Analysis, Workspace};
 use lsp_types as lsp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use svcc_frontend::resolve::annotations::{ArgType, SPECS, Spec};
+use svcc_frontend::resolve::annotations::{ArgType, Place, SPECS, Spec};
 use svcc_frontend::source::{FileId, Span};
 use svcc_frontend::{Diagnostic, Severity};
 use svcc_model::{Primitive, TypeDef};
@@ -93,7 +93,7 @@ fn to_lsp(a: &Analysis, d: &Diagnostic) -> lsp::Diagnostic {
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.clone())),
-        code_description: None,
+        code_description: explanation(&d.code).map(|href| lsp::CodeDescription { href }),
         source: Some("svcc".into()),
         message,
         related_information: Some(
@@ -112,6 +112,29 @@ fn to_lsp(a: &Analysis, d: &Diagnostic) -> lsp::Diagnostic {
         // The fix, for code actions: the help text.
         data: d.help.as_ref().map(|h| serde_json::json!({ "help": h })),
     }
+}
+
+/// A link for a diagnostic's code: the text `svcc explain CODE` prints, written once per code
+/// and version into a folder of the temporary directory (an editor opens it on a click of the
+/// code; svcc's documentation has no web address to point at).
+fn explanation(code: &str) -> Option<lsp::Uri> {
+    let text = if let Some(c) = svcc_frontend::codes::lookup(code) {
+        svcc_frontend::codes::explain(c)
+    } else if let Some(l) = svcc_frontend::lint::LINTS.iter().find(|l| l.name == code) {
+        svcc_frontend::lint::explain(l)
+    } else {
+        return None;
+    };
+    let dir = std::env::temp_dir().join(format!("svcc-explain-{}", env!("CARGO_PKG_VERSION")));
+    let file = dir.join(format!("{code}.md"));
+    if !file.is_file() {
+        std::fs::create_dir_all(&dir).ok()?;
+        // Written whole then renamed: two servers never show a half-written page.
+        let partial = dir.join(format!("{code}.md.{}", std::process::id()));
+        std::fs::write(&partial, format!("```text\n{text}```\n")).ok()?;
+        std::fs::rename(&partial, &file).ok()?;
+    }
+    uri_of(&file)
 }
 
 /// The word at a byte offset: identifier characters, dots and a leading `@`.
@@ -706,8 +729,15 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
         .map_or(0, |i| i + 1);
     let word = &before[word_start..];
     if word.starts_with('@') {
+        // Inside a method's parentheses on this line: a parameter's annotation.
+        let place = if before.matches('(').count() > before.matches(')').count() {
+            Some(Place::Param)
+        } else {
+            place_at(&text, line_start)
+        };
         return SPECS
             .iter()
+            .filter(|s| place.is_none_or(|p| s.places.contains(&p)))
             .map(|s| lsp::CompletionItem {
                 label: format!("@{}", s.name),
                 kind: Some(lsp::CompletionItemKind::PROPERTY),
@@ -773,6 +803,68 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
         });
     }
     items
+}
+
+/// What an annotation written on the line starting at `at` stands on: the next declaration or
+/// member after it (annotations and comments skipped), in the block that encloses it. `None`
+/// when it cannot be told (every annotation is offered then).
+fn place_at(text: &str, at: usize) -> Option<Place> {
+    // The next line that is not an annotation, a comment or blank.
+    let mut next = None;
+    for line in text[at..].lines().skip(1) {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with("//") || t.starts_with('@') {
+            continue;
+        }
+        next = Some(t);
+        break;
+    }
+    let next = next?;
+    let first = next
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    let place = match first {
+        "package" => Place::Package,
+        "service" => Place::Service,
+        "rpc" => Place::Method,
+        "enum" => Place::Enum,
+        "union" => Place::Union,
+        "error" => Place::Error,
+        "event" => Place::Event,
+        "type" if next.contains('=') && !next.contains('{') => Place::Alias,
+        "type" => Place::Record,
+        _ => {
+            // A member: what the innermost open block or parenthesis belongs to.
+            let before = &text[..at];
+            let (mut depth, mut paren) = (0i32, 0i32);
+            let mut opener = None;
+            for (i, c) in before.char_indices().rev() {
+                match c {
+                    '}' => depth += 1,
+                    ')' => paren += 1,
+                    '(' if paren == 0 && depth == 0 => return Some(Place::Param),
+                    '(' => paren -= 1,
+                    '{' if depth == 0 => {
+                        opener = Some(i);
+                        break;
+                    }
+                    '{' => depth -= 1,
+                    _ => {}
+                }
+            }
+            let head = before[..opener?].trim_end();
+            let line = head.rsplit('\n').next().unwrap_or(head).trim_start();
+            if line.starts_with("enum") {
+                Place::EnumValue
+            } else if line.starts_with("service") {
+                Place::Method
+            } else {
+                Place::Field
+            }
+        }
+    };
+    Some(place)
 }
 
 fn enum_values(a: &Analysis, file: FileId, ty: &str) -> Vec<lsp::CompletionItem> {
