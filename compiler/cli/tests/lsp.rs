@@ -679,6 +679,21 @@ fn keeps_helping_in_a_file_with_a_syntax_error() {
         json!({}),
     );
     assert!(c.as_array().unwrap().iter().any(|i| i["label"] == "State"));
+    // A word right after a multi-byte character (the position clamps to the line's end).
+    let accented = ORDERS.replace("/// One order.", "/// Größe");
+    s.change("orders.svc", 3, &accented);
+    let c = s.at(
+        "textDocument/completion",
+        "orders.svc",
+        &accented,
+        "ße",
+        20,
+        json!({}),
+    );
+    assert!(
+        c.as_array().unwrap().iter().any(|i| i["label"] == "State"),
+        "{c}"
+    );
     // Unknown requests get a clear error, and shutdown ends the session.
     let e = s
         .try_request("textDocument/inlayHint", json!({}))

@@ -725,8 +725,10 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
         return import_paths(path);
     }
     let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '@'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let word = &before[word_start..];
     if word.starts_with('@') {
         // Inside a method's parentheses on this line: a parameter's annotation.

@@ -38,7 +38,20 @@ pub fn run() -> Result<(), String> {
                 {
                     break;
                 }
-                let response = answer(&ws, req);
+                // A bug in one answer must not end the session: it becomes an error response.
+                let id = req.id.clone();
+                let method = req.method.clone();
+                let response =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&ws, req)))
+                        .unwrap_or_else(|_| {
+                            Response::new_err(
+                                id,
+                                ErrorCode::InternalError as i32,
+                                format!(
+                                    "internal error answering `{method}`; this is a bug in svcc"
+                                ),
+                            )
+                        });
                 send(&connection, Message::Response(response))?;
             }
             Message::Notification(n) => {
