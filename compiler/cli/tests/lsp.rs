@@ -435,6 +435,28 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
             .contains("enabled"),
         "{args}"
     );
+    // Completing one inserts its required arguments as placeholders.
+    let typing = ORDERS.replace("  /// One order.\n", "  /// One order.\n  @ra\n");
+    s.change("orders.svc", 30, &typing);
+    let c = s.at(
+        "textDocument/completion",
+        "orders.svc",
+        &typing,
+        "@ra",
+        3,
+        json!({}),
+    );
+    let rate = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "@rate_limit")
+        .unwrap();
+    assert_eq!(
+        rate["insertText"],
+        "rate_limit(limit = ${1:limit}, period = ${2:period})"
+    );
+    assert_eq!(rate["insertTextFormat"], 2);
     // In a method's parentheses: parameters' annotations.
     let typing = ORDERS.replace("rpc get(id: string)", "rpc get(@q id: string)");
     s.change("orders.svc", 31, &typing);

@@ -182,6 +182,23 @@ fn annotation_doc(spec: &Spec) -> String {
     )
 }
 
+/// What completing an annotation inserts: its name and, as snippet placeholders, the
+/// arguments it requires (`rate_limit(limit = ${1:limit}, period = ${2:period})`).
+fn annotation_snippet(spec: &Spec) -> String {
+    let mut args = Vec::new();
+    if let Some(p) = spec.positional.as_ref().filter(|p| p.required) {
+        args.push(format!("${{1:{}}}", p.name));
+    }
+    for n in spec.named.iter().filter(|n| n.required) {
+        args.push(format!("{} = ${{{}:{}}}", n.name, args.len() + 1, n.name));
+    }
+    if args.is_empty() {
+        spec.name.to_string()
+    } else {
+        format!("{}({})", spec.name, args.join(", "))
+    }
+}
+
 fn arg_type(t: ArgType) -> String {
     match t {
         ArgType::Str => "string".into(),
@@ -748,7 +765,8 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
                     kind: lsp::MarkupKind::Markdown,
                     value: annotation_doc(s),
                 })),
-                insert_text: Some(s.name.to_string()),
+                insert_text: Some(annotation_snippet(s)),
+                insert_text_format: Some(lsp::InsertTextFormat::SNIPPET),
                 filter_text: Some(format!("@{}", s.name)),
                 ..Default::default()
             })
