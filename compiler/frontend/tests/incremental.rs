@@ -163,3 +163,84 @@ fn incremental_results_equal_full_results_after_every_edit() {
         "{diags:?}"
     );
 }
+
+/// Re-parsing only what an edit touched gives the very tree a full parse gives, for edits of
+/// every kind anywhere in real contracts (inside declarations, between them, new and removed
+/// declarations, broken text), and it is taken for the common edit inside one declaration.
+#[test]
+fn reparse_equals_a_full_parse() {
+    use svcc_frontend::syntax::{parse_file, reparse};
+    use svcc_model::source::FileId;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = [
+        "examples/messenger/idl/user/user.svc",
+        "examples/messenger/idl/chat/chat.svc",
+        "tests/codegen/contracts/wire.svc",
+        "tests/breaking/base.svc",
+    ];
+    let edits = [
+        "",
+        " ",
+        "\n",
+        "x",
+        ";",
+        "}",
+        "{",
+        "/// doc\n",
+        "// note\n",
+        "@deprecated\n",
+        "\n/// A.\ntype Extra {\n  a @1: string;\n}\n",
+        "?",
+        "\"",
+        "é",
+    ];
+    // A small deterministic generator (no dependency).
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let (mut fast, mut total) = (0, 0);
+    for f in files {
+        let old_text = std::fs::read_to_string(root.join(f)).unwrap();
+        let (old, _) = parse_file(FileId(0), &old_text);
+        let old = old.unwrap();
+        for _ in 0..150 {
+            // Replace 0..6 bytes at a random place by one of the edits.
+            let mut at = next(old_text.len());
+            while !old_text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + next(6)).min(old_text.len());
+            while !old_text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let text = format!(
+                "{}{}{}",
+                &old_text[..at],
+                edits[next(edits.len())],
+                &old_text[end..]
+            );
+            if text == old_text {
+                continue;
+            }
+            // File ids change when files come and go: the re-parse renumbers too.
+            let (full, _) = parse_file(FileId(3), &text);
+            if full.is_some() {
+                total += 1;
+            }
+            if let Some(quick) = reparse(FileId(3), &text, &old_text, &old) {
+                fast += 1;
+                assert_eq!(Some(&quick), full.as_ref(), "{f}: edit at {at}..{end}");
+            }
+        }
+    }
+    // Of the edits that leave a valid file, most land inside a declaration: the quick path
+    // must be the usual one there (it never applies to a file that does not parse).
+    assert!(
+        fast * 3 >= total * 2,
+        "re-parsed only {fast} of {total} valid edits"
+    );
+}

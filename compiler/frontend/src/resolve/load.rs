@@ -150,6 +150,8 @@ struct CacheEntry {
     id: FileId,
     tree: Option<std::sync::Arc<ast::File>>,
     diagnostics: Vec<Diagnostic>,
+    /// The text the tree was parsed from: an edit re-parses only the declarations it touched.
+    text: std::sync::Arc<str>,
 }
 
 fn hash_text(text: &str) -> u64 {
@@ -297,7 +299,14 @@ fn read_one(
         // Trees hold file ids, so a file renumbered by another file coming or going is parsed
         // again; its text did not change, so it does not count as changed.
         let same_text = c.entries.get(&path).is_some_and(|e| e.hash == hash);
-        let (tree, diags) = syntax::parse_file(id, text);
+        let reparsed = c.entries.get(&path).and_then(|e| {
+            let old = e.tree.as_ref()?;
+            syntax::reparse(id, text, &e.text, old)
+        });
+        let (tree, diags) = match reparsed {
+            Some(tree) => (Some(tree), Vec::new()),
+            None => syntax::parse_file(id, text),
+        };
         let tree = tree.map(std::sync::Arc::new);
         c.entries.insert(
             path,
@@ -306,6 +315,7 @@ fn read_one(
                 id,
                 tree: tree.clone(),
                 diagnostics: diags.clone(),
+                text: std::sync::Arc::from(text.as_str()),
             },
         );
         c.parsed += 1;

@@ -307,3 +307,188 @@ pub enum Returns {
     /// `-> Type`: the value itself is the result.
     Single(TypeExpr),
 }
+
+/// Moves every span of a tree: `f` maps each one (used to reuse a declaration's tree after
+/// an edit elsewhere in its file moved it, or after its file was renumbered).
+pub trait MapSpans {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span);
+}
+
+impl MapSpans for Span {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        *self = f(*self);
+    }
+}
+
+impl<T: MapSpans> MapSpans for Option<T> {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        if let Some(x) = self {
+            x.map_spans(f);
+        }
+    }
+}
+
+impl<T: MapSpans> MapSpans for Vec<T> {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        for x in self {
+            x.map_spans(f);
+        }
+    }
+}
+
+impl<T: MapSpans> MapSpans for Box<T> {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        (**self).map_spans(f);
+    }
+}
+
+impl MapSpans for Ident {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for QualName {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.segments.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Docs {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for StringLit {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Annotation {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.name.map_spans(f);
+        self.args.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Arg {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.name.map_spans(f);
+        self.value.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Value {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        match &mut self.kind {
+            ValueKind::Str(s) => s.map_spans(f),
+            ValueKind::Ident(q) => q.map_spans(f),
+            ValueKind::List(items) => items.map_spans(f),
+            ValueKind::Int(..) | ValueKind::Float(..) | ValueKind::Bool(_) => {}
+        }
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for TypeExpr {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        match &mut self.kind {
+            TypeExprKind::Named(q) => q.map_spans(f),
+            TypeExprKind::List(t) => t.map_spans(f),
+            TypeExprKind::Map(k, v) => {
+                k.map_spans(f);
+                v.map_spans(f);
+            }
+        }
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Tag {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Field {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.docs.map_spans(f);
+        self.annotations.map_spans(f);
+        self.name.map_spans(f);
+        self.optional.map_spans(f);
+        self.tag.map_spans(f);
+        self.ty.map_spans(f);
+        self.default.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl<T: MapSpans> MapSpans for Body<T> {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.items.map_spans(f);
+        self.open.map_spans(f);
+        self.close.map_spans(f);
+    }
+}
+
+impl MapSpans for EnumValue {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.docs.map_spans(f);
+        self.annotations.map_spans(f);
+        self.name.map_spans(f);
+        self.tag.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Returns {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        match self {
+            Returns::Nothing => {}
+            Returns::Named(fields, span) => {
+                fields.map_spans(f);
+                span.map_spans(f);
+            }
+            Returns::Single(t) => t.map_spans(f),
+        }
+    }
+}
+
+impl MapSpans for Method {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.docs.map_spans(f);
+        self.annotations.map_spans(f);
+        self.name.map_spans(f);
+        self.params.map_spans(f);
+        self.params_span.map_spans(f);
+        self.returns.map_spans(f);
+        self.throws.map_spans(f);
+        self.emits.map_spans(f);
+        self.span.map_spans(f);
+    }
+}
+
+impl MapSpans for Decl {
+    fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.docs.map_spans(f);
+        self.annotations.map_spans(f);
+        self.name.map_spans(f);
+        match &mut self.kind {
+            DeclKind::Record(b) | DeclKind::Union(b) | DeclKind::Event(b) => b.map_spans(f),
+            DeclKind::Alias(t) => t.map_spans(f),
+            DeclKind::Enum(b) => b.map_spans(f),
+            DeclKind::Error { kind, fields } => {
+                kind.map_spans(f);
+                fields.map_spans(f);
+            }
+            DeclKind::Service(b) => b.map_spans(f),
+        }
+        self.keyword_span.map_spans(f);
+        self.span.map_spans(f);
+    }
+}

@@ -30,6 +30,7 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
             };
             let mut b = Builder {
                 file,
+                offset: 0,
                 errors: Vec::new(),
             };
             let tree = b.file(root, scan.comments);
@@ -41,6 +42,115 @@ pub fn parse_file(file: FileId, text: &str) -> (Option<File>, Vec<Diagnostic>) {
         }
         Err(_) => (None, vec![errors::syntax_error(file, text)]),
     }
+}
+
+/// Parses `text`, the new text of a file whose previous text `old_text` parsed into `old`,
+/// again only where the edit reached: the declarations wholly before it are kept, those wholly
+/// after it are kept with their spans moved, and the stretch between is parsed on its own.
+/// `None` when that cannot be done (the edit touched the header, the stretch does not parse on
+/// its own, anything is reported): the caller parses the whole file, which says why.
+pub fn reparse(file: FileId, text: &str, old_text: &str, old: &File) -> Option<File> {
+    let scan = scan::prescan(file, text);
+    if !scan.errors.is_empty() {
+        return None;
+    }
+    let (a, b) = (old_text.as_bytes(), text.as_bytes());
+    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let limit = a.len().min(b.len()) - prefix;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(limit)
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !text.is_char_boundary(prefix) || !old_text.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    while !text.is_char_boundary(b.len() - suffix) || !old_text.is_char_boundary(a.len() - suffix) {
+        suffix -= 1;
+    }
+    let old_end = a.len() - suffix;
+    let delta = b.len() as i64 - a.len() as i64;
+    let first = old.decls.first()?;
+    if prefix < first.span.start as usize {
+        return None;
+    }
+    let renumber = |s: Span| Span { file, ..s };
+    let moved = |s: Span| Span {
+        file,
+        start: (i64::from(s.start) + delta) as u32,
+        end: (i64::from(s.end) + delta) as u32,
+    };
+    let before: Vec<&Decl> = old
+        .decls
+        .iter()
+        .take_while(|d| d.span.end as usize <= prefix)
+        .collect();
+    let after: Vec<&Decl> = old
+        .decls
+        .iter()
+        .skip(before.len())
+        .skip_while(|d| (d.span.start as usize) < old_end)
+        .collect();
+    let from = before
+        .last()
+        .map_or(first.span.start as usize, |d| d.span.end as usize);
+    let to = after
+        .first()
+        .map_or(b.len(), |d| (i64::from(d.span.start) + delta) as usize);
+    let stretch = text.get(from..to)?;
+    let pairs = SvcParser::parse(Rule::decls, stretch).ok()?.next()?;
+    let mut builder = Builder {
+        file,
+        offset: from,
+        errors: Vec::new(),
+    };
+    let middle: Vec<Decl> = pairs
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::decl)
+        .map(|p| builder.decl(p))
+        .collect();
+    if !builder.errors.is_empty() {
+        return None;
+    }
+    let mut decls = Vec::with_capacity(old.decls.len() + 1);
+    for d in before {
+        let mut d = d.clone();
+        d.map_spans(&renumber);
+        decls.push(d);
+    }
+    decls.extend(middle);
+    for d in after {
+        let mut d = d.clone();
+        d.map_spans(&moved);
+        decls.push(d);
+    }
+    let mut inner_docs = old.inner_docs.clone();
+    let mut package_docs = old.package_docs.clone();
+    let mut annotations = old.annotations.clone();
+    let mut package = old.package.clone();
+    let mut imports = old.imports.clone();
+    inner_docs.map_spans(&renumber);
+    package_docs.map_spans(&renumber);
+    annotations.map_spans(&renumber);
+    package.name.map_spans(&renumber);
+    package.span.map_spans(&renumber);
+    for i in &mut imports {
+        i.path.map_spans(&renumber);
+        i.alias.map_spans(&renumber);
+        i.span.map_spans(&renumber);
+    }
+    Some(File {
+        file,
+        inner_docs,
+        package_docs,
+        annotations,
+        package,
+        imports,
+        decls,
+        comments: scan.comments,
+    })
 }
 
 fn is_type(r: Rule) -> bool {
@@ -56,13 +166,15 @@ fn is_value(r: Rule) -> bool {
 
 struct Builder {
     file: FileId,
+    /// Where the parsed text starts in the file (a re-parsed stretch of declarations).
+    offset: usize,
     errors: Vec<Diagnostic>,
 }
 
 impl Builder {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn file(&mut self, root: Pair<Rule>, comments: Vec<Comment>) -> File {
@@ -239,7 +351,11 @@ impl Builder {
                     let at = q.as_span();
                     name = Some(Ident {
                         name: q.as_str().get(1..).unwrap_or("").to_string(),
-                        span: Span::new(self.file, at.start() + 1, at.end()),
+                        span: Span::new(
+                            self.file,
+                            self.offset + at.start() + 1,
+                            self.offset + at.end(),
+                        ),
                     });
                 }
                 Rule::ann_args => {
