@@ -7,11 +7,11 @@
 mod measure;
 mod synthetic;
 
-use measure::{copy_dir, full_check, percentile};
+use measure::{Inputs, full_check, percentile};
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -121,15 +121,8 @@ fn main() {
         return;
     }
     let bench = args.iter().any(|a| a == "--bench");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf();
-    let work = std::env::temp_dir().join(format!("svcc-lsp-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    let messenger = work.join("messenger");
-    copy_dir(&root.join("examples/messenger/idl"), &messenger);
+    let inputs = Inputs::new("lsp");
+    let messenger = inputs.messenger.clone();
     let edits = if bench { 50 } else { 2 };
     let mut m = measure(&messenger, &messenger.join("user/user.svc"), edits);
     if !bench {
@@ -137,20 +130,10 @@ fn main() {
             "lsp smoke test: {} edits answered (run `cargo bench` to measure)",
             m.len()
         );
-        let _ = std::fs::remove_dir_all(&work);
         return;
     }
-    let synthetic = work.join("synthetic");
-    std::fs::create_dir_all(&synthetic).unwrap();
-    let text = synthetic::svc_package(165);
-    let lines = text.lines().count();
-    std::fs::write(synthetic.join("bench.svc"), &text).unwrap();
+    let (synthetic, lines, split) = inputs.synthetic();
     let mut s = measure(&synthetic, &synthetic.join("bench.svc"), 10);
-    let split = work.join("split");
-    std::fs::create_dir_all(&split).unwrap();
-    for (name, text) in synthetic::svc_files(165) {
-        std::fs::write(split.join(name), text).unwrap();
-    }
     let mut p = measure(&split, &split.join("service7.svc"), 10);
     let m_check = full_check(&messenger);
     let s_check = full_check(&synthetic);
@@ -176,5 +159,4 @@ fn main() {
     println!(
         "\ngoal: p50 under 50 ms on the example; well under a full check on the synthetic package"
     );
-    let _ = std::fs::remove_dir_all(&work);
 }

@@ -7,10 +7,10 @@
 mod measure;
 mod synthetic;
 
-use measure::{copy_dir, full_check, percentile};
+use measure::{Inputs, full_check, percentile};
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -72,15 +72,8 @@ fn main() {
         return;
     }
     let bench = args.iter().any(|a| a == "--bench");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf();
-    let work = std::env::temp_dir().join(format!("svcc-watch-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    let messenger = work.join("messenger");
-    copy_dir(&root.join("examples/messenger/idl"), &messenger);
+    let inputs = Inputs::new("watch");
+    let messenger = inputs.messenger.clone();
     let edits = if bench { 25 } else { 2 };
     let (mut m, line) = measure(&messenger, &messenger.join("user/user.svc"), edits);
     assert!(line.contains("ok"), "{line}");
@@ -89,21 +82,11 @@ fn main() {
             "watch smoke test: {} edits seen (run `cargo bench` to measure)",
             m.len()
         );
-        let _ = std::fs::remove_dir_all(&work);
         return;
     }
-    let synthetic = work.join("synthetic");
-    std::fs::create_dir_all(&synthetic).unwrap();
-    let text = synthetic::svc_package(165);
-    let lines = text.lines().count();
-    std::fs::write(synthetic.join("bench.svc"), &text).unwrap();
+    let (synthetic, lines, split) = inputs.synthetic();
     let (mut s, line) = measure(&synthetic, &synthetic.join("bench.svc"), 10);
     assert!(line.contains("ok"), "{line}");
-    let split = work.join("split");
-    std::fs::create_dir_all(&split).unwrap();
-    for (name, text) in synthetic::svc_files(165) {
-        std::fs::write(split.join(name), text).unwrap();
-    }
     let (mut p, line) = measure(&split, &split.join("service7.svc"), 10);
     assert!(line.contains("ok"), "{line}");
     let m_check = full_check(&messenger);
@@ -138,5 +121,4 @@ fn main() {
     println!(
         "\ngoal: p50 under 50 ms on the example; well under a full check on the synthetic package"
     );
-    let _ = std::fs::remove_dir_all(&work);
 }

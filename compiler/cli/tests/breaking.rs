@@ -150,7 +150,10 @@ fn the_old_version_can_be_a_git_revision() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(
         findings(&out.stdout),
-        ["field_renamed: rest,jsonrpc,kafka,rust,typescript"]
+        [
+            "field_renamed: rest,jsonrpc,kafka,rust,typescript",
+            "field_renamed: rust"
+        ]
     );
     let line: serde_json::Value =
         serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
@@ -161,7 +164,7 @@ fn the_old_version_can_be_a_git_revision() {
         &["breaking", "--against", "main", "--format", "json"],
         &dir.join("idl"),
     );
-    assert_eq!(findings(&out.stdout).len(), 1, "{}", text(&out.stderr));
+    assert_eq!(findings(&out.stdout).len(), 2, "{}", text(&out.stderr));
     // A removed package points into the old revision, named `REV:path`.
     std::fs::write(
         dir.join("idl/shop.svc"),
@@ -198,7 +201,7 @@ fn human_github_and_sarif_formats() {
         "{err}"
     );
     assert!(
-        err.contains("svcc breaking: 1 breaking change (1 error, 0 warnings) against previous"),
+        err.contains("svcc breaking: 2 breaking changes (2 errors, 0 warnings) against previous"),
         "{err}"
     );
     let out = svcc(

@@ -497,7 +497,8 @@ fn artifact(path: &str) -> serde_json::Value {
     }
 }
 
-fn file_uri(path: &str, folder: bool) -> String {
+/// The `file:` URI of an absolute path (percent-encoded; `folder` adds the trailing `/`).
+pub fn file_uri(path: &str, folder: bool) -> String {
     let mut uri = format!("file://{}", encode_uri_path(path));
     if folder && !uri.ends_with('/') {
         uri.push('/');

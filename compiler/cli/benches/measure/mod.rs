@@ -40,3 +40,48 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The benchmarks' inputs, in a scratch folder removed on drop.
+pub struct Inputs {
+    pub work: std::path::PathBuf,
+    /// A copy of the messenger example's contracts.
+    pub messenger: std::path::PathBuf,
+}
+
+impl Inputs {
+    /// A scratch folder named after the benchmark, holding a copy of the example.
+    pub fn new(bench: &str) -> Inputs {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .unwrap()
+            .to_path_buf();
+        let work = std::env::temp_dir().join(format!("svcc-{bench}-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        let messenger = work.join("messenger");
+        copy_dir(&root.join("examples/messenger/idl"), &messenger);
+        Inputs { work, messenger }
+    }
+
+    /// The synthetic package of 165 services: as one file (its folder and line count) and
+    /// split into one file per service (its folder).
+    pub fn synthetic(&self) -> (std::path::PathBuf, usize, std::path::PathBuf) {
+        let one = self.work.join("synthetic");
+        std::fs::create_dir_all(&one).unwrap();
+        let text = crate::synthetic::svc_package(165);
+        let lines = text.lines().count();
+        std::fs::write(one.join("bench.svc"), &text).unwrap();
+        let split = self.work.join("split");
+        std::fs::create_dir_all(&split).unwrap();
+        for (name, text) in crate::synthetic::svc_files(165) {
+            std::fs::write(split.join(name), text).unwrap();
+        }
+        (one, lines, split)
+    }
+}
+
+impl Drop for Inputs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}

@@ -118,6 +118,12 @@ fn to_lsp(a: &Analysis, d: &Diagnostic) -> lsp::Diagnostic {
 /// and version into a folder of the temporary directory (an editor opens it on a click of the
 /// code; svcc's documentation has no web address to point at).
 fn explanation(code: &str) -> Option<lsp::Uri> {
+    // Written once per code and process: publishing runs on every keystroke.
+    static WRITTEN: std::sync::Mutex<Vec<(String, lsp::Uri)>> = std::sync::Mutex::new(Vec::new());
+    let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, uri)) = written.iter().find(|(c, _)| c == code) {
+        return Some(uri.clone());
+    }
     let text = if let Some(c) = svcc_frontend::codes::lookup(code) {
         svcc_frontend::codes::explain(c)
     } else if let Some(l) = svcc_frontend::lint::LINTS.iter().find(|l| l.name == code) {
@@ -134,7 +140,9 @@ fn explanation(code: &str) -> Option<lsp::Uri> {
         std::fs::write(&partial, format!("```text\n{text}```\n")).ok()?;
         std::fs::rename(&partial, &file).ok()?;
     }
-    uri_of(&file)
+    let uri = uri_of(&file)?;
+    written.push((code.to_string(), uri.clone()));
+    Some(uri)
 }
 
 /// The word at a byte offset: identifier characters, dots and a leading `@`.
@@ -403,7 +411,7 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
         let q1 = line.find('"')?;
         let q2 = line[q1 + 1..].find('"')? + q1 + 1;
         let target = a.path(file).parent()?.join(&line[q1 + 1..q2]);
-        let target = normalize(&target);
+        let target = svcc_frontend::resolve::load::normalize(&target);
         if a.file(&target).is_some() || target.is_file() {
             return Some(lsp::Location {
                 uri: uri_of(&target)?,
@@ -412,20 +420,6 @@ pub fn definition(ws: &Workspace, path: &Path, pos: lsp::Position) -> Option<lsp
         }
     }
     None
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub fn references(
@@ -786,12 +780,7 @@ pub fn completion(ws: &Workspace, path: &Path, pos: lsp::Position) -> Vec<lsp::C
             .trim_end_matches('?');
         return enum_values(a, file, ty);
     }
-    let package = a
-        .comp
-        .symbols
-        .iter()
-        .find(|s| s.file == file)
-        .map(|s| s.package.clone());
+    let package = a.package_of(file);
     let mut items: Vec<lsp::CompletionItem> = Primitive::ALL
         .iter()
         .map(|(name, _)| *name)
@@ -888,12 +877,7 @@ fn place_at(text: &str, at: usize) -> Option<Place> {
 }
 
 fn enum_values(a: &Analysis, file: FileId, ty: &str) -> Vec<lsp::CompletionItem> {
-    let package = a
-        .comp
-        .symbols
-        .iter()
-        .find(|s| s.file == file)
-        .map(|s| s.package.clone());
+    let package = a.package_of(file);
     let name = ty.rsplit('.').next().unwrap_or(ty);
     for p in &a.comp.model.packages {
         if !(ty.contains('.') || package.as_deref() == Some(p.name.as_str())) {

@@ -79,17 +79,13 @@ pub fn path_of(uri: &Uri) -> Option<PathBuf> {
     String::from_utf8(out).ok().map(PathBuf::from)
 }
 
-/// The `file:` URI of an absolute path.
+/// The `file:` URI of an absolute path (the same encoding as SARIF's locations).
 pub fn uri_of(path: &Path) -> Option<Uri> {
-    let mut s = String::from("file://");
-    for b in path.display().to_string().bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Uri::from_str(&s).ok()
+    Uri::from_str(&svcc_frontend::render::file_uri(
+        &path.display().to_string(),
+        false,
+    ))
+    .ok()
 }
 
 #[cfg(test)]

@@ -76,6 +76,15 @@ impl Analysis {
         &self.comp.sources.get(id).text
     }
 
+    /// The package `file` declares (from its declarations; `None` for a file without any).
+    pub fn package_of(&self, file: FileId) -> Option<String> {
+        self.comp
+            .symbols
+            .iter()
+            .find(|s| s.file == file)
+            .map(|s| s.package.clone())
+    }
+
     /// Whether every file parsed (no syntax error).
     fn parsed(&self) -> bool {
         !self
