@@ -207,6 +207,18 @@ enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to colour a stream that is (or is not) a terminal: `auto` colours terminals
+    /// unless `NO_COLOR` is set.
+    fn enabled(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
 /// Where the last panic happened, for the internal-error report.
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
@@ -373,13 +385,7 @@ fn watch(args: &WatchArgs) -> ExitCode {
         builder,
         clear: args.clear,
         debounce: std::time::Duration::from_millis(args.debounce),
-        color: match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        },
+        color: args.color.enabled(std::io::stdout().is_terminal()),
         lints: config.lints,
     };
     match watch::watch(&options) {
@@ -510,13 +516,7 @@ fn check(args: &CheckArgs) -> ExitCode {
             d.severity = Severity::Error;
         }
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = args.color.enabled(std::io::stderr().is_terminal());
     let format = match args.format {
         OutputFormat::Human => Format::Human,
         OutputFormat::Json => Format::Json,
@@ -660,13 +660,7 @@ fn breaking_changes(args: &BreakingArgs) -> ExitCode {
             OutputFormat::Github => breaking::Format::Github,
             OutputFormat::Sarif => breaking::Format::Sarif,
         },
-        color: match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
-        },
+        color: args.color.enabled(std::io::stderr().is_terminal()),
         settings: config.breaking.clone(),
         lints: config.lints.clone(),
     };
