@@ -85,7 +85,8 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
         let busy = conn.clock.begin();
         if req.version() == Version::HTTP_2 {
             conn.h2.store(true, Ordering::Relaxed);
-            // HTTP/2 streams run in tasks of their own, out of reach of the connection clock.
+            // HTTP/2 streams are polled apart from the connection (`streams.rs`), out of reach
+            // of its clock.
             return Box::pin(async move {
                 let _busy = busy;
                 let limit = conn.shared.request_timeout;

@@ -5,6 +5,7 @@
 //! shutdown timeout (then close what is left), run shutdown hooks in order, flush queued
 //! telemetry. A second signal stops at once.
 
+mod coalesce;
 pub(crate) mod connections;
 pub(crate) mod dispatch;
 pub mod health;
@@ -12,6 +13,7 @@ mod layers;
 pub(crate) mod refusal;
 pub(crate) mod service;
 mod shutdown;
+mod streams;
 pub(crate) mod transport;
 mod watchdog;
 
@@ -27,7 +29,6 @@ use axum::routing::get;
 use connections::{Connections, Phase};
 use dispatch::{Conn, Dispatch, Shared};
 use futures_util::future::BoxFuture;
-use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use std::future::Future;
 use std::sync::Arc;
@@ -754,8 +755,11 @@ async fn serve_connection(
     let limits = conn.shared.limits;
     let conns = conn.shared.connections.clone();
     let clock = conn.clock.clone();
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let io = hyper_util::rt::TokioIo::new(stream);
+    let streams = streams::Streams::default();
+    let builder = auto::Builder::new(streams.clone());
+    let (socket, flusher) = coalesce::coalesced(stream);
+    let mut driver = streams::Driver::new(streams, flusher);
+    let io = hyper_util::rt::TokioIo::new(socket);
     let mut connection =
         std::pin::pin!(builder.serve_connection_with_upgrades(io, Dispatch::new(conn.clone())));
     let mut ticks =
@@ -769,7 +773,7 @@ async fn serve_connection(
     loop {
         tokio::select! {
             biased;
-            result = connection.as_mut() => {
+            result = std::future::poll_fn(|cx| driver.poll(connection.as_mut(), cx)) => {
                 if let Err(e) = result {
                     tracing::trace!(error = %e, "connection ended with an error");
                 }

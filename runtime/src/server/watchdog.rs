@@ -11,8 +11,9 @@
 //! Why not `tokio::time::timeout` per request (tower-http's `TimeoutLayer`): registering and
 //! cancelling a timer entry on every request measured ~550 more instructions per request
 //! than this clock (2.4% of a whole JSON-RPC request; `scripts/bench-jsonrpc-instructions`).
-//! HTTP/2 streams run in tasks of their own, which this clock cannot wake, so they still use a
-//! tokio timer.
+//! HTTP/2 streams are polled apart from their connection's future (first in its task, then, if
+//! they wait, in tasks of their own: `streams.rs`), out of this clock's reach, so they still use
+//! a tokio timer — registered only by a stream that does not finish on its first poll.
 //!
 //! A limit fires between the limit and one tick (an eighth of it) later.
 

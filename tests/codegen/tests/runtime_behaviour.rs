@@ -283,7 +283,7 @@ async fn a_request_not_answered_in_time_gets_408_on_every_path() {
         .await
         .unwrap();
     assert_eq!(r.status(), 408);
-    // The same over HTTP/2, whose streams run in tasks of their own.
+    // The same over HTTP/2, whose streams the connection clock does not see.
     let h2 = svcc_runtime::reqwest::Client::builder()
         .http2_prior_knowledge()
         .build()
@@ -405,4 +405,110 @@ async fn wrong_http_methods_get_a_405_with_allow_in_the_transports_shape() {
         assert!(error["message"].as_str().unwrap().contains("HTTP method"));
     }
     stop.send(()).unwrap();
+}
+
+/// HTTP/2 streams run first in their connection's task, and their answers leave together; a
+/// stream that is still waiting (here for the rest of its body) goes on in a task of its own,
+/// so it holds back no other stream of the connection.
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn a_waiting_http2_stream_holds_back_no_other_stream_of_its_connection() {
+    use futures_util::StreamExt as _;
+    use http_body_util::BodyExt as _;
+    use svcc_runtime::axum::body::Bytes;
+    type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+    let (base, stop) =
+        serve(Server::new().service(SpecServer::new(SpecImpl::default()).into_service())).await;
+    let addr = base.trim_start_matches("http://").to_string();
+    let io = hyper_util::rt::TokioIo::new(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    let (send, conn) = hyper::client::conn::http2::handshake::<_, _, Body>(
+        hyper_util::rt::TokioExecutor::new(),
+        io,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let call = |body: Body| {
+        let mut send = send.clone();
+        let req = hyper::Request::post(format!("http://{addr}/rpc"))
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap();
+        async move {
+            let res = send.send_request(req).await.unwrap();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            svcc_runtime::serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    // A request whose body stops halfway until the test lets the rest go.
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let first = futures_util::stream::iter([Ok(hyper::body::Frame::data(Bytes::from_static(
+        br#"{"jsonrpc":"2.0","method":"sum","#,
+    )))]);
+    let rest = futures_util::stream::once(async move {
+        let _ = released.await;
+        Ok(hyper::body::Frame::data(Bytes::from_static(
+            br#""params":{"a":1,"b":2,"c":3},"id":0}"#,
+        )))
+    });
+    let waiting = tokio::spawn(call(http_body_util::BodyExt::boxed(
+        http_body_util::StreamBody::new(first.chain(rest)),
+    )));
+    let fast = futures_util::future::join_all((1..=32).map(|id| {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","method":"sum","params":{{"a":{id},"b":0,"c":0}},"id":{id}}}"#
+        );
+        call(http_body_util::Full::new(Bytes::from(body)).boxed())
+    }));
+    let fast = tokio::time::timeout(std::time::Duration::from_secs(10), fast)
+        .await
+        .expect("the other streams waited for the one still reading its body");
+    for (reply, id) in fast.iter().zip(1..) {
+        assert_eq!(reply["result"], json!(id), "{reply}");
+    }
+    assert!(!waiting.is_finished());
+    let _ = release.send(());
+    let waiting = waiting.await.unwrap();
+    assert_eq!(waiting["result"], json!(6), "{waiting}");
+    let _ = stop.send(());
+}
+
+/// Pipelined HTTP/1.1 requests (both sent before either answer is read) are both answered, in
+/// order, when the connection gathers its writes.
+#[tokio::test(crate = "svcc_runtime::tokio")]
+async fn pipelined_http1_requests_are_answered_in_order() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (base, stop) =
+        serve(Server::new().service(SpecServer::new(SpecImpl::default()).into_service())).await;
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = |a: i32| {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","method":"sum","params":{{"a":{a},"b":2,"c":3}},"id":{a}}}"#
+        );
+        format!(
+            "POST /rpc HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let both = format!("{}{}", request(10), request(20));
+    s.write_all(both.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !(String::from_utf8_lossy(&got).contains(r#""result":15"#)
+        && String::from_utf8_lossy(&got).contains(r#""result":25"#))
+    {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .expect("the answers did not arrive")
+            .unwrap();
+        assert!(n > 0, "closed after {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.find(r#""result":15"#) < text.find(r#""result":25"#),
+        "{text}"
+    );
+    assert_eq!(text.matches("HTTP/1.1 200").count(), 2, "{text}");
+    let _ = stop.send(());
 }
