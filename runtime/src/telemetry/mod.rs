@@ -179,7 +179,11 @@ impl Span {
             sampled,
             trace_state: parent.and_then(|p| p.trace_state.clone()),
         };
+        // Both clocks read together: the end is the start plus the monotonic time since, so
+        // the time the writer takes to set up (the first span's lazy set-up among it) must not
+        // fall between them, or the span would end before it really did.
         let start_unix_nanos = unix_nanos();
+        let started = Instant::now();
         let writer = (sampled && exporting()).then(|| {
             otlp::SpanWriter::new(
                 &context,
@@ -192,7 +196,7 @@ impl Span {
         Span {
             writer,
             context,
-            started: Instant::now(),
+            started,
             start_unix_nanos,
             error: None,
         }
