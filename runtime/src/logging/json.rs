@@ -12,7 +12,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// The JSON event format.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct JsonLines;
+pub(crate) struct JsonLines;
 
 impl<S, N> FormatEvent<S, N> for JsonLines
 where
@@ -25,41 +25,62 @@ where
         mut w: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> fmt::Result {
-        // The line is built in a buffer of this thread's (writes to a `String` inline), then
-        // handed over in one piece.
-        thread_local! {
-            static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-        }
-        LINE.with(|cell| {
-            let Ok(mut line) = cell.try_borrow_mut() else {
-                // Formatting inside formatting (an event logged by a field's `Debug`).
-                let mut tmp = String::new();
-                format_line(&mut tmp, event)?;
-                return w.write_str(&tmp);
-            };
-            line.clear();
-            line.reserve(512);
-            format_line(&mut line, event)?;
-            w.write_str(&line)
+        with_line(|line| {
+            format_line(line, event)?;
+            w.write_str(line)
         })
     }
 }
 
+/// Runs `f` with this thread's line buffer, emptied (a line is built there, inline, then
+/// handed over in one piece); with a fresh one when it is in use (formatting inside
+/// formatting: an event logged by a field's `Debug`).
+pub(crate) fn with_line<R>(f: impl FnOnce(&mut String) -> R) -> R {
+    thread_local! {
+        static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    LINE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            line.reserve(512);
+            f(&mut line)
+        }
+        Err(_) => f(&mut String::new()),
+    })
+}
+
 fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
     let meta = event.metadata();
+    format_with(
+        out,
+        meta.level(),
+        meta.target(),
+        meta.target() == "svcc::call",
+        |fields| event.record(fields),
+    )
+}
+
+/// A line: the timestamp, level and target, the fields `body` writes, the trace ids.
+pub(crate) fn format_with(
+    out: &mut String,
+    level: &tracing::Level,
+    target: &str,
+    call: bool,
+    body: impl FnOnce(&mut Fields<'_>),
+) -> fmt::Result {
     out.push_str("{\"timestamp\":\"");
     write_timestamp(out)?;
     out.push_str("\",\"level\":\"");
-    out.push_str(meta.level().as_str());
+    out.push_str(level.as_str());
     out.push_str("\",\"target\":");
-    write_string(out, meta.target())?;
-    let mut visitor = Fields {
+    write_string(out, target)?;
+    let mut fields = Fields {
         out,
         err: Ok(()),
-        call: meta.target() == "svcc::call",
+        call,
     };
-    event.record(&mut visitor);
-    visitor.err?;
+    body(&mut fields);
+    fields.err?;
     if let Some((trace, span)) = telemetry::current_ids() {
         out.push_str(",\"trace_id\":\"");
         push_hex(out, &trace.0);
@@ -71,7 +92,9 @@ fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
     Ok(())
 }
 
-struct Fields<'a> {
+/// The fields of one line, written as they come (from `tracing`'s visitor, or straight from
+/// the call log: `logging::write_call`).
+pub(crate) struct Fields<'a> {
     out: &'a mut String,
     err: fmt::Result,
     /// A call event: its `params` and `result` are JSON text, embedded as JSON values, and
@@ -79,9 +102,28 @@ struct Fields<'a> {
     call: bool,
 }
 
+/// Fields written once into a text of their own, to be added whole to lines later
+/// ([`Fields::chunk`]): `,"service":"UserService","method":"create"`.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) fn chunk_of(body: impl FnOnce(&mut Fields<'_>)) -> String {
+    let mut out = String::new();
+    let mut fields = Fields {
+        out: &mut out,
+        err: Ok(()),
+        call: true,
+    };
+    body(&mut fields);
+    out
+}
+
 impl Fields<'_> {
-    fn key(&mut self, field: &Field) {
-        let name = field.name();
+    /// Fields made by [`chunk_of`], in one copy.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn chunk(&mut self, fields: &str) {
+        self.out.push_str(fields);
+    }
+
+    fn key(&mut self, name: &str) {
         if plain(name) {
             self.out.push_str(",\"");
             self.out.push_str(name);
@@ -94,39 +136,21 @@ impl Fields<'_> {
             self.out.push(':');
         }
     }
-}
 
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field);
-        if self.call && matches!(field.name(), "params" | "result") {
+    /// A text field (a call's `params` and `result`: JSON text, embedded as it is).
+    pub(crate) fn str(&mut self, name: &str, value: &str) {
+        self.key(name);
+        if self.call && matches!(name, "params" | "result") {
             self.out.push_str(value);
         } else if let Err(e) = write_string(self.out, value) {
             self.err = Err(e);
         }
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
-        if value < 0 {
-            self.out.push('-');
-        }
-        push_u64(self.out, value.unsigned_abs());
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
-        push_u64(self.out, value);
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field);
-        self.out.push_str(if value { "true" } else { "false" });
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field);
-        if self.call && field.name() == "duration_ms" && (0.0..1e12).contains(&value) {
+    /// A number field (a call's `duration_ms` with microsecond precision).
+    pub(crate) fn f64(&mut self, name: &str, value: f64) {
+        self.key(name);
+        if self.call && name == "duration_ms" && (0.0..1e12).contains(&value) {
             // Microsecond precision, without the shortest-float search or `fmt`.
             let micros = (value * 1000.0).round() as u64;
             push_u64(self.out, micros / 1000);
@@ -146,13 +170,46 @@ impl Visit for Fields<'_> {
         }
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.key(field);
+    /// A field shown by its `Debug` text, as a string.
+    pub(crate) fn debug(&mut self, name: &str, value: &dyn fmt::Debug) {
+        self.key(name);
         self.out.push('"');
         if let Err(e) = write!(Escape(&mut *self.out), "{value:?}") {
             self.err = Err(e);
         }
         self.out.push('"');
+    }
+}
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.str(field.name(), value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field.name());
+        if value < 0 {
+            self.out.push('-');
+        }
+        push_u64(self.out, value.unsigned_abs());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field.name());
+        push_u64(self.out, value);
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field.name());
+        self.out.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.f64(field.name(), value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.debug(field.name(), value);
     }
 }
 

@@ -16,9 +16,12 @@ use std::time::Duration;
 
 /// One method's call log.
 pub(super) fn logger(info: &'static MethodInfo) -> Logger {
+    let ok: std::sync::Arc<str> = format!("{}.{} ok", info.service, info.name).into();
     Logger {
         info,
-        ok: format!("{}.{} ok", info.service, info.name).into(),
+        #[cfg(feature = "logging")]
+        chunks: Chunks::new(info, &ok),
+        ok,
     }
 }
 
@@ -26,6 +29,47 @@ pub(super) struct Logger {
     info: &'static MethodInfo,
     /// The message of a success, made once.
     ok: std::sync::Arc<str>,
+    #[cfg(feature = "logging")]
+    chunks: Chunks,
+}
+
+/// The fields of a method's JSON lines that never change, written once.
+#[cfg(feature = "logging")]
+struct Chunks {
+    /// `message` (a success's), `service`, `method`.
+    ok_head: String,
+    /// `service`, `method`.
+    head: String,
+    /// `transport`, for each transport.
+    transports: [(&'static str, String); 3],
+}
+
+#[cfg(feature = "logging")]
+impl Chunks {
+    fn new(info: &MethodInfo, ok: &str) -> Chunks {
+        use crate::logging::json::chunk_of;
+        let head = |f: &mut crate::logging::json::Fields<'_>| {
+            f.str("service", info.service);
+            f.str("method", info.name);
+        };
+        let transport = |t: &'static str| (t, chunk_of(|f| f.str("transport", t)));
+        Chunks {
+            ok_head: chunk_of(|f| {
+                f.str("message", ok);
+                head(f);
+            }),
+            head: chunk_of(head),
+            transports: [transport("jsonrpc"), transport("rest"), transport("grpc")],
+        }
+    }
+
+    /// `,"transport":"…"`, written once for the transports there are.
+    fn transport(&self, f: &mut crate::logging::json::Fields<'_>, transport: &str) {
+        match self.transports.iter().find(|(t, _)| *t == transport) {
+            Some((_, chunk)) => f.chunk(chunk),
+            None => f.str("transport", transport),
+        }
+    }
 }
 
 /// What the event needs from the call's start.
@@ -69,6 +113,8 @@ impl Logger {
             request_id: &p.request_id,
             client: p.client,
             ok: &self.ok,
+            #[cfg(feature = "logging")]
+            chunks: &self.chunks,
             duration_ms: elapsed.as_secs_f64() * 1000.0,
             params: p.params.as_str(),
             subject: p.subject.as_deref(),
@@ -87,6 +133,8 @@ struct Event<'a> {
     request_id: &'a str,
     client: Peer,
     ok: &'a str,
+    #[cfg(feature = "logging")]
+    chunks: &'a Chunks,
     duration_ms: f64,
     params: &'a str,
     subject: Option<&'a str>,
@@ -95,8 +143,19 @@ struct Event<'a> {
 impl Event<'_> {
     fn ok(&self, out: &Output) {
         let result = loggable_result(self.info, out.body.as_deref());
+        let mut buf = [0u8; 21];
+        let client = self.client.text(&mut buf);
+        #[cfg(feature = "logging")]
+        if tracing::enabled!(target: "svcc::call", tracing::Level::INFO)
+            && crate::logging::write_call(&tracing::Level::INFO, |f| {
+                self.ok_fields(f, &client, &result);
+            })
+        {
+            return;
+        }
         // `message` as a plain string field: recorded as it is, not through `fmt`. The subject
-        // is a field only when there is one (an absent field still costs a visit).
+        // is a field only when there is one (an absent field still costs a visit). The fields
+        // and their order are `ok_fields`' (a test holds the two together).
         macro_rules! event {
             ($($subject:tt)*) => {
                 tracing::info!(
@@ -106,7 +165,7 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = &*self.client.text(&mut [0u8; 21]),
+                    client = &*client,
                     $($subject)*
                     outcome = "ok",
                     duration_ms = self.duration_ms,
@@ -122,6 +181,24 @@ impl Event<'_> {
     }
 
     fn failed(&self, e: &Error) {
+        let mut buf = [0u8; 21];
+        let client = self.client.text(&mut buf);
+        let warn = e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss);
+        #[cfg(feature = "logging")]
+        {
+            let fields =
+                |f: &mut crate::logging::json::Fields<'_>| self.failed_fields(f, &client, e);
+            let written = if warn {
+                tracing::enabled!(target: "svcc::call", tracing::Level::WARN)
+                    && crate::logging::write_call(&tracing::Level::WARN, fields)
+            } else {
+                tracing::enabled!(target: "svcc::call", tracing::Level::ERROR)
+                    && crate::logging::write_call(&tracing::Level::ERROR, fields)
+            };
+            if written {
+                return;
+            }
+        }
         macro_rules! event {
             ($level:expr) => {
                 tracing::event!(
@@ -131,7 +208,7 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = &*self.client.text(&mut [0u8; 21]),
+                    client = &*client,
                     subject = self.subject,
                     outcome = "error",
                     code = e.code.as_str(),
@@ -146,10 +223,52 @@ impl Event<'_> {
                 )
             };
         }
-        if e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss) {
+        if warn {
             event!(tracing::Level::WARN);
         } else {
             event!(tracing::Level::ERROR);
+        }
+    }
+
+    /// A success's fields, as `ok`'s `tracing` event has them.
+    #[cfg(feature = "logging")]
+    fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str, result: &str) {
+        f.chunk(&self.chunks.ok_head);
+        self.common_fields(f, client);
+        f.str("outcome", "ok");
+        f.f64("duration_ms", self.duration_ms);
+        f.str("params", self.params);
+        f.str("result", result);
+    }
+
+    /// A failure's fields, as `failed`'s `tracing` event has them (its message first).
+    #[cfg(feature = "logging")]
+    fn failed_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str, e: &Error) {
+        f.debug(
+            "message",
+            &format_args!(
+                "{}.{} failed: {}",
+                self.info.service, self.info.name, e.code
+            ),
+        );
+        f.chunk(&self.chunks.head);
+        self.common_fields(f, client);
+        f.str("outcome", "error");
+        f.str("code", e.code.as_str());
+        f.str("kind", e.kind.as_str());
+        f.f64("duration_ms", self.duration_ms);
+        f.str("params", self.params);
+        f.str("error", e.message.as_str());
+    }
+
+    #[cfg(feature = "logging")]
+    /// The fields after `service` and `method`, up to `outcome`.
+    fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str) {
+        self.chunks.transport(f, self.transport);
+        f.str("request_id", self.request_id);
+        f.str("client", client);
+        if let Some(subject) = self.subject {
+            f.str("subject", subject);
         }
     }
 }
@@ -258,6 +377,148 @@ fn loggable_result<'a>(info: &MethodInfo, body: Option<&'a str>) -> Cow<'a, str>
     }
     mask_all(&mut value, &info.policies.sensitive);
     Cow::Owned(value.to_string())
+}
+
+/// The call event written straight (`logging::write_call`) is the line `tracing` writes.
+#[cfg(all(test, feature = "logging"))]
+mod direct_tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    static INFO: MethodInfo = MethodInfo {
+        service: "UserService",
+        name: "create",
+        jsonrpc: Some("user.create"),
+        http: None,
+        params: &[],
+        results: &[],
+        policies: crate::method::Policies::NONE,
+        deprecated: false,
+        request_content_type: None,
+        response_content_type: None,
+    };
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The line without its timestamp.
+    fn untimed(line: &str) -> String {
+        let mut v: Value = serde_json::from_str(line).unwrap();
+        v.as_object_mut().unwrap().remove("timestamp");
+        // Keys in the order written, not sorted.
+        let at = line.find("\"level\"").unwrap();
+        format!("{}|{v}", &line[at..])
+    }
+
+    /// The event through `tracing` (a JSON-lines subscriber of this test's own, so the direct
+    /// path stands aside), and the same event written straight.
+    fn both(event: &Event<'_>, outcome: &Result<Output, Error>) -> (String, String) {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .event_format(crate::logging::json::JsonLines)
+                .with_writer(move || sink.clone()),
+        );
+        tracing::subscriber::with_default(subscriber, || match outcome {
+            Ok(out) => event.ok(out),
+            Err(e) => event.failed(e),
+        });
+        let traced = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let mut buf = [0u8; 21];
+        let client = event.client.text(&mut buf);
+        let mut direct = String::new();
+        let (level, result);
+        let written = match outcome {
+            Ok(out) => {
+                level = tracing::Level::INFO;
+                result = loggable_result(event.info, out.body.as_deref());
+                crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
+                    event.ok_fields(f, &client, &result);
+                })
+            }
+            Err(e) => {
+                let warn = e.declared
+                    || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss);
+                level = if warn {
+                    tracing::Level::WARN
+                } else {
+                    tracing::Level::ERROR
+                };
+                crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
+                    event.failed_fields(f, &client, e);
+                })
+            }
+        };
+        written.unwrap();
+        (traced, direct)
+    }
+
+    #[test]
+    fn the_direct_line_is_the_traced_line() {
+        let peer = Peer(Some("10.1.2.3:4567".parse().unwrap()));
+        let cases: Vec<(Option<&str>, &str, Result<Output, Error>)> = vec![
+            (
+                None,
+                "req-1",
+                Ok(Output {
+                    body: Some(r#"{"id":7}"#.into()),
+                    headers: vec![],
+                }),
+            ),
+            (
+                Some("user-42"),
+                "req \"2\"",
+                Ok(Output {
+                    body: None,
+                    headers: vec![],
+                }),
+            ),
+            (
+                None,
+                "r3",
+                Err(Error::invalid_argument("bad \"name\"\nsecond line")),
+            ),
+            (
+                Some("s"),
+                "r4",
+                Err(Error::internal("the database went away")),
+            ),
+        ];
+        let chunks = Chunks::new(&INFO, "UserService.create ok");
+        for ((subject, request_id, outcome), transport) in
+            cases.iter().zip(["jsonrpc", "rest", "grpc", "other"])
+        {
+            let event = Event {
+                info: &INFO,
+                transport,
+                request_id,
+                client: peer,
+                ok: "UserService.create ok",
+                chunks: &chunks,
+                duration_ms: 1.2345,
+                params: r#"{"name":"ada"}"#,
+                subject: *subject,
+            };
+            let (traced, direct) = both(&event, outcome);
+            assert_eq!(traced.lines().count(), 1, "{traced}");
+            assert!(direct.ends_with('\n'));
+            assert_eq!(untimed(&traced), untimed(&direct), "\n{traced}\n{direct}");
+        }
+    }
 }
 
 #[cfg(test)]
