@@ -324,11 +324,33 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
     }
 }
 
-/// Now, as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line).
+/// Now, as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line; the
+/// date and time of day are made once a second per thread).
 fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
-    let now = time::OffsetDateTime::now_utc();
-    let (y, m, d) = now.to_calendar_date();
-    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    thread_local! {
+        static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (cached, mut head) = SECOND.get();
+    if cached != secs {
+        head = date_and_time(secs);
+        SECOND.set((secs, head));
+    }
+    let buf = timestamp(head, now.subsec_micros());
+    w.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+}
+
+/// `2026-12-02T10:04:05` for seconds since the epoch (UTC).
+fn date_and_time(secs: u64) -> [u8; 19] {
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (y, m, d) = at.to_calendar_date();
+    let mut buf = *b"0000-00-00T00:00:00";
     let mut put = |at: usize, width: usize, mut v: u32| {
         for k in (0..width).rev() {
             buf[at + k] = b'0' + (v % 10) as u8;
@@ -338,11 +360,21 @@ fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
     put(0, 4, y.clamp(0, 9999) as u32);
     put(5, 2, u32::from(m as u8));
     put(8, 2, u32::from(d));
-    put(11, 2, u32::from(now.hour()));
-    put(14, 2, u32::from(now.minute()));
-    put(17, 2, u32::from(now.second()));
-    put(20, 6, now.microsecond());
-    w.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    put(11, 2, u32::from(at.hour()));
+    put(14, 2, u32::from(at.minute()));
+    put(17, 2, u32::from(at.second()));
+    buf
+}
+
+/// The date and time of day, then `.micros` and `Z`.
+fn timestamp(head: [u8; 19], mut micros: u32) -> [u8; 27] {
+    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    buf[..19].copy_from_slice(&head);
+    for k in (20..26).rev() {
+        buf[k] = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    buf
 }
 
 #[cfg(test)]
@@ -382,6 +414,32 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
         let back: String = serde_json::from_str(&out).unwrap_or_default();
         assert_eq!(back, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn timestamps_match_the_calendar_across_seconds_days_and_years() {
+        use time::format_description::well_known::Rfc3339;
+        for secs in [
+            0u64,
+            59,
+            60,
+            86_399,
+            86_400,
+            951_782_400,   // 2000-02-29
+            1_704_067_199, // 2023-12-31T23:59:59
+            1_704_067_200, // 2024-01-01
+            1_796_000_000,
+        ] {
+            for micros in [0u32, 1, 999_999, 123_456] {
+                let text = timestamp(date_and_time(secs), micros);
+                let text = std::str::from_utf8(&text).unwrap_or_default();
+                let parsed = time::OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|e| {
+                    panic!("{text}: {e}");
+                });
+                assert_eq!(parsed.unix_timestamp(), secs as i64, "{text}");
+                assert_eq!(parsed.microsecond(), micros, "{text}");
+            }
+        }
     }
 
     #[test]

@@ -64,10 +64,13 @@ impl SpanContext {
 
     /// Reads `traceparent` and `tracestate` from request headers.
     pub fn from_headers(headers: &http::HeaderMap) -> Option<SpanContext> {
-        let parent = headers.get("traceparent")?.to_str().ok()?;
+        // Names made once, not parsed from text on every call.
+        static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+        static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
+        let parent = headers.get(&TRACEPARENT)?.to_str().ok()?;
         let mut ctx = SpanContext::from_traceparent(parent)?;
         let state: Vec<&str> = headers
-            .get_all("tracestate")
+            .get_all(&TRACESTATE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty())
