@@ -387,12 +387,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         9,
         json!({}),
     );
-    let labels: Vec<&str> = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&c);
     for want in ["string", "State", "Order", "shop.common.v1.Money"] {
         assert!(labels.contains(&want), "{want} in {labels:?}");
     }
@@ -407,12 +402,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         4,
         json!({}),
     );
-    let labels: Vec<&str> = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&c);
     // Only what a record may carry: `@topic` stands on events, `@query` on parameters.
     assert!(
         labels.contains(&"@deprecated") && labels.contains(&"@omitempty"),
@@ -422,12 +412,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         !labels.contains(&"@topic") && !labels.contains(&"@query"),
         "{labels:?}"
     );
-    let args = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["label"] == "@omitempty")
-        .unwrap();
+    let args = completion_item(&c, "@omitempty");
     assert!(
         args["documentation"]["value"]
             .as_str()
@@ -446,12 +431,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         3,
         json!({}),
     );
-    let rate = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["label"] == "@rate_limit")
-        .unwrap();
+    let rate = completion_item(&c, "@rate_limit");
     assert_eq!(
         rate["insertText"],
         "rate_limit(limit = ${1:limit}, period = ${2:period})"
@@ -468,12 +448,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         2,
         json!({}),
     );
-    let labels: Vec<&str> = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&c);
     assert!(
         labels.contains(&"@query") && !labels.contains(&"@omitempty"),
         "{labels:?}"
@@ -489,12 +464,7 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
         8,
         json!({}),
     );
-    let labels: Vec<&str> = c
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&c);
     assert_eq!(labels, ["Open", "Closed"]);
     // Import paths.
     let typing = ORDERS.replace("import \"common.svc\";", "import \"");
@@ -650,6 +620,26 @@ fn completion_rename_formatting_symbols_folding_tokens_and_quick_fixes() {
 }
 
 /// The LSP range of `len` characters at `needle` in `text`.
+/// The labels of a completion list.
+fn completion_labels(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
+/// The completion item labelled `label`.
+fn completion_item<'a>(items: &'a Value, label: &str) -> &'a Value {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == label)
+        .unwrap_or_else(|| panic!("no completion `{label}` in {items}"))
+}
+
 fn range_of(text: &str, needle: &str, len: usize) -> Value {
     let offset = text.find(needle).unwrap();
     let line = text[..offset].matches('\n').count();

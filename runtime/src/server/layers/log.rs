@@ -183,7 +183,7 @@ impl Event<'_> {
     fn failed(&self, e: &Error) {
         let mut buf = [0u8; 21];
         let client = self.client.text(&mut buf);
-        let warn = e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss);
+        let warn = logs_as_warning(e);
         #[cfg(feature = "logging")]
         {
             let fields =
@@ -271,6 +271,12 @@ impl Event<'_> {
             f.str("subject", subject);
         }
     }
+}
+
+/// Whether a failure logs at `warn` (declared errors and the caller's) rather than `error`
+/// (internal, unknown, data loss).
+fn logs_as_warning(e: &Error) -> bool {
+    e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss)
 }
 
 /// The peer address as the log shows it (empty when unknown), formatted only when written.
@@ -451,9 +457,7 @@ mod direct_tests {
                 })
             }
             Err(e) => {
-                let warn = e.declared
-                    || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss);
-                level = if warn {
+                level = if logs_as_warning(e) {
                     tracing::Level::WARN
                 } else {
                     tracing::Level::ERROR
@@ -469,6 +473,10 @@ mod direct_tests {
 
     #[test]
     fn the_direct_line_is_the_traced_line() {
+        // The direct path switched on for this process, so that the events below — under a
+        // subscriber of the test's own — prove it stands aside for another subscriber.
+        let _logging = crate::logging::init_with(crate::logging::Format::Json);
+        assert!(crate::logging::writes_calls_directly());
         let peer = Peer(Some("10.1.2.3:4567".parse().unwrap()));
         let cases: Vec<(Option<&str>, &str, Result<Output, Error>)> = vec![
             (
