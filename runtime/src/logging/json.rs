@@ -27,7 +27,8 @@ where
     ) -> fmt::Result {
         with_line(|line| {
             format_line(line, event)?;
-            w.write_str(line)
+            // Every piece written is UTF-8 (text from `&str`s, ASCII digits): checked once here.
+            w.write_str(std::str::from_utf8(line).map_err(|_| fmt::Error)?)
         })
     }
 }
@@ -35,9 +36,9 @@ where
 /// Runs `f` with this thread's line buffer, emptied (a line is built there, inline, then
 /// handed over in one piece); with a fresh one when it is in use (formatting inside
 /// formatting: an event logged by a field's `Debug`).
-pub(crate) fn with_line<R>(f: impl FnOnce(&mut String) -> R) -> R {
+pub(crate) fn with_line<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     thread_local! {
-        static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     LINE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut line) => {
@@ -45,11 +46,11 @@ pub(crate) fn with_line<R>(f: impl FnOnce(&mut String) -> R) -> R {
             line.reserve(512);
             f(&mut line)
         }
-        Err(_) => f(&mut String::new()),
+        Err(_) => f(&mut Vec::new()),
     })
 }
 
-fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
+fn format_line(out: &mut Vec<u8>, event: &tracing::Event<'_>) -> fmt::Result {
     let meta = event.metadata();
     format_with(
         out,
@@ -60,20 +61,21 @@ fn format_line(out: &mut String, event: &tracing::Event<'_>) -> fmt::Result {
     )
 }
 
-/// A line: the timestamp, level and target, the fields `body` writes, the trace ids.
+/// A line: the timestamp, level and target, the fields `body` writes, the trace ids. The line
+/// is bytes, UTF-8 throughout: only text from `&str`s and ASCII go in.
 pub(crate) fn format_with(
-    out: &mut String,
+    out: &mut Vec<u8>,
     level: &tracing::Level,
     target: &str,
     call: bool,
     body: impl FnOnce(&mut Fields<'_>),
 ) -> fmt::Result {
-    out.push_str("{\"timestamp\":\"");
-    write_timestamp(out)?;
-    out.push_str("\",\"level\":\"");
-    out.push_str(level.as_str());
-    out.push_str("\",\"target\":");
-    write_string(out, target)?;
+    out.extend_from_slice(b"{\"timestamp\":\"");
+    write_timestamp(out);
+    out.extend_from_slice(b"\",\"level\":\"");
+    out.extend_from_slice(level.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"target\":");
+    write_string(out, target);
     let mut fields = Fields {
         out,
         err: Ok(()),
@@ -82,20 +84,20 @@ pub(crate) fn format_with(
     body(&mut fields);
     fields.err?;
     if let Some((trace, span)) = telemetry::current_ids() {
-        out.push_str(",\"trace_id\":\"");
+        out.extend_from_slice(b",\"trace_id\":\"");
         push_hex(out, &trace.0);
-        out.push_str("\",\"span_id\":\"");
+        out.extend_from_slice(b"\",\"span_id\":\"");
         push_hex(out, &span.0);
-        out.push('"');
+        out.push(b'"');
     }
-    out.push_str("}\n");
+    out.extend_from_slice(b"}\n");
     Ok(())
 }
 
 /// The fields of one line, written as they come (from `tracing`'s visitor, or straight from
 /// the call log: `logging::write_call`).
 pub(crate) struct Fields<'a> {
-    out: &'a mut String,
+    out: &'a mut Vec<u8>,
     err: fmt::Result,
     /// A call event: its `params` and `result` are JSON text, embedded as JSON values, and
     /// its `duration_ms` has three decimals.
@@ -106,45 +108,58 @@ pub(crate) struct Fields<'a> {
 /// ([`Fields::chunk`]): `,"service":"UserService","method":"create"`.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn chunk_of(body: impl FnOnce(&mut Fields<'_>)) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     let mut fields = Fields {
         out: &mut out,
         err: Ok(()),
         call: true,
     };
     body(&mut fields);
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Fields<'_> {
     /// Fields made by [`chunk_of`], in one copy.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn chunk(&mut self, fields: &str) {
-        self.out.push_str(fields);
+        self.out.extend_from_slice(fields.as_bytes());
     }
 
     fn key(&mut self, name: &str) {
-        if plain(name) {
-            self.out.push_str(",\"");
-            self.out.push_str(name);
-            self.out.push_str("\":");
-        } else {
-            self.out.push(',');
-            if let Err(e) = write_string(self.out, name) {
-                self.err = Err(e);
-            }
-            self.out.push(':');
-        }
+        self.out.push(b',');
+        write_string(self.out, name);
+        self.out.push(b':');
     }
 
     /// A text field (a call's `params` and `result`: JSON text, embedded as it is).
     pub(crate) fn str(&mut self, name: &str, value: &str) {
         self.key(name);
         if self.call && matches!(name, "params" | "result") {
-            self.out.push_str(value);
-        } else if let Err(e) = write_string(self.out, value) {
-            self.err = Err(e);
+            self.out.extend_from_slice(value.as_bytes());
+        } else {
+            write_string(self.out, value);
         }
+    }
+
+    /// A text field whose value is ASCII that needs no escaping (an address's digits).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn ascii(&mut self, name: &str, value: &[u8]) {
+        debug_assert!(
+            value
+                .iter()
+                .all(|&b| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\')
+        );
+        self.key(name);
+        self.out.push(b'"');
+        self.out.extend_from_slice(value);
+        self.out.push(b'"');
+    }
+
+    /// A call's JSON text (`params`), embedded as it is: bytes known to be UTF-8 JSON.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn json(&mut self, name: &str, value: &[u8]) {
+        self.key(name);
+        self.out.extend_from_slice(value);
     }
 
     /// A number field (a call's `duration_ms` with microsecond precision).
@@ -155,29 +170,27 @@ impl Fields<'_> {
             let micros = (value * 1000.0).round() as u64;
             push_u64(self.out, micros / 1000);
             let frac = (micros % 1000) as u8;
-            let digits = [
+            self.out.extend_from_slice(&[
                 b'.',
                 b'0' + frac / 100,
                 b'0' + frac / 10 % 10,
                 b'0' + frac % 10,
-            ];
-            self.out
-                .push_str(std::str::from_utf8(&digits).unwrap_or_default());
+            ]);
         } else if value.is_finite() {
-            let _ = write!(self.out, "{value}");
+            let _ = write!(Text(self.out), "{value}");
         } else {
-            let _ = write_string(self.out, &value.to_string());
+            write_string(self.out, &value.to_string());
         }
     }
 
     /// A field shown by its `Debug` text, as a string.
     pub(crate) fn debug(&mut self, name: &str, value: &dyn fmt::Debug) {
         self.key(name);
-        self.out.push('"');
-        if let Err(e) = write!(Escape(&mut *self.out), "{value:?}") {
+        self.out.push(b'"');
+        if let Err(e) = write!(Escape(&mut Text(self.out)), "{value:?}") {
             self.err = Err(e);
         }
-        self.out.push('"');
+        self.out.push(b'"');
     }
 }
 
@@ -189,7 +202,7 @@ impl Visit for Fields<'_> {
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field.name());
         if value < 0 {
-            self.out.push('-');
+            self.out.push(b'-');
         }
         push_u64(self.out, value.unsigned_abs());
     }
@@ -201,7 +214,8 @@ impl Visit for Fields<'_> {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.key(field.name());
-        self.out.push_str(if value { "true" } else { "false" });
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
@@ -214,19 +228,16 @@ impl Visit for Fields<'_> {
 }
 
 /// Lowercase hex digits of `bytes`.
-fn push_hex(out: &mut String, bytes: &[u8]) {
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 32];
-    let n = bytes.len().min(16);
-    for (i, b) in bytes[..n].iter().enumerate() {
-        buf[2 * i] = DIGITS[usize::from(b >> 4)];
-        buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    out.reserve(2 * bytes.len());
+    for b in bytes {
+        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
     }
-    out.push_str(std::str::from_utf8(&buf[..2 * n]).unwrap_or_default());
 }
 
 /// Decimal digits of `v`.
-fn push_u64(out: &mut String, mut v: u64) {
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -237,19 +248,28 @@ fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// The line as a `fmt::Write` (for what is formatted: `Debug` values, other floats).
+struct Text<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// A JSON string literal.
-fn write_string(w: &mut impl fmt::Write, s: &str) -> fmt::Result {
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     if plain(s) {
-        w.write_str("\"")?;
-        w.write_str(s)?;
-        return w.write_str("\"");
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        let _ = Escape(&mut Text(out)).write_str(s);
     }
-    w.write_char('"')?;
-    Escape(w).write_str(s)?;
-    w.write_char('"')
+    out.push(b'"');
 }
 
 /// Whether `s` needs no escaping in a JSON string (8 bytes checked at a time).
@@ -326,7 +346,7 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
 
 /// Now, as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line; the
 /// date and time of day are made once a second per thread).
-fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
+fn write_timestamp(out: &mut Vec<u8>) {
     thread_local! {
         static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
     }
@@ -339,8 +359,7 @@ fn write_timestamp(w: &mut impl fmt::Write) -> fmt::Result {
         head = date_and_time(secs);
         SECOND.set((secs, head));
     }
-    let buf = timestamp(head, now.subsec_micros());
-    w.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+    out.extend_from_slice(&timestamp(head, now.subsec_micros()));
 }
 
 /// `2026-12-02T10:04:05` for seconds since the epoch (UTC).
@@ -384,13 +403,13 @@ mod tests {
     #[test]
     fn numbers_and_ids_are_written_by_hand() {
         for v in [0u64, 7, 10, 99, 1234567890, u64::MAX] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_u64(&mut out, v);
-            assert_eq!(out, v.to_string());
+            assert_eq!(out, v.to_string().as_bytes());
         }
-        let mut out = String::new();
+        let mut out = Vec::new();
         push_hex(&mut out, &[0x00, 0xab, 0x0f, 0xf0]);
-        assert_eq!(out, "00ab0ff0");
+        assert_eq!(out, b"00ab0ff0");
     }
 
     #[test]
@@ -399,8 +418,9 @@ mod tests {
             for special in ['"', '\\', '\n', '\u{1f}'] {
                 let mut text: String = "abcdefghijklmnopqrst".into();
                 text.insert(at, special);
-                let mut out = String::new();
-                write_string(&mut out, &text).unwrap_or_default();
+                let mut out = Vec::new();
+                write_string(&mut out, &text);
+                let out = String::from_utf8(out).unwrap_or_default();
                 let back: String = serde_json::from_str(&out).unwrap_or_default();
                 assert_eq!(back, text, "{out}");
             }
@@ -409,8 +429,9 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_as_json_asks() {
-        let mut out = String::new();
-        write_string(&mut out, "a\"b\\c\nd\u{1}é").unwrap_or_default();
+        let mut out = Vec::new();
+        write_string(&mut out, "a\"b\\c\nd\u{1}é");
+        let out = String::from_utf8(out).unwrap_or_default();
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
         let back: String = serde_json::from_str(&out).unwrap_or_default();
         assert_eq!(back, "a\"b\\c\nd\u{1}é");
@@ -444,8 +465,9 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
-        let mut out = String::new();
-        write_timestamp(&mut out).unwrap_or_default();
+        let mut out = Vec::new();
+        write_timestamp(&mut out);
+        let out = String::from_utf8(out).unwrap_or_default();
         assert!(
             time::OffsetDateTime::parse(&out, &time::format_description::well_known::Rfc3339)
                 .is_ok(),

@@ -26,9 +26,9 @@ pub(crate) mod json;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod text;
+mod writer;
 
 use std::io::IsTerminal as _;
-use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -59,8 +59,8 @@ impl Format {
 /// still queued.
 #[must_use = "dropping it stops the log writer; keep it for the program's life"]
 pub struct Logging {
-    _guard: WorkerGuard,
-    dropped: ErrorCounter,
+    _guard: writer::Guard,
+    dropped: writer::Dropped,
     /// What was chosen.
     pub format: Format,
 }
@@ -84,7 +84,7 @@ impl Drop for Logging {
 impl Logging {
     /// Lines dropped because the writer could not keep up.
     pub fn dropped(&self) -> usize {
-        self.dropped.dropped_lines()
+        self.dropped.get()
     }
 }
 
@@ -94,12 +94,12 @@ pub fn init() -> Logging {
     init_with(Format::from_env())
 }
 
-static DROPPED: std::sync::OnceLock<ErrorCounter> = std::sync::OnceLock::new();
+static DROPPED: std::sync::OnceLock<writer::Dropped> = std::sync::OnceLock::new();
 
 /// Lines the installed output dropped because stdout did not keep up (0 before [`init`]);
 /// servers export it as `svcc_log_lines_dropped_total`.
 pub fn dropped_lines() -> u64 {
-    DROPPED.get().map_or(0, |d| d.dropped_lines() as u64)
+    DROPPED.get().map_or(0, |d| d.get() as u64)
 }
 
 /// How many lines may wait for stdout before new ones are dropped: `SVCC_LOG_BUFFER_LINES`,
@@ -120,8 +120,7 @@ type Installed = tracing_subscriber::layer::Layered<Outputs, Base>;
 
 /// Where call events go without `tracing`, when the installed output is JSON lines on stdout
 /// alone (see [`write_call`]).
-static DIRECT: std::sync::OnceLock<tracing_appender::non_blocking::NonBlocking> =
-    std::sync::OnceLock::new();
+static DIRECT: std::sync::OnceLock<writer::Lines> = std::sync::OnceLock::new();
 
 /// Writes a call event (target `svcc::call`, enabled at `level`) as a JSON line straight to
 /// stdout's writer, the fields written by `fields` — the line `tracing` would have made, without
@@ -133,7 +132,6 @@ pub(crate) fn write_call(
     level: &tracing::Level,
     fields: impl FnOnce(&mut json::Fields<'_>),
 ) -> bool {
-    use std::io::Write as _;
     let Some(writer) = DIRECT.get() else {
         return false;
     };
@@ -142,8 +140,8 @@ pub(crate) fn write_call(
     }
     json::with_line(|line| {
         if json::format_with(line, level, "svcc::call", true, fields).is_ok() {
-            // Lossy: a full queue drops the line and counts it, never waits.
-            let _ = writer.clone().write_all(line.as_bytes());
+            // Lossy: a full buffer drops the line and counts it, never waits.
+            writer.line(line);
         }
     });
     true
@@ -160,16 +158,9 @@ pub fn init_with(format: Format) -> Logging {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(buffered_lines())
-        // Buffered: the writer thread flushes whenever its queue is empty, so a burst of lines
-        // is one write, and a quiet service still shows each line at once.
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
-    let dropped = writer.error_counter();
+    // A burst of lines is one write, and a quiet service still shows each line at once.
+    let (writer, guard) = writer::start(std::io::stdout(), buffered_lines());
+    let dropped = writer.dropped();
     // The first installed output's counter is the one `/metrics` shows.
     let _ = DROPPED.set(dropped.clone());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

@@ -427,17 +427,19 @@ impl Server {
         for svc in &self.services {
             for m in &svc.methods {
                 // The contract's own layers first (`@log` …), then the user's around them.
-                let (mut service, built_in) =
-                    layers::for_method(m.info, m.service.clone(), &layer_shared);
+                let layered =
+                    layers::for_method(m.info, m.service.clone(), m.direct.as_ref(), &layer_shared);
+                let mut service = layered.service;
                 for l in &self.layers {
                     service = l.layer(m.info, service);
                 }
                 methods.push(MethodEntry {
                     info: m.info,
                     service,
-                    // Layered methods go through their stack; bare ones straight to the handler.
-                    direct: if self.layers.is_empty() && !built_in {
-                        m.direct.clone()
+                    // A method the user's layers wrap goes through its tower stack; the others
+                    // are called as a handler (the bare one, or the built-in layers around it).
+                    direct: if self.layers.is_empty() {
+                        layered.direct
                     } else {
                         None
                     },

@@ -31,8 +31,8 @@ pub enum Params {
     /// Already decoded into the method's request type while the request was read (the
     /// JSON-RPC fast path, see [`ParamsDecoder`]).
     Decoded(Box<dyn std::any::Any + Send>),
-    /// Decoded as [`Params::Decoded`], with the JSON text it was decoded from (`body[range]`)
-    /// kept for layers that show parameters (`@log`).
+    /// Decoded as [`Params::Decoded`], with the JSON text it was decoded from (`body[range]`,
+    /// UTF-8: it was decoded from a `&str`) kept for layers that show parameters (`@log`).
     DecodedText(
         Box<dyn std::any::Any + Send>,
         bytes::Bytes,
@@ -179,8 +179,9 @@ impl tower::Service<Call> for HandlerService {
 pub struct MethodEntry {
     pub info: &'static MethodInfo,
     pub service: MethodService,
-    /// The bare handler, when no layer wraps this method: called directly, skipping the
-    /// service stack's per-call clone.
+    /// The method as a handler, when no layer of the user's wraps it (the bare handler, or the
+    /// built-in layers fused around it): called directly, skipping the service stack's
+    /// per-call clone and its boxed future per layer.
     pub direct: Option<Handler>,
     /// Decodes the parameters while the request is read (JSON-RPC's one-pass fast path).
     pub decode: Option<ParamsDecoder>,

@@ -1,28 +1,21 @@
 //! The exporter: a thread of its own takes finished spans and log records from a bounded
-//! queue, batches them (`OTEL_BSP_*`) and posts them over OTLP/HTTP (protobuf) or OTLP/gRPC.
-//! The request path only ever `try_send`s: a full queue drops the item and counts it; a
-//! collector that is down or slow costs its batches (counted too), never a request's time.
+//! queue in batches (`OTEL_BSP_*`, [`super::queue`]) and posts them over OTLP/HTTP (protobuf)
+//! or OTLP/gRPC. The request path only ever adds to the queue without waiting: a full queue
+//! drops the item and counts it; a collector that is down or slow costs its batches (counted
+//! too), never a request's time.
 
+use super::queue::{Batch, Kind, Queue};
 use super::settings::{self, Protocol, Settings};
 use super::{DROPPED_LOGS, DROPPED_SPANS, otlp};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-enum Item {
-    /// An encoded `Span`.
-    Span(Vec<u8>),
-    /// An encoded `LogRecord`.
-    Log(Vec<u8>),
-    Flush(std::sync::mpsc::Sender<()>),
-}
 
 /// The running exporter.
 pub(super) struct Pipeline {
-    tx: SyncSender<Item>,
+    queue: Arc<Queue>,
     logs: bool,
 }
 
@@ -38,16 +31,20 @@ fn start() -> Option<Pipeline> {
     if settings.traces_endpoint.is_none() && settings.logs_endpoint.is_none() {
         return None;
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(settings.max_queue_size);
+    let queue = Arc::new(Queue::new(
+        settings.max_queue_size,
+        settings.max_export_batch_size,
+    ));
+    let worker_queue = queue.clone();
     let spawned = std::thread::Builder::new()
         .name("svcc-otlp".to_string())
-        .spawn(move || worker(rx, settings));
+        .spawn(move || worker(&worker_queue, settings));
     if let Err(e) = spawned {
         tracing::warn!(target: "svcc::otlp", error = %e, "cannot start the OTLP exporter; nothing is exported");
         return None;
     }
     Some(Pipeline {
-        tx,
+        queue,
         logs: settings.logs_endpoint.is_some(),
     })
 }
@@ -57,45 +54,32 @@ impl Pipeline {
         self.logs
     }
 
-    pub(super) fn send_span(&self, span: Vec<u8>) {
+    /// Queues an encoded `Span` (copied; dropped and counted when the queue is full).
+    pub(super) fn send_span(&self, span: &[u8]) {
         if settings::get().traces_endpoint.is_none() {
             return;
         }
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.tx.try_send(Item::Span(span))
-        {
+        if !self.queue.push(Kind::Spans, span) {
             DROPPED_SPANS.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    pub(super) fn send_log(&self, log: Vec<u8>) {
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.tx.try_send(Item::Log(log))
-        {
+    /// Queues an encoded `LogRecord` (copied; dropped and counted when the queue is full).
+    pub(super) fn send_log(&self, log: &[u8]) {
+        if !self.queue.push(Kind::Logs, log) {
             DROPPED_LOGS.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Asks the worker to export everything queued and waits for it, at most `timeout`.
     pub(super) fn flush(&self, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let mut item = Item::Flush(done_tx);
-        loop {
-            match self.tx.try_send(item) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
-                    item = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(_) => return,
-            }
-        }
-        let _ = done_rx.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        self.queue.flush(done_tx);
+        let _ = done_rx.recv_timeout(timeout);
     }
 }
 
-fn worker(rx: Receiver<Item>, settings: &'static Settings) {
+fn worker(queue: &Queue, settings: &'static Settings) {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -103,40 +87,22 @@ fn worker(rx: Receiver<Item>, settings: &'static Settings) {
         return;
     };
     let mut client = Client::new(settings);
-    let mut spans: Vec<Vec<u8>> = Vec::new();
-    let mut logs: Vec<Vec<u8>> = Vec::new();
     let mut next = Instant::now() + settings.schedule_delay;
     loop {
-        let wait = next.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(Item::Span(s)) => {
-                spans.push(s);
-                if spans.len() >= settings.max_export_batch_size {
-                    rt.block_on(client.export_spans(&mut spans));
-                }
+        let (work, due) = queue.wait(next);
+        rt.block_on(async {
+            for batch in &work.spans {
+                client.export_spans(batch).await;
             }
-            Ok(Item::Log(l)) => {
-                logs.push(l);
-                if logs.len() >= settings.max_export_batch_size {
-                    rt.block_on(client.export_logs(&mut logs));
-                }
+            for batch in &work.logs {
+                client.export_logs(batch).await;
             }
-            Ok(Item::Flush(done)) => {
-                // Everything queued before the flush request is already taken: export it.
-                rt.block_on(client.export_spans(&mut spans));
-                rt.block_on(client.export_logs(&mut logs));
-                let _ = done.send(());
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                rt.block_on(client.export_spans(&mut spans));
-                rt.block_on(client.export_logs(&mut logs));
-                next = Instant::now() + settings.schedule_delay;
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                rt.block_on(client.export_spans(&mut spans));
-                rt.block_on(client.export_logs(&mut logs));
-                return;
-            }
+        });
+        for done in work.flushes {
+            let _ = done.send(());
+        }
+        if due {
+            next = Instant::now() + settings.schedule_delay;
         }
     }
 }
@@ -163,35 +129,25 @@ impl Client {
         }
     }
 
-    async fn export_spans(&mut self, spans: &mut Vec<Vec<u8>>) {
+    async fn export_spans(&mut self, batch: &Batch) {
         let Some(endpoint) = &self.settings.traces_endpoint else {
-            spans.clear();
             return;
         };
-        while !spans.is_empty() {
-            let n = spans.len().min(self.settings.max_export_batch_size);
-            let body = otlp::traces(self.settings, &spans[..n]);
-            spans.drain(..n);
-            let path = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-            if !self.send(endpoint, path, body).await {
-                DROPPED_SPANS.fetch_add(n as u64, Ordering::Relaxed);
-            }
+        let body = otlp::traces(self.settings, &batch.bytes);
+        let path = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+        if !self.send(endpoint, path, body).await {
+            DROPPED_SPANS.fetch_add(batch.count as u64, Ordering::Relaxed);
         }
     }
 
-    async fn export_logs(&mut self, logs: &mut Vec<Vec<u8>>) {
+    async fn export_logs(&mut self, batch: &Batch) {
         let Some(endpoint) = &self.settings.logs_endpoint else {
-            logs.clear();
             return;
         };
-        while !logs.is_empty() {
-            let n = logs.len().min(self.settings.max_export_batch_size);
-            let body = otlp::logs(self.settings, &logs[..n]);
-            logs.drain(..n);
-            let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-            if !self.send(endpoint, path, body).await {
-                DROPPED_LOGS.fetch_add(n as u64, Ordering::Relaxed);
-            }
+        let body = otlp::logs(self.settings, &batch.bytes);
+        let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+        if !self.send(endpoint, path, body).await {
+            DROPPED_LOGS.fetch_add(batch.count as u64, Ordering::Relaxed);
         }
     }
 

@@ -15,6 +15,8 @@
 mod export;
 mod ids;
 mod otlp;
+#[cfg(feature = "otlp")]
+mod queue;
 mod sampler;
 mod settings;
 
@@ -292,10 +294,9 @@ fn exporting() -> bool {
 fn record(span: Vec<u8>) {
     #[cfg(feature = "otlp")]
     if let Some(p) = export::pipeline() {
-        p.send_span(span);
-        return;
+        p.send_span(&span);
     }
-    drop(span);
+    otlp::recycle(span);
 }
 
 /// A log record for OTLP (the logging layer makes them).
@@ -321,7 +322,9 @@ pub fn logs_enabled() -> bool {
 pub fn record_log(log: LogData) {
     #[cfg(feature = "otlp")]
     if let Some(p) = export::pipeline() {
-        p.send_log(otlp::log_record(&log));
+        let record = otlp::log_record(&log);
+        p.send_log(&record);
+        otlp::recycle(record);
         return;
     }
     drop(log);
@@ -331,7 +334,9 @@ pub fn record_log(log: LogData) {
 pub fn record_encoded_log(record: LogRecordWriter) {
     #[cfg(feature = "otlp")]
     if let Some(p) = export::pipeline() {
-        p.send_log(record.finish());
+        let record = record.finish();
+        p.send_log(&record);
+        otlp::recycle(record);
         return;
     }
     drop(record);

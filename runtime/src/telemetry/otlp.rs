@@ -13,6 +13,35 @@ const SCOPE: &str = "svcc-runtime";
 #[derive(Default)]
 pub(super) struct Enc(pub(super) Vec<u8>);
 
+thread_local! {
+    /// Buffers of spans and records this thread finished, kept for its next ones: a span is
+    /// copied into the export queue when it ends, so its buffer is free again at once.
+    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A buffer for a span or record: a spare one of this thread's, else a new one.
+fn buffer(capacity: usize) -> Vec<u8> {
+    SPARE
+        .with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+        .unwrap_or_else(|| Vec::with_capacity(capacity))
+}
+
+/// Gives a finished message's buffer back for the thread's next one (a few are kept, none
+/// over 4 KiB).
+pub(super) fn recycle(mut message: Vec<u8>) {
+    if message.capacity() > 4096 {
+        return;
+    }
+    message.clear();
+    SPARE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut()
+            && s.len() < 16
+        {
+            s.push(message);
+        }
+    });
+}
+
 impl Enc {
     fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
@@ -150,17 +179,15 @@ impl Enc {
 
 /// `ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1 }`, with
 /// `ResourceSpans { resource = 1; repeated ScopeSpans scope_spans = 2 }` and
-/// `ScopeSpans { scope = 1; repeated Span spans = 2 }`; `spans` are encoded `Span` messages
-/// ([`SpanWriter`]).
-pub(super) fn traces(settings: &Settings, spans: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Enc::default();
+/// `ScopeSpans { scope = 1; repeated Span spans = 2 }`; `spans`: encoded `Span` messages
+/// ([`SpanWriter`]) already written as `spans` fields, back to back ([`super::queue`]).
+pub(super) fn traces(settings: &Settings, spans: &[u8]) -> Vec<u8> {
+    let mut out = Enc(Vec::with_capacity(spans.len() + 256));
     out.message(1, |rs| {
         rs.resource(1, settings);
         rs.message(2, |ss| {
             ss.scope(1);
-            for span in spans {
-                ss.bytes(2, span);
-            }
+            ss.0.extend_from_slice(spans);
         });
     });
     out.0
@@ -195,7 +222,7 @@ impl SpanWriter {
         kind: super::SpanKind,
         start_unix_nanos: u64,
     ) -> SpanWriter {
-        let mut s = Enc(Vec::with_capacity(320));
+        let mut s = Enc(buffer(320));
         s.bytes(1, &context.trace_id.0);
         s.bytes(2, &context.span_id.0);
         if let Some(state) = &context.trace_state {
@@ -247,16 +274,15 @@ impl SpanWriter {
 /// `ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1 }`, with
 /// `ResourceLogs { resource = 1; repeated ScopeLogs scope_logs = 2 }` and
 /// `ScopeLogs { scope = 1; repeated LogRecord log_records = 2 }`.
-/// `records`: `LogRecord` messages already encoded ([`LogRecordWriter`]).
-pub(super) fn logs(settings: &Settings, records: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Enc::default();
+/// `records`: encoded `LogRecord` messages ([`LogRecordWriter`]) already written as
+/// `log_records` fields, back to back ([`super::queue`]).
+pub(super) fn logs(settings: &Settings, records: &[u8]) -> Vec<u8> {
+    let mut out = Enc(Vec::with_capacity(records.len() + 256));
     out.message(1, |rl| {
         rl.resource(1, settings);
         rl.message(2, |sl| {
             sl.scope(1);
-            for record in records {
-                sl.bytes(2, record);
-            }
+            sl.0.extend_from_slice(records);
         });
     });
     out.0
@@ -280,7 +306,7 @@ impl LogRecordWriter {
         target: &str,
         trace: Option<(super::TraceId, super::SpanId)>,
     ) -> LogRecordWriter {
-        let mut r = Enc(Vec::with_capacity(256));
+        let mut r = Enc(buffer(256));
         r.fixed64(1, unix_nanos);
         let (number, text) = match level {
             tracing::Level::TRACE => (1, "TRACE"),

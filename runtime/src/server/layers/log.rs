@@ -116,7 +116,7 @@ impl Logger {
             #[cfg(feature = "logging")]
             chunks: &self.chunks,
             duration_ms: elapsed.as_secs_f64() * 1000.0,
-            params: p.params.as_str(),
+            params: &p.params,
             subject: p.subject.as_deref(),
         };
         match outcome {
@@ -136,23 +136,23 @@ struct Event<'a> {
     #[cfg(feature = "logging")]
     chunks: &'a Chunks,
     duration_ms: f64,
-    params: &'a str,
+    params: &'a Logged,
     subject: Option<&'a str>,
 }
 
 impl Event<'_> {
     fn ok(&self, out: &Output) {
         let result = loggable_result(self.info, out.body.as_deref());
-        let mut buf = [0u8; 21];
-        let client = self.client.text(&mut buf);
         #[cfg(feature = "logging")]
         if tracing::enabled!(target: "svcc::call", tracing::Level::INFO)
             && crate::logging::write_call(&tracing::Level::INFO, |f| {
-                self.ok_fields(f, &client, &result);
+                self.ok_fields(f, &result);
             })
         {
             return;
         }
+        let mut buf = [0u8; 21];
+        let client = self.client.text(&mut buf);
         // `message` as a plain string field: recorded as it is, not through `fmt`. The subject
         // is a field only when there is one (an absent field still costs a visit). The fields
         // and their order are `ok_fields`' (a test holds the two together).
@@ -169,7 +169,7 @@ impl Event<'_> {
                     $($subject)*
                     outcome = "ok",
                     duration_ms = self.duration_ms,
-                    params = self.params,
+                    params = self.params.as_str(),
                     result = &*result,
                 )
             };
@@ -181,13 +181,10 @@ impl Event<'_> {
     }
 
     fn failed(&self, e: &Error) {
-        let mut buf = [0u8; 21];
-        let client = self.client.text(&mut buf);
         let warn = logs_as_warning(e);
         #[cfg(feature = "logging")]
         {
-            let fields =
-                |f: &mut crate::logging::json::Fields<'_>| self.failed_fields(f, &client, e);
+            let fields = |f: &mut crate::logging::json::Fields<'_>| self.failed_fields(f, e);
             let written = if warn {
                 tracing::enabled!(target: "svcc::call", tracing::Level::WARN)
                     && crate::logging::write_call(&tracing::Level::WARN, fields)
@@ -199,6 +196,8 @@ impl Event<'_> {
                 return;
             }
         }
+        let mut buf = [0u8; 21];
+        let client = self.client.text(&mut buf);
         macro_rules! event {
             ($level:expr) => {
                 tracing::event!(
@@ -214,7 +213,7 @@ impl Event<'_> {
                     code = e.code.as_str(),
                     kind = e.kind.as_str(),
                     duration_ms = self.duration_ms,
-                    params = self.params,
+                    params = self.params.as_str(),
                     error = e.message.as_str(),
                     "{}.{} failed: {}",
                     self.info.service,
@@ -232,18 +231,18 @@ impl Event<'_> {
 
     /// A success's fields, as `ok`'s `tracing` event has them.
     #[cfg(feature = "logging")]
-    fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str, result: &str) {
+    fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, result: &str) {
         f.chunk(&self.chunks.ok_head);
-        self.common_fields(f, client);
+        self.common_fields(f);
         f.str("outcome", "ok");
         f.f64("duration_ms", self.duration_ms);
-        f.str("params", self.params);
+        f.json("params", self.params.as_bytes());
         f.str("result", result);
     }
 
     /// A failure's fields, as `failed`'s `tracing` event has them (its message first).
     #[cfg(feature = "logging")]
-    fn failed_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str, e: &Error) {
+    fn failed_fields(&self, f: &mut crate::logging::json::Fields<'_>, e: &Error) {
         f.debug(
             "message",
             &format_args!(
@@ -252,21 +251,21 @@ impl Event<'_> {
             ),
         );
         f.chunk(&self.chunks.head);
-        self.common_fields(f, client);
+        self.common_fields(f);
         f.str("outcome", "error");
         f.str("code", e.code.as_str());
         f.str("kind", e.kind.as_str());
         f.f64("duration_ms", self.duration_ms);
-        f.str("params", self.params);
+        f.json("params", self.params.as_bytes());
         f.str("error", e.message.as_str());
     }
 
     #[cfg(feature = "logging")]
     /// The fields after `service` and `method`, up to `outcome`.
-    fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>, client: &str) {
+    fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>) {
         self.chunks.transport(f, self.transport);
         f.str("request_id", self.request_id);
-        f.str("client", client);
+        self.client.write(f);
         if let Some(subject) = self.subject {
             f.str("subject", subject);
         }
@@ -296,6 +295,20 @@ impl Peer {
             None => std::borrow::Cow::Borrowed(""),
         }
     }
+
+    /// `client` into a JSON line: an IPv4 address's digits straight in, not checked as text
+    /// again.
+    #[cfg(feature = "logging")]
+    fn write(&self, f: &mut crate::logging::json::Fields<'_>) {
+        match self.0 {
+            Some(std::net::SocketAddr::V4(a)) => {
+                let mut buf = [0u8; 21];
+                let n = crate::telemetry::write_ipv4(&mut buf, *a.ip(), Some(a.port()));
+                f.ascii("client", &buf[..n]);
+            }
+            _ => f.str("client", &self.text(&mut [0u8; 21])),
+        }
+    }
 }
 
 /// Parameters as the call event shows them: the request's own bytes when nothing is left out
@@ -306,6 +319,16 @@ enum Logged {
 }
 
 impl Logged {
+    /// The text, as JSON bytes: `Shared` ranges are UTF-8 (checked, or decoded from a `&str`:
+    /// [`Params::DecodedText`]), so the JSON line takes them without checking again.
+    #[cfg(feature = "logging")]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Logged::Shared(b, r) => b.get(r.clone()).unwrap_or(b"null"),
+            Logged::Owned(s) => s.as_bytes(),
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             Logged::Shared(b, r) => b
@@ -333,7 +356,9 @@ fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
     if untouched {
         match params {
             Params::Raw(r) => return Some(Logged::Owned(r.get().to_string())),
-            Params::Slice(b, r) | Params::DecodedText(_, b, r)
+            // Decoded from a `&str`: UTF-8 already.
+            Params::DecodedText(..) => return None,
+            Params::Slice(b, r)
                 if b.get(r.clone())
                     .is_some_and(|t| std::str::from_utf8(t).is_ok()) =>
             {
@@ -444,16 +469,14 @@ mod direct_tests {
             Err(e) => event.failed(e),
         });
         let traced = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        let mut buf = [0u8; 21];
-        let client = event.client.text(&mut buf);
-        let mut direct = String::new();
+        let mut direct = Vec::new();
         let (level, result);
         let written = match outcome {
             Ok(out) => {
                 level = tracing::Level::INFO;
                 result = loggable_result(event.info, out.body.as_deref());
                 crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
-                    event.ok_fields(f, &client, &result);
+                    event.ok_fields(f, &result);
                 })
             }
             Err(e) => {
@@ -463,12 +486,12 @@ mod direct_tests {
                     tracing::Level::ERROR
                 };
                 crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
-                    event.failed_fields(f, &client, e);
+                    event.failed_fields(f, e);
                 })
             }
         };
         written.unwrap();
-        (traced, direct)
+        (traced, String::from_utf8(direct).unwrap())
     }
 
     #[test]
@@ -507,6 +530,7 @@ mod direct_tests {
             ),
         ];
         let chunks = Chunks::new(&INFO, "UserService.create ok");
+        let params = Logged::Owned(r#"{"name":"ada"}"#.to_string());
         for ((subject, request_id, outcome), transport) in
             cases.iter().zip(["jsonrpc", "rest", "grpc", "other"])
         {
@@ -518,7 +542,7 @@ mod direct_tests {
                 ok: "UserService.create ok",
                 chunks: &chunks,
                 duration_ms: 1.2345,
-                params: r#"{"name":"ada"}"#,
+                params: &params,
                 subject: *subject,
             };
             let (traced, direct) = both(&event, outcome);

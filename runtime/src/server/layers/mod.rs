@@ -15,7 +15,7 @@ pub(crate) mod process;
 mod rate;
 mod trace;
 
-use crate::method::{MethodInfo, MethodService};
+use crate::method::{Handler, MethodInfo, MethodService};
 use std::sync::Arc;
 
 /// What the layers of every method share.
@@ -25,14 +25,24 @@ pub(crate) struct Shared<'a> {
     pub(crate) jwt: Option<&'a Arc<crate::auth::Jwt>>,
 }
 
-/// Wraps `inner` in the built-in layers `info`'s policies switch on (one fused service,
-/// `observe.rs`); `true` when any did (the method then goes through its stack, not straight to
-/// the handler).
+/// A method wrapped in the built-in layers its policies switch on (one fused service,
+/// `observe.rs`).
+pub(crate) struct Layered {
+    /// The method's stack, for the user's layers to wrap.
+    pub(crate) service: MethodService,
+    /// The built-in layers around the bare handler, called as a handler when no layer of the
+    /// user's wraps the method (`None` without a bare handler).
+    pub(crate) direct: Option<Handler>,
+}
+
+/// Wraps `inner` (and the bare handler `direct`, when there is one) in the built-in layers
+/// `info`'s policies switch on.
 pub(crate) fn for_method(
     info: &'static MethodInfo,
     inner: MethodService,
+    direct: Option<&Handler>,
     shared: &Shared<'_>,
-) -> (MethodService, bool) {
+) -> Layered {
     let metrics = shared.metrics;
     let parts = observe::Parts {
         gate: match shared.jwt {
@@ -57,9 +67,16 @@ pub(crate) fn for_method(
         tracer: info.policies.trace.then(|| trace::tracer(info)),
     };
     if !parts.any() {
-        return (inner, false);
+        return Layered {
+            service: inner,
+            direct: direct.cloned(),
+        };
     }
-    (observe::layer(inner, parts), true)
+    let parts = Arc::new(parts);
+    Layered {
+        service: observe::layer(inner, parts.clone()),
+        direct: direct.map(|h| observe::direct(h.clone(), parts)),
+    }
 }
 
 /// Whether a method's layers show its parameters (so their JSON text is kept).

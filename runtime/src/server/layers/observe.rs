@@ -22,7 +22,7 @@ use super::metrics::Meter;
 use super::rate::Limiter;
 use super::trace::Tracer;
 use crate::error::Error;
-use crate::method::{Call, MethodService, Output};
+use crate::method::{Call, Handler, MethodService, Output};
 use crate::telemetry;
 use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
@@ -54,11 +54,14 @@ impl Parts {
 }
 
 /// Wraps a method's stack with its parts.
-pub(super) fn layer(inner: MethodService, parts: Parts) -> MethodService {
-    MethodService::new(Observe {
-        inner,
-        parts: Arc::new(parts),
-    })
+pub(super) fn layer(inner: MethodService, parts: Arc<Parts>) -> MethodService {
+    MethodService::new(Observe { inner, parts })
+}
+
+/// The parts around the bare handler, as a handler: what a method with no layer of the user's
+/// is called through — no per-call clone of a tower stack, no future boxed per layer.
+pub(super) fn direct(handler: Handler, parts: Arc<Parts>) -> Handler {
+    Arc::new(move |call| parts.run(call, |call| handler(call)))
 }
 
 impl Parts {
@@ -89,8 +92,21 @@ impl tower::Service<Call> for Observe {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut call: Call) -> Self::Future {
-        let parts = self.parts.clone();
+    fn call(&mut self, call: Call) -> Self::Future {
+        let inner = &mut self.inner;
+        self.parts.run(call, |call| inner.call(call))
+    }
+}
+
+impl Parts {
+    /// Runs `call` through the parts, `inner` (the handler or the rest of the stack) unless a
+    /// guard refuses it.
+    fn run(
+        self: &Arc<Parts>,
+        mut call: Call,
+        inner: impl FnOnce(Call) -> BoxFuture<'static, Result<Output, Error>>,
+    ) -> BoxFuture<'static, Result<Output, Error>> {
+        let parts = self.clone();
         let started = Instant::now();
         let transport = call.transport;
         let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
@@ -115,7 +131,7 @@ impl tower::Service<Call> for Observe {
         let active = parts.meter.as_ref().map(Meter::enter);
         // A refusal is rare: boxed, so the future stays small for the calls that run.
         let fut = match refused {
-            None => Ok(self.inner.call(call)),
+            None => Ok(inner(call)),
             Some(e) => Err(Box::new(e)),
         };
         Box::pin(async move {
