@@ -7,7 +7,7 @@
 use super::queue::{Batch, Kind, Queue};
 use super::settings::{self, Protocol, Settings};
 use super::{DROPPED_LOGS, DROPPED_SPANS, otlp};
-use bytes::Bytes;
+use bytes::{Buf as _, Bytes};
 use http_body_util::{BodyExt as _, Full};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -91,10 +91,10 @@ fn worker(queue: &Queue, settings: &'static Settings) {
     loop {
         let (work, due) = queue.wait(next);
         rt.block_on(async {
-            for batch in &work.spans {
+            for batch in work.spans {
                 client.export_spans(batch).await;
             }
-            for batch in &work.logs {
+            for batch in work.logs {
                 client.export_logs(batch).await;
             }
         });
@@ -107,8 +107,11 @@ fn worker(queue: &Queue, settings: &'static Settings) {
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-type Sender2 = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
+/// A request body: the envelope, then the batch's items as they were queued (sent as two
+/// pieces, so the batch is not copied into one buffer first).
+type Body = Full<bytes::buf::Chain<Bytes, Bytes>>;
+type Sender = hyper::client::conn::http1::SendRequest<Body>;
+type Sender2 = hyper::client::conn::http2::SendRequest<Body>;
 
 /// One connection per endpoint, opened on demand and again after a failure.
 struct Client {
@@ -129,33 +132,40 @@ impl Client {
         }
     }
 
-    async fn export_spans(&mut self, batch: &Batch) {
+    async fn export_spans(&mut self, batch: Batch) {
         let Some(endpoint) = &self.settings.traces_endpoint else {
             return;
         };
-        let body = otlp::traces(self.settings, &batch.bytes);
+        let head = otlp::traces(self.settings, batch.bytes.len());
         let path = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-        if !self.send(endpoint, path, body).await {
+        if !self.send(endpoint, path, head, batch.bytes).await {
             DROPPED_SPANS.fetch_add(batch.count as u64, Ordering::Relaxed);
         }
     }
 
-    async fn export_logs(&mut self, batch: &Batch) {
+    async fn export_logs(&mut self, batch: Batch) {
         let Some(endpoint) = &self.settings.logs_endpoint else {
             return;
         };
-        let body = otlp::logs(self.settings, &batch.bytes);
+        let head = otlp::logs(self.settings, batch.bytes.len());
         let path = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
-        if !self.send(endpoint, path, body).await {
+        if !self.send(endpoint, path, head, batch.bytes).await {
             DROPPED_LOGS.fetch_add(batch.count as u64, Ordering::Relaxed);
         }
     }
 
     /// Posts one export request; `true` when the collector accepted it.
-    async fn send(&mut self, endpoint: &str, grpc_path: &str, body: Vec<u8>) -> bool {
+    /// Posts one export request (`head`, then `items`); `true` when the collector accepted it.
+    async fn send(
+        &mut self,
+        endpoint: &str,
+        grpc_path: &str,
+        head: Vec<u8>,
+        items: Vec<u8>,
+    ) -> bool {
         let result = tokio::time::timeout(
             self.settings.timeout,
-            self.try_send(endpoint, grpc_path, body),
+            self.try_send(endpoint, grpc_path, head, items),
         )
         .await
         .unwrap_or_else(|_| Err("timed out".to_string()));
@@ -184,7 +194,8 @@ impl Client {
         &mut self,
         endpoint: &str,
         grpc_path: &str,
-        body: Vec<u8>,
+        mut head: Vec<u8>,
+        items: Vec<u8>,
     ) -> Result<(), String> {
         let uri: http::Uri = endpoint.parse().map_err(|e| format!("bad endpoint: {e}"))?;
         if uri.scheme_str() != Some("http") {
@@ -204,7 +215,7 @@ impl Client {
                     .method(http::Method::POST)
                     .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
                     .header(http::header::CONTENT_TYPE, "application/x-protobuf")
-                    .body(Full::new(Bytes::from(body)))
+                    .body(Full::new(Bytes::from(head).chain(Bytes::from(items))))
                     .map_err(|e| e.to_string())?;
                 let sender = self.http1_sender(endpoint, authority.as_str()).await?;
                 let res = sender.send_request(req).await.map_err(|e| e.to_string())?;
@@ -217,10 +228,11 @@ impl Client {
                 }
             }
             Protocol::Grpc => {
-                let mut framed = Vec::with_capacity(body.len() + 5);
-                framed.push(0);
-                framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
-                framed.extend_from_slice(&body);
+                // The gRPC frame's prefix: uncompressed, then the message's length.
+                let len = (head.len() + items.len()) as u32;
+                let mut prefix = vec![0u8];
+                prefix.extend_from_slice(&len.to_be_bytes());
+                head.splice(0..0, prefix);
                 let uri = http::Uri::builder()
                     .scheme("http")
                     .authority(authority.clone())
@@ -232,7 +244,7 @@ impl Client {
                     .uri(uri)
                     .header(http::header::CONTENT_TYPE, "application/grpc")
                     .header(http::header::TE, "trailers")
-                    .body(Full::new(Bytes::from(framed)))
+                    .body(Full::new(Bytes::from(head).chain(Bytes::from(items))))
                     .map_err(|e| e.to_string())?;
                 let sender = self.http2_sender(endpoint, authority.as_str()).await?;
                 let res = sender.send_request(req).await.map_err(|e| e.to_string())?;

@@ -359,10 +359,30 @@ pub fn init(settings: Settings) -> bool {
 
 /// Writes `a.b.c.d` (and `:port`) into `buf` (21 bytes suffice); returns the length.
 pub fn write_ipv4(buf: &mut [u8; 21], ip: std::net::Ipv4Addr, port: Option<u16>) -> usize {
-    fn number(buf: &mut [u8; 21], at: usize, v: u32) -> usize {
+    let mut at = 0;
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[at] = b'.';
+            at += 1;
+        }
+        // At most three digits, without a loop.
+        if octet >= 100 {
+            buf[at] = b'0' + octet / 100;
+            at += 1;
+        }
+        if octet >= 10 {
+            buf[at] = b'0' + octet / 10 % 10;
+            at += 1;
+        }
+        buf[at] = b'0' + octet % 10;
+        at += 1;
+    }
+    if let Some(p) = port {
+        buf[at] = b':';
+        at += 1;
         let mut digits = [0u8; 5];
         let mut n = 0;
-        let mut v = v;
+        let mut v = p;
         loop {
             digits[n] = b'0' + (v % 10) as u8;
             n += 1;
@@ -374,19 +394,7 @@ pub fn write_ipv4(buf: &mut [u8; 21], ip: std::net::Ipv4Addr, port: Option<u16>)
         for k in 0..n {
             buf[at + k] = digits[n - 1 - k];
         }
-        at + n
-    }
-    let mut at = 0;
-    for (i, octet) in ip.octets().into_iter().enumerate() {
-        if i > 0 {
-            buf[at] = b'.';
-            at += 1;
-        }
-        at = number(buf, at, u32::from(octet));
-    }
-    if let Some(p) = port {
-        buf[at] = b':';
-        at = number(buf, at + 1, u32::from(p));
+        at += n;
     }
     at
 }
@@ -424,6 +432,8 @@ mod tests {
             ([0, 0, 0, 0], 0),
             ([255, 255, 255, 255], 65535),
             ([10, 1, 20, 200], 443),
+            ([100, 99, 9, 109], 10),
+            ([1, 10, 255, 0], 9),
         ] {
             let ip = std::net::Ipv4Addr::from(ip);
             let mut buf = [0u8; 21];

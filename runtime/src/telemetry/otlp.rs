@@ -180,16 +180,30 @@ impl Enc {
 /// `ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1 }`, with
 /// `ResourceSpans { resource = 1; repeated ScopeSpans scope_spans = 2 }` and
 /// `ScopeSpans { scope = 1; repeated Span spans = 2 }`; `spans`: encoded `Span` messages
-/// ([`SpanWriter`]) already written as `spans` fields, back to back ([`super::queue`]).
-pub(super) fn traces(settings: &Settings, spans: &[u8]) -> Vec<u8> {
-    let mut out = Enc(Vec::with_capacity(spans.len() + 256));
-    out.message(1, |rs| {
-        rs.resource(1, settings);
-        rs.message(2, |ss| {
-            ss.scope(1);
-            ss.0.extend_from_slice(spans);
-        });
-    });
+/// ([`SpanWriter`]) already written as `spans` fields, back to back ([`super::queue`]); this
+/// is the request up to them, for `spans` bytes of them.
+pub(super) fn traces(settings: &Settings, spans: usize) -> Vec<u8> {
+    export_head(settings, spans)
+}
+
+/// `Export…ServiceRequest { Resource…s 1 { resource = 1; Scope…s 2 { scope = 1; items } } }`
+/// up to its items, for `items` bytes of them (traces and logs have the same shape and field
+/// numbers): the items, most of the request, follow as they were queued, never copied.
+fn export_head(settings: &Settings, items: usize) -> Vec<u8> {
+    let mut resource = Enc::default();
+    resource.resource(1, settings);
+    let mut scope = Enc::default();
+    scope.scope(1);
+    let scoped = scope.0.len() + items;
+    let mut scoped_head = Enc::default();
+    scoped_head.key(2, 2);
+    scoped_head.varint(scoped as u64);
+    let mut out = Enc(Vec::with_capacity(resource.0.len() + scope.0.len() + 32));
+    out.key(1, 2);
+    out.varint((resource.0.len() + scoped_head.0.len() + scoped) as u64);
+    for part in [&resource.0, &scoped_head.0, &scope.0] {
+        out.0.extend_from_slice(part);
+    }
     out.0
 }
 
@@ -275,17 +289,9 @@ impl SpanWriter {
 /// `ResourceLogs { resource = 1; repeated ScopeLogs scope_logs = 2 }` and
 /// `ScopeLogs { scope = 1; repeated LogRecord log_records = 2 }`.
 /// `records`: encoded `LogRecord` messages ([`LogRecordWriter`]) already written as
-/// `log_records` fields, back to back ([`super::queue`]).
-pub(super) fn logs(settings: &Settings, records: &[u8]) -> Vec<u8> {
-    let mut out = Enc(Vec::with_capacity(records.len() + 256));
-    out.message(1, |rl| {
-        rl.resource(1, settings);
-        rl.message(2, |sl| {
-            sl.scope(1);
-            sl.0.extend_from_slice(records);
-        });
-    });
-    out.0
+/// `log_records` fields, back to back ([`super::queue`]); this is the request up to them.
+pub(super) fn logs(settings: &Settings, records: usize) -> Vec<u8> {
+    export_head(settings, records)
 }
 
 /// One `LogRecord`, encoded as it is made (on the thread that logs: one buffer, no copies of
@@ -386,6 +392,33 @@ pub(super) fn log_record(log: &LogData) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::Enc;
+
+    /// The request's head made with lengths worked out first, then its items, is the request
+    /// nested writing makes.
+    #[test]
+    fn export_requests_match_nested_writing() {
+        let settings = super::super::settings::Settings::from_lookup(|_| None);
+        for n in [0usize, 1, 3, 200] {
+            let mut items = Enc::default();
+            for i in 0..n {
+                items.bytes(2, &vec![i as u8; 10 + i]);
+            }
+            let mut nested = Enc::default();
+            nested.message(1, |rs| {
+                rs.resource(1, &settings);
+                rs.message(2, |ss| {
+                    ss.scope(1);
+                    ss.0.extend_from_slice(&items.0);
+                });
+            });
+            for head in [
+                super::traces(&settings, items.0.len()),
+                super::logs(&settings, items.0.len()),
+            ] {
+                assert_eq!([head, items.0.clone()].concat(), nested.0, "{n} items");
+            }
+        }
+    }
 
     #[test]
     fn varints_match_the_protobuf_examples() {

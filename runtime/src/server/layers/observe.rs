@@ -13,7 +13,8 @@
 //! subject once it is known.
 //!
 //! The span is current while the call runs and its event is written (so lines carry its ids);
-//! the measured time includes writing the event; a panic is caught only under `@log` (logged,
+//! the call event's `duration_ms` and the histogram's observation are the same reading, taken
+//! when the handler (or the refusal) is done; a panic is caught only under `@log` (logged,
 //! then answered as an internal error) and otherwise unwinds to the server's guard.
 
 use super::auth::Gate;
@@ -150,11 +151,13 @@ impl Parts {
                 if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
                     b.record(t, outcome.as_ref().map(|_| ()));
                 }
+                // One reading for both: the call event and the histogram give the same time.
+                let elapsed = started.elapsed();
                 if let (Some(log), Some(p)) = (&parts.log, pending) {
-                    log.after(p, &outcome, started.elapsed());
+                    log.after(p, &outcome, elapsed);
                 }
                 if let Some(m) = &parts.meter {
-                    m.record(transport, &outcome, started.elapsed().as_secs_f64());
+                    m.record(transport, &outcome, elapsed.as_secs_f64());
                 }
                 drop(active);
                 outcome
