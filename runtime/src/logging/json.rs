@@ -126,9 +126,17 @@ impl Fields<'_> {
     }
 
     fn key(&mut self, name: &str) {
-        self.out.push(b',');
-        write_string(self.out, name);
-        self.out.push(b':');
+        if plain(name) {
+            // Room first: the fixed bytes around the name are then plain stores.
+            self.out.reserve(name.len() + 4);
+            self.out.extend_from_slice(b",\"");
+            self.out.extend_from_slice(name.as_bytes());
+            self.out.extend_from_slice(b"\":");
+        } else {
+            self.out.push(b',');
+            write_string(self.out, name);
+            self.out.push(b':');
+        }
     }
 
     /// A text field (a call's `params` and `result`: JSON text, embedded as it is).
@@ -263,10 +271,12 @@ impl fmt::Write for Text<'_> {
 
 /// A JSON string literal.
 fn write_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     if plain(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
         out.extend_from_slice(s.as_bytes());
     } else {
+        out.push(b'"');
         let _ = Escape(&mut Text(out)).write_str(s);
     }
     out.push(b'"');

@@ -234,7 +234,7 @@ impl Event<'_> {
     fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, result: &str) {
         f.chunk(&self.chunks.ok_head);
         self.common_fields(f);
-        f.str("outcome", "ok");
+        f.chunk(",\"outcome\":\"ok\"");
         f.f64("duration_ms", self.duration_ms);
         f.json("params", self.params.as_bytes());
         f.str("result", result);
