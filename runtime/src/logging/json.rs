@@ -94,6 +94,19 @@ pub(crate) fn format_with(
     Ok(())
 }
 
+/// A field's name as it stands in a line before its value, `,"name":`, made at compile time by
+/// [`key!`] (a plain name: nothing in it to escape), so it is written in one copy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Key(pub(crate) &'static str);
+
+/// The [`Key`] of a field name (a literal without quotes, backslashes or control characters).
+macro_rules! key {
+    ($name:literal) => {
+        $crate::logging::json::Key(concat!(",\"", $name, "\":"))
+    };
+}
+pub(crate) use key;
+
 /// The fields of one line, written as they come (from `tracing`'s visitor, or straight from
 /// the call log: `logging::write_call`).
 pub(crate) struct Fields<'a> {
@@ -149,15 +162,23 @@ impl Fields<'_> {
         }
     }
 
+    /// A text field at a key made once ([`key!`]).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn str_at(&mut self, key: Key, value: &str) {
+        self.out.extend_from_slice(key.0.as_bytes());
+        write_string(self.out, value);
+    }
+
     /// A text field whose value is ASCII that needs no escaping (an address's digits).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn ascii(&mut self, name: &str, value: &[u8]) {
+    pub(crate) fn ascii_at(&mut self, key: Key, value: &[u8]) {
         debug_assert!(
             value
                 .iter()
                 .all(|&b| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\')
         );
-        self.key(name);
+        self.out.reserve(key.0.len() + value.len() + 2);
+        self.out.extend_from_slice(key.0.as_bytes());
         self.out.push(b'"');
         self.out.extend_from_slice(value);
         self.out.push(b'"');
@@ -165,26 +186,47 @@ impl Fields<'_> {
 
     /// A call's JSON text (`params`), embedded as it is: bytes known to be UTF-8 JSON.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn json(&mut self, name: &str, value: &[u8]) {
-        self.key(name);
+    pub(crate) fn json_at(&mut self, key: Key, value: &[u8]) {
+        self.out.reserve(key.0.len() + value.len());
+        self.out.extend_from_slice(key.0.as_bytes());
         self.out.extend_from_slice(value);
+    }
+
+    /// A call's `duration_ms`, as the visitor writes it.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn duration_ms(&mut self, value: f64) {
+        self.out.extend_from_slice(key!("duration_ms").0.as_bytes());
+        self.millis(value);
     }
 
     /// A number field (a call's `duration_ms` with microsecond precision).
     pub(crate) fn f64(&mut self, name: &str, value: f64) {
         self.key(name);
-        if self.call && name == "duration_ms" && (0.0..1e12).contains(&value) {
-            // Microsecond precision, without the shortest-float search or `fmt`.
-            let micros = (value * 1000.0).round() as u64;
-            push_u64(self.out, micros / 1000);
-            let frac = (micros % 1000) as u8;
-            self.out.extend_from_slice(&[
-                b'.',
-                b'0' + frac / 100,
-                b'0' + frac / 10 % 10,
-                b'0' + frac % 10,
-            ]);
-        } else if value.is_finite() {
+        if self.call && name == "duration_ms" {
+            self.millis(value);
+        } else {
+            self.number(value);
+        }
+    }
+
+    /// Milliseconds with microsecond precision, without the shortest-float search or `fmt`.
+    fn millis(&mut self, value: f64) {
+        if !(0.0..1e12).contains(&value) {
+            return self.number(value);
+        }
+        let micros = (value * 1000.0).round() as u64;
+        push_u64(self.out, micros / 1000);
+        let frac = (micros % 1000) as u8;
+        self.out.extend_from_slice(&[
+            b'.',
+            b'0' + frac / 100,
+            b'0' + frac / 10 % 10,
+            b'0' + frac % 10,
+        ]);
+    }
+
+    fn number(&mut self, value: f64) {
+        if value.is_finite() {
             let _ = write!(Text(self.out), "{value}");
         } else {
             write_string(self.out, &value.to_string());
@@ -238,10 +280,14 @@ impl Visit for Fields<'_> {
 /// Lowercase hex digits of `bytes`.
 fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(2 * bytes.len());
-    for b in bytes {
-        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
+    // Into a buffer on the stack, then one copy (an id is at most 16 bytes).
+    let mut buf = [0u8; 32];
+    let n = bytes.len().min(16);
+    for (pair, b) in buf.chunks_exact_mut(2).zip(&bytes[..n]) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
     }
+    out.extend_from_slice(&buf[..2 * n]);
 }
 
 /// Decimal digits of `v`.

@@ -111,18 +111,65 @@ impl Enc {
 
     /// `KeyValue { key = 1; AnyValue value = 2 }`.
     fn attribute(&mut self, field: u32, key: &str, value: &Value) {
-        self.message(field, |kv| {
-            kv.string(1, key);
-            kv.message(2, |any| any.any_value(value));
-        });
+        let mut buf = [0u8; 21];
+        let written = match value {
+            Value::Str(s) => self.short_kv(field, key, &[0x0a, s.len() as u8], s.as_bytes()),
+            Value::Int(i) => {
+                // `int_value = 3`, a varint.
+                let mut head = [0u8; 11];
+                head[0] = 3 << 3;
+                let mut n = 1;
+                let mut v = *i as u64;
+                while v >= 0x80 {
+                    head[n] = (v as u8) | 0x80;
+                    v >>= 7;
+                    n += 1;
+                }
+                head[n] = v as u8;
+                self.short_kv(field, key, &head[..=n], &[])
+            }
+            Value::Ip(std::net::IpAddr::V4(ip)) => {
+                let n = super::write_ipv4(&mut buf, *ip, None);
+                self.short_kv(field, key, &[0x0a, n as u8], &buf[..n])
+            }
+            _ => false,
+        };
+        if !written {
+            self.message(field, |kv| {
+                kv.string(1, key);
+                kv.message(2, |any| any.any_value(value));
+            });
+        }
     }
 
     /// A string attribute without a `Value`.
     fn str_attribute(&mut self, field: u32, key: &str, value: &str) {
-        self.message(field, |kv| {
-            kv.string(1, key);
-            kv.message(2, |any| any.bytes(1, value.as_bytes()));
-        });
+        if !self.short_kv(field, key, &[0x0a, value.len() as u8], value.as_bytes()) {
+            self.message(field, |kv| {
+                kv.string(1, key);
+                kv.message(2, |any| any.bytes(1, value.as_bytes()));
+            });
+        }
+    }
+
+    /// `KeyValue { key = 1; value = 2 }` whose `AnyValue` is `any_head` then `any_body`, written
+    /// in one go when every length in it fits one byte (attributes are mostly short); `false`
+    /// (nothing written) otherwise. The caller's `any_head` may hold a length cast from a longer
+    /// one: it is used only when that length is under 128.
+    fn short_kv(&mut self, field: u32, key: &str, any_head: &[u8], any_body: &[u8]) -> bool {
+        let any = any_head.len() + any_body.len();
+        let kv = 2 + key.len() + 2 + any;
+        if field >= 16 || kv >= 0x80 || any_body.len() >= 0x80 {
+            return false;
+        }
+        self.0.reserve(kv + 2);
+        self.0
+            .extend_from_slice(&[(field << 3 | 2) as u8, kv as u8, 0x0a, key.len() as u8]);
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.extend_from_slice(&[0x12, any as u8]);
+        self.0.extend_from_slice(any_head);
+        self.0.extend_from_slice(any_body);
+        true
     }
 
     /// `AnyValue { string_value = 1; bool_value = 2; int_value = 3; double_value = 4 }`.
@@ -416,6 +463,51 @@ mod tests {
                 super::logs(&settings, items.0.len()),
             ] {
                 assert_eq!([head, items.0.clone()].concat(), nested.0, "{n} items");
+            }
+        }
+    }
+
+    /// Attributes written in one go are the ones nested writing makes, short or long.
+    #[test]
+    fn short_attributes_match_nested_writing() {
+        use super::Value;
+        let long = "x".repeat(200);
+        let values = [
+            Value::from("v"),
+            Value::from(long.clone()),
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(300),
+            Value::Bool(true),
+            Value::F64(1.5),
+            Value::Ip(
+                "10.20.30.40"
+                    .parse()
+                    .unwrap_or(std::net::Ipv4Addr::LOCALHOST)
+                    .into(),
+            ),
+            Value::Ip(std::net::Ipv6Addr::LOCALHOST.into()),
+        ];
+        for key in ["k", "client.address", long.as_str()] {
+            for value in &values {
+                let mut short = Enc::default();
+                short.attribute(9, key, value);
+                let mut nested = Enc::default();
+                nested.message(9, |kv| {
+                    kv.string(1, key);
+                    kv.message(2, |any| any.any_value(value));
+                });
+                assert_eq!(short.0, nested.0, "{key} = {value:?}");
+            }
+            for value in ["", "v", long.as_str()] {
+                let mut short = Enc::default();
+                short.str_attribute(6, key, value);
+                let mut nested = Enc::default();
+                nested.message(6, |kv| {
+                    kv.string(1, key);
+                    kv.message(2, |any| any.bytes(1, value.as_bytes()));
+                });
+                assert_eq!(short.0, nested.0, "{key} = {value}");
             }
         }
     }

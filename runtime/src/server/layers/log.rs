@@ -8,6 +8,8 @@
 //! (`observe.rs` catches it) and answered as an internal error.
 
 use crate::error::{Code, Error};
+#[cfg(feature = "logging")]
+use crate::logging::json::key;
 use crate::mask::mask_all;
 use crate::method::{Call, MethodInfo, Output, Params};
 use serde_json::Value;
@@ -235,9 +237,9 @@ impl Event<'_> {
         f.chunk(&self.chunks.ok_head);
         self.common_fields(f);
         f.chunk(",\"outcome\":\"ok\"");
-        f.f64("duration_ms", self.duration_ms);
-        f.json("params", self.params.as_bytes());
-        f.str("result", result);
+        f.duration_ms(self.duration_ms);
+        f.json_at(key!("params"), self.params.as_bytes());
+        f.json_at(key!("result"), result.as_bytes());
     }
 
     /// A failure's fields, as `failed`'s `tracing` event has them (its message first).
@@ -252,22 +254,22 @@ impl Event<'_> {
         );
         f.chunk(&self.chunks.head);
         self.common_fields(f);
-        f.str("outcome", "error");
-        f.str("code", e.code.as_str());
-        f.str("kind", e.kind.as_str());
-        f.f64("duration_ms", self.duration_ms);
-        f.json("params", self.params.as_bytes());
-        f.str("error", e.message.as_str());
+        f.chunk(",\"outcome\":\"error\"");
+        f.str_at(key!("code"), e.code.as_str());
+        f.str_at(key!("kind"), e.kind.as_str());
+        f.duration_ms(self.duration_ms);
+        f.json_at(key!("params"), self.params.as_bytes());
+        f.str_at(key!("error"), e.message.as_str());
     }
 
     #[cfg(feature = "logging")]
     /// The fields after `service` and `method`, up to `outcome`.
     fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>) {
         self.chunks.transport(f, self.transport);
-        f.str("request_id", self.request_id);
+        f.str_at(key!("request_id"), self.request_id);
         self.client.write(f);
         if let Some(subject) = self.subject {
-            f.str("subject", subject);
+            f.str_at(key!("subject"), subject);
         }
     }
 }
@@ -304,9 +306,9 @@ impl Peer {
             Some(std::net::SocketAddr::V4(a)) => {
                 let mut buf = [0u8; 21];
                 let n = crate::telemetry::write_ipv4(&mut buf, *a.ip(), Some(a.port()));
-                f.ascii("client", &buf[..n]);
+                f.ascii_at(key!("client"), &buf[..n]);
             }
-            _ => f.str("client", &self.text(&mut [0u8; 21])),
+            _ => f.str_at(key!("client"), &self.text(&mut [0u8; 21])),
         }
     }
 }
