@@ -245,14 +245,26 @@ impl Span {
         }
     }
 
-    /// Ends the span now and hands it to the exporter.
-    pub fn end(mut self) {
-        self.finish();
+    /// When the span started (the monotonic clock).
+    pub fn started(&self) -> Instant {
+        self.started
     }
 
-    fn finish(&mut self) {
+    /// Ends the span now and hands it to the exporter.
+    pub fn end(mut self) {
+        self.finish(None);
+    }
+
+    /// Ends the span `elapsed` after it started (a time the caller has just read from
+    /// [`Span::started`]), and hands it to the exporter.
+    pub fn end_after(mut self, elapsed: std::time::Duration) {
+        self.finish(Some(elapsed));
+    }
+
+    fn finish(&mut self, elapsed: Option<std::time::Duration>) {
         if let Some(w) = self.writer.take() {
-            let end = self.start_unix_nanos + self.started.elapsed().as_nanos() as u64;
+            let elapsed = elapsed.unwrap_or_else(|| self.started.elapsed());
+            let end = self.start_unix_nanos + elapsed.as_nanos() as u64;
             record(w.finish(end, self.error.as_deref(), self.context.sampled));
         }
     }
@@ -260,7 +272,7 @@ impl Span {
 
 impl Drop for Span {
     fn drop(&mut self) {
-        self.finish();
+        self.finish(None);
     }
 }
 

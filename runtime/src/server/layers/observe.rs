@@ -108,9 +108,11 @@ impl Parts {
         inner: impl FnOnce(Call) -> BoxFuture<'static, Result<Output, Error>>,
     ) -> BoxFuture<'static, Result<Output, Error>> {
         let parts = self.clone();
-        let started = Instant::now();
         let transport = call.transport;
         let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
+        // The span's own start when there is one: the call's duration and the span's are then
+        // the same reading.
+        let started = span.as_ref().map_or_else(Instant::now, |s| s.started());
         let mut ticket = None;
         let refused = parts
             .guard(&mut call)
@@ -160,14 +162,14 @@ impl Parts {
                     m.record(transport, &outcome, elapsed.as_secs_f64());
                 }
                 drop(active);
-                outcome
+                (outcome, elapsed)
             };
-            let outcome = match current {
+            let (outcome, elapsed) = match current {
                 Some(c) => telemetry::scope(c, run).await,
                 None => run.await,
             };
             if let (Some(t), Some(s)) = (&parts.tracer, span) {
-                t.end(s, &outcome);
+                t.end(s, &outcome, elapsed);
             }
             outcome
         })

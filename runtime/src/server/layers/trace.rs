@@ -64,6 +64,11 @@ impl Started {
         self.span.context()
     }
 
+    /// When the span started (the monotonic clock).
+    pub(super) fn started(&self) -> std::time::Instant {
+        self.span.started()
+    }
+
     /// The verified token's subject (`enduser.id`).
     pub(super) fn set_subject(&mut self, subject: &str) {
         if self.span.is_recording() {
@@ -109,8 +114,13 @@ impl Tracer {
         Started { span, rest, grpc }
     }
 
-    /// Ends the span with the call's outcome.
-    pub(super) fn end(&self, started: Started, outcome: &Result<Output, Error>) {
+    /// Ends the span with the call's outcome, `elapsed` after it started.
+    pub(super) fn end(
+        &self,
+        started: Started,
+        outcome: &Result<Output, Error>,
+        elapsed: std::time::Duration,
+    ) {
         let Started {
             mut span,
             rest,
@@ -137,7 +147,7 @@ impl Tracer {
                 }
             }
         }
-        span.end();
+        span.end_after(elapsed);
     }
 }
 
