@@ -105,6 +105,7 @@ macro_rules! key {
         $crate::logging::json::Key(concat!(",\"", $name, "\":"))
     };
 }
+#[cfg_attr(not(feature = "server"), allow(unused_imports))]
 pub(crate) use key;
 
 /// The fields of one line, written as they come (from `tracing`'s visitor, or straight from

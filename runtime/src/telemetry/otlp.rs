@@ -13,6 +13,19 @@ const SCOPE: &str = "svcc-runtime";
 #[derive(Default)]
 pub(super) struct Enc(pub(super) Vec<u8>);
 
+/// `v` as a protobuf varint: the bytes and how many of them there are.
+fn varint(mut v: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0u8; 10];
+    let mut n = 0;
+    while v >= 0x80 {
+        bytes[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    bytes[n] = v as u8;
+    (bytes, n + 1)
+}
+
 thread_local! {
     /// Buffers of spans and records this thread finished, kept for its next ones: a span is
     /// copied into the export queue when it ends, so its buffer is free again at once.
@@ -43,19 +56,22 @@ pub(super) fn recycle(mut message: Vec<u8>) {
 }
 
 impl Enc {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push((v as u8) | 0x80);
-            v >>= 7;
+    fn varint(&mut self, v: u64) {
+        // Keys and most lengths are one byte.
+        if v < 0x80 {
+            self.0.push(v as u8);
+            return;
         }
-        self.0.push(v as u8);
+        let (bytes, n) = varint(v);
+        self.0.extend_from_slice(&bytes[..n]);
     }
 
     fn key(&mut self, field: u32, wire: u32) {
         self.varint(u64::from(field << 3 | wire));
     }
 
-    fn bytes(&mut self, field: u32, b: &[u8]) {
+    /// A length-delimited field (`field`, then `b`'s length, then `b`).
+    pub(super) fn bytes(&mut self, field: u32, b: &[u8]) {
         self.key(field, 2);
         self.varint(b.len() as u64);
         self.0.extend_from_slice(b);
@@ -96,16 +112,7 @@ impl Enc {
             self.0[at] = len as u8;
             return;
         }
-        let mut prefix = [0u8; 10];
-        let mut n = 0;
-        let mut v = len as u64;
-        while v >= 0x80 {
-            prefix[n] = (v as u8) | 0x80;
-            v >>= 7;
-            n += 1;
-        }
-        prefix[n] = v as u8;
-        n += 1;
+        let (prefix, n) = varint(len as u64);
         self.0.splice(at..at + 1, prefix[..n].iter().copied());
     }
 
@@ -116,17 +123,8 @@ impl Enc {
             Value::Str(s) => self.short_kv(field, key, &[0x0a, s.len() as u8], s.as_bytes()),
             Value::Int(i) => {
                 // `int_value = 3`, a varint.
-                let mut head = [0u8; 11];
-                head[0] = 3 << 3;
-                let mut n = 1;
-                let mut v = *i as u64;
-                while v >= 0x80 {
-                    head[n] = (v as u8) | 0x80;
-                    v >>= 7;
-                    n += 1;
-                }
-                head[n] = v as u8;
-                self.short_kv(field, key, &head[..=n], &[])
+                let (digits, n) = varint(*i as u64);
+                self.short_kv(field, key, &[3 << 3], &digits[..n])
             }
             Value::Ip(std::net::IpAddr::V4(ip)) => {
                 let n = super::write_ipv4(&mut buf, *ip, None);

@@ -21,14 +21,9 @@ pub(super) struct Batch {
 impl Batch {
     /// Appends `message` as field 2 (length-delimited).
     fn push(&mut self, message: &[u8]) {
-        self.bytes.push(2 << 3 | 2);
-        let mut len = message.len() as u64;
-        while len >= 0x80 {
-            self.bytes.push((len as u8) | 0x80);
-            len >>= 7;
-        }
-        self.bytes.push(len as u8);
-        self.bytes.extend_from_slice(message);
+        let mut out = super::otlp::Enc(std::mem::take(&mut self.bytes));
+        out.bytes(2, message);
+        self.bytes = out.0;
         self.count += 1;
     }
 }
