@@ -52,30 +52,53 @@ pub(crate) fn with_line<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
 
 fn format_line(out: &mut Vec<u8>, event: &tracing::Event<'_>) -> fmt::Result {
     let meta = event.metadata();
-    format_with(
-        out,
-        meta.level(),
-        meta.target(),
-        meta.target() == "svcc::call",
-        |fields| event.record(fields),
-    )
+    format_with(out, Stamp::now(), meta.level(), meta.target(), |fields| {
+        event.record(fields)
+    })
 }
 
+/// When a line's event happened (Unix nanoseconds), and the span it belongs to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamp {
+    pub(crate) unix_nanos: u64,
+    pub(crate) ids: Option<(telemetry::TraceId, telemetry::SpanId)>,
+}
+
+impl Stamp {
+    /// Now, in the current span (if any).
+    pub(crate) fn now() -> Stamp {
+        Stamp {
+            unix_nanos: telemetry::now_unix_nanos(),
+            ids: telemetry::current_ids(),
+        }
+    }
+}
+
+/// The call log's target, as a line writes it.
+const CALL_TARGET: &str = "svcc::call";
+
 /// A line: the timestamp, level and target, the fields `body` writes, the trace ids. The line
-/// is bytes, UTF-8 throughout: only text from `&str`s and ASCII go in.
+/// is bytes, UTF-8 throughout: only text from `&str`s and ASCII go in. A call event (target
+/// `svcc::call`) has its `params` and `result` as JSON values and its `duration_ms` with three
+/// decimals.
 pub(crate) fn format_with(
     out: &mut Vec<u8>,
+    stamp: Stamp,
     level: &tracing::Level,
     target: &str,
-    call: bool,
     body: impl FnOnce(&mut Fields<'_>),
 ) -> fmt::Result {
     out.extend_from_slice(b"{\"timestamp\":\"");
-    write_timestamp(out);
+    write_timestamp(out, stamp.unix_nanos);
     out.extend_from_slice(b"\",\"level\":\"");
     out.extend_from_slice(level.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"target\":");
-    write_string(out, target);
+    let call = target == CALL_TARGET;
+    if call {
+        out.extend_from_slice(concat!("\",\"target\":\"", "svcc::call", "\"").as_bytes());
+    } else {
+        out.extend_from_slice(b"\",\"target\":");
+        write_string(out, target);
+    }
     let mut fields = Fields {
         out,
         err: Ok(()),
@@ -83,12 +106,20 @@ pub(crate) fn format_with(
     };
     body(&mut fields);
     fields.err?;
-    if let Some((trace, span)) = telemetry::current_ids() {
-        out.extend_from_slice(b",\"trace_id\":\"");
-        push_hex(out, &trace.0);
-        out.extend_from_slice(b"\",\"span_id\":\"");
-        push_hex(out, &span.0);
-        out.push(b'"');
+    if let Some((trace, span)) = stamp.ids {
+        // `,"trace_id":"…","span_id":"…"`: the ids' digits into their places in one piece.
+        const HEAD: &[u8] = b",\"trace_id\":\"";
+        const MID: &[u8] = b"\",\"span_id\":\"";
+        let mut ids = [0u8; HEAD.len() + 32 + MID.len() + 16 + 1];
+        ids[..HEAD.len()].copy_from_slice(HEAD);
+        let at = HEAD.len();
+        hex16(&mut ids[at..at + 32], trace.0);
+        let at = at + 32;
+        ids[at..at + MID.len()].copy_from_slice(MID);
+        let at = at + MID.len();
+        hex8(&mut ids[at..at + 16], span.0);
+        ids[at + 16] = b'"';
+        out.extend_from_slice(&ids);
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -278,17 +309,36 @@ impl Visit for Fields<'_> {
     }
 }
 
-/// Lowercase hex digits of `bytes`.
-fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // Into a buffer on the stack, then one copy (an id is at most 16 bytes).
-    let mut buf = [0u8; 32];
-    let n = bytes.len().min(16);
-    for (pair, b) in buf.chunks_exact_mut(2).zip(&bytes[..n]) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 15)];
+/// The lowercase hex digits of 8 bytes into `out` (16 bytes), all at once: each nibble is
+/// spread into a byte of its own, then turned into its digit without a table or a branch.
+fn hex8(out: &mut [u8], bytes: [u8; 8]) {
+    let spread = |half: [u8; 4]| {
+        // 0x0000_0000_aabb_ccdd → 0x0a0a_0b0b_…: high nibble, low nibble, per byte, in order.
+        let x = u64::from(u32::from_be_bytes(half));
+        let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+        let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+        let x = ((x & 0x00f0_00f0_00f0_00f0) << 4) | (x & 0x000f_000f_000f_000f);
+        // Digits: `'0' + n`, plus `'a' - '0' - 10` where n > 9.
+        let ten_or_more = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+        x + 0x3030_3030_3030_3030 + ten_or_more * 0x27
+    };
+    let [a, b, c, d, e, f, g, h] = bytes;
+    if let Some((hi, lo)) = out.split_at_mut_checked(8) {
+        hi.copy_from_slice(&spread([a, b, c, d]).to_be_bytes());
+        if let Some(lo) = lo.get_mut(..8) {
+            lo.copy_from_slice(&spread([e, f, g, h]).to_be_bytes());
+        }
     }
-    out.extend_from_slice(&buf[..2 * n]);
+}
+
+/// The lowercase hex digits of a trace id into `out` (32 bytes).
+fn hex16(out: &mut [u8], bytes: [u8; 16]) {
+    let (hi, lo) = out.split_at_mut(16.min(out.len()));
+    let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
+    a.copy_from_slice(&bytes[..8]);
+    b.copy_from_slice(&bytes[8..]);
+    hex8(hi, a);
+    hex8(lo, b);
 }
 
 /// Decimal digits of `v`.
@@ -401,22 +451,20 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
     }
 }
 
-/// Now, as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line; the
+/// `unix_nanos` as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line; the
 /// date and time of day are made once a second per thread).
-fn write_timestamp(out: &mut Vec<u8>) {
+fn write_timestamp(out: &mut Vec<u8>, unix_nanos: u64) {
     thread_local! {
         static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
+    let secs = unix_nanos / 1_000_000_000;
+    let micros = (unix_nanos % 1_000_000_000 / 1000) as u32;
     let (cached, mut head) = SECOND.get();
     if cached != secs {
         head = date_and_time(secs);
         SECOND.set((secs, head));
     }
-    out.extend_from_slice(&timestamp(head, now.subsec_micros()));
+    out.extend_from_slice(&timestamp(head, micros));
 }
 
 /// `2026-12-02T10:04:05` for seconds since the epoch (UTC).
@@ -464,9 +512,32 @@ mod tests {
             push_u64(&mut out, v);
             assert_eq!(out, v.to_string().as_bytes());
         }
-        let mut out = Vec::new();
-        push_hex(&mut out, &[0x00, 0xab, 0x0f, 0xf0]);
-        assert_eq!(out, b"00ab0ff0");
+        // Every byte value in every place of both ids, against `format!`.
+        for round in 0u8..=255 {
+            let mut span = [0u8; 8];
+            let mut trace = [0u8; 16];
+            for (i, b) in span.iter_mut().enumerate() {
+                *b = round.wrapping_add((i as u8).wrapping_mul(37));
+            }
+            for (i, b) in trace.iter_mut().enumerate() {
+                *b = round
+                    .wrapping_mul(7)
+                    .wrapping_add((i as u8).wrapping_mul(19));
+            }
+            let expected = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+            let mut out = [0u8; 16];
+            hex8(&mut out, span);
+            assert_eq!(
+                std::str::from_utf8(&out).unwrap_or_default(),
+                expected(&span)
+            );
+            let mut out = [0u8; 32];
+            hex16(&mut out, trace);
+            assert_eq!(
+                std::str::from_utf8(&out).unwrap_or_default(),
+                expected(&trace)
+            );
+        }
     }
 
     #[test]
@@ -522,13 +593,14 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339_utc() {
+        let now = telemetry::now_unix_nanos();
         let mut out = Vec::new();
-        write_timestamp(&mut out);
+        write_timestamp(&mut out, now);
         let out = String::from_utf8(out).unwrap_or_default();
-        assert!(
-            time::OffsetDateTime::parse(&out, &time::format_description::well_known::Rfc3339)
-                .is_ok(),
-            "{out}"
-        );
+        let parsed =
+            time::OffsetDateTime::parse(&out, &time::format_description::well_known::Rfc3339);
+        assert!(parsed.is_ok(), "{out}");
+        let parsed = parsed.map(|t| t.unix_timestamp_nanos()).unwrap_or_default();
+        assert_eq!(parsed as u64, now / 1000 * 1000, "{out}");
     }
 }

@@ -129,6 +129,7 @@ static DIRECT: std::sync::OnceLock<writer::Lines> = std::sync::OnceLock::new();
 /// subscriber is the current one; otherwise `false`, and the caller emits the `tracing` event.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn write_call(
+    stamp: json::Stamp,
     level: &tracing::Level,
     fields: impl FnOnce(&mut json::Fields<'_>),
 ) -> bool {
@@ -139,7 +140,7 @@ pub(crate) fn write_call(
         return false;
     }
     json::with_line(|line| {
-        if json::format_with(line, level, "svcc::call", true, fields).is_ok() {
+        if json::format_with(line, stamp, level, "svcc::call", fields).is_ok() {
             // Lossy: a full buffer drops the line and counts it, never waits.
             writer.line(line);
         }

@@ -250,6 +250,13 @@ impl Span {
         self.started
     }
 
+    /// When the span started, as Unix nanoseconds (the wall clock, read with
+    /// [`Span::started`]): the start plus a time since [`Span::started`] is a wall-clock
+    /// time without another reading.
+    pub fn start_unix_nanos(&self) -> u64 {
+        self.start_unix_nanos
+    }
+
     /// Ends the span now and hands it to the exporter.
     pub fn end(mut self) {
         self.finish(None);
@@ -428,6 +435,20 @@ pub fn current() -> Option<SpanContext> {
 /// The current span's trace and span ids (what log lines carry), without cloning its state.
 pub fn current_ids() -> Option<(TraceId, SpanId)> {
     CURRENT.try_with(|c| (c.trace_id, c.span_id)).ok()
+}
+
+/// Runs `f` with `ctx` as the current span.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) fn sync_scope<R>(ctx: SpanContext, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(ctx, f)
+}
+
+/// `fut` with `ctx` as the current span while it is polled ([`scoped`]).
+pub type Scoped<F> = tokio::task::futures::TaskLocalFuture<SpanContext, F>;
+
+/// `fut` with `ctx` as the current span while it is polled.
+pub fn scoped<F: std::future::Future>(ctx: SpanContext, fut: F) -> Scoped<F> {
+    CURRENT.scope(ctx, fut)
 }
 
 /// Runs `fut` with `ctx` as the current span.

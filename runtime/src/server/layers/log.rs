@@ -74,6 +74,9 @@ impl Chunks {
     }
 }
 
+/// When a call's event happened (Unix nanoseconds), and its span.
+pub(super) type At<'a> = (u64, &'a crate::telemetry::SpanContext);
+
 /// What the event needs from the call's start.
 pub(super) struct Pending {
     params: Logged,
@@ -107,8 +110,15 @@ impl Logger {
         }
     }
 
-    /// The call's event, once it has an outcome.
-    pub(super) fn after(&self, p: Pending, outcome: &Result<Output, Error>, elapsed: Duration) {
+    /// The call's event, once it has an outcome; `at`: when (Unix nanoseconds) and in which
+    /// span, when the call has a span (otherwise now, in the current span).
+    pub(super) fn after(
+        &self,
+        p: Pending,
+        outcome: &Result<Output, Error>,
+        elapsed: Duration,
+        at: Option<At<'_>>,
+    ) {
         let event = Event {
             info: self.info,
             transport: p.transport,
@@ -120,6 +130,7 @@ impl Logger {
             duration_ms: elapsed.as_secs_f64() * 1000.0,
             params: &p.params,
             subject: p.subject.as_deref(),
+            at,
         };
         match outcome {
             Ok(out) => event.ok(out),
@@ -140,6 +151,8 @@ struct Event<'a> {
     duration_ms: f64,
     params: &'a Logged,
     subject: Option<&'a str>,
+    /// When the event happened and its span, when the call has a span.
+    at: Option<At<'a>>,
 }
 
 impl Event<'_> {
@@ -147,7 +160,7 @@ impl Event<'_> {
         let result = loggable_result(self.info, out.body.as_deref());
         #[cfg(feature = "logging")]
         if tracing::enabled!(target: "svcc::call", tracing::Level::INFO)
-            && crate::logging::write_call(&tracing::Level::INFO, |f| {
+            && crate::logging::write_call(self.stamp(), &tracing::Level::INFO, |f| {
                 self.ok_fields(f, &result);
             })
         {
@@ -176,9 +189,17 @@ impl Event<'_> {
                 )
             };
         }
-        match self.subject {
+        self.in_span(|| match self.subject {
             Some(subject) => event!(subject = subject,),
             None => event!(),
+        });
+    }
+
+    /// Emits the `tracing` event in the call's span, so that outputs read its ids.
+    fn in_span(&self, emit: impl FnOnce()) {
+        match self.at {
+            Some((_, span)) => crate::telemetry::sync_scope(span.clone(), emit),
+            None => emit(),
         }
     }
 
@@ -189,10 +210,10 @@ impl Event<'_> {
             let fields = |f: &mut crate::logging::json::Fields<'_>| self.failed_fields(f, e);
             let written = if warn {
                 tracing::enabled!(target: "svcc::call", tracing::Level::WARN)
-                    && crate::logging::write_call(&tracing::Level::WARN, fields)
+                    && crate::logging::write_call(self.stamp(), &tracing::Level::WARN, fields)
             } else {
                 tracing::enabled!(target: "svcc::call", tracing::Level::ERROR)
-                    && crate::logging::write_call(&tracing::Level::ERROR, fields)
+                    && crate::logging::write_call(self.stamp(), &tracing::Level::ERROR, fields)
             };
             if written {
                 return;
@@ -224,10 +245,24 @@ impl Event<'_> {
                 )
             };
         }
-        if warn {
-            event!(tracing::Level::WARN);
-        } else {
-            event!(tracing::Level::ERROR);
+        self.in_span(|| {
+            if warn {
+                event!(tracing::Level::WARN);
+            } else {
+                event!(tracing::Level::ERROR);
+            }
+        });
+    }
+
+    /// The line's time and span: the call's, or now in the current span.
+    #[cfg(feature = "logging")]
+    fn stamp(&self) -> crate::logging::json::Stamp {
+        match self.at {
+            Some((unix_nanos, span)) => crate::logging::json::Stamp {
+                unix_nanos,
+                ids: Some((span.trace_id, span.span_id)),
+            },
+            None => crate::logging::json::Stamp::now(),
         }
     }
 
@@ -477,9 +512,15 @@ mod direct_tests {
             Ok(out) => {
                 level = tracing::Level::INFO;
                 result = loggable_result(event.info, out.body.as_deref());
-                crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
-                    event.ok_fields(f, &result);
-                })
+                crate::logging::json::format_with(
+                    &mut direct,
+                    event.stamp(),
+                    &level,
+                    "svcc::call",
+                    |f| {
+                        event.ok_fields(f, &result);
+                    },
+                )
             }
             Err(e) => {
                 level = if logs_as_warning(e) {
@@ -487,9 +528,15 @@ mod direct_tests {
                 } else {
                     tracing::Level::ERROR
                 };
-                crate::logging::json::format_with(&mut direct, &level, "svcc::call", true, |f| {
-                    event.failed_fields(f, e);
-                })
+                crate::logging::json::format_with(
+                    &mut direct,
+                    event.stamp(),
+                    &level,
+                    "svcc::call",
+                    |f| {
+                        event.failed_fields(f, e);
+                    },
+                )
             }
         };
         written.unwrap();
@@ -533,8 +580,18 @@ mod direct_tests {
         ];
         let chunks = Chunks::new(&INFO, "UserService.create ok");
         let params = Logged::Owned(r#"{"name":"ada"}"#.to_string());
-        for ((subject, request_id, outcome), transport) in
-            cases.iter().zip(["jsonrpc", "rest", "grpc", "other"])
+        // 2026-12-02T10:04:05.123456789Z, in a span.
+        let span = crate::telemetry::SpanContext {
+            trace_id: crate::telemetry::TraceId([0xab; 16]),
+            span_id: crate::telemetry::SpanId([0x0c; 8]),
+            sampled: true,
+            trace_state: None,
+        };
+        let in_span: At<'_> = (1_796_205_845_123_456_789, &span);
+        for (((subject, request_id, outcome), transport), at) in cases
+            .iter()
+            .zip(["jsonrpc", "rest", "grpc", "other"])
+            .flat_map(|case| [(case, None), (case, Some(in_span))])
         {
             let event = Event {
                 info: &INFO,
@@ -546,10 +603,28 @@ mod direct_tests {
                 duration_ms: 1.2345,
                 params: &params,
                 subject: *subject,
+                at,
             };
             let (traced, direct) = both(&event, outcome);
             assert_eq!(traced.lines().count(), 1, "{traced}");
             assert!(direct.ends_with('\n'));
+            if at.is_some() {
+                // The call's time and span, not the writing's; `tracing`'s line has the span
+                // too (its time is when it was written).
+                assert!(
+                    traced.contains(r#""span_id":"0c0c0c0c0c0c0c0c""#),
+                    "{traced}"
+                );
+                assert!(
+                    direct.starts_with(r#"{"timestamp":"2026-12-02T10:04:05.123456Z","#),
+                    "{direct}"
+                );
+                assert!(direct.contains(&format!(r#""trace_id":"{}""#, "ab".repeat(16))));
+                assert!(
+                    direct.contains(r#""span_id":"0c0c0c0c0c0c0c0c""#),
+                    "{direct}"
+                );
+            }
             assert_eq!(untimed(&traced), untimed(&direct), "\n{traced}\n{direct}");
         }
     }

@@ -25,7 +25,6 @@ use super::trace::Tracer;
 use crate::error::Error;
 use crate::method::{Call, Handler, MethodService, Output};
 use crate::telemetry;
-use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -132,46 +131,125 @@ impl Parts {
         }
         let pending = parts.log.as_ref().map(|l| l.before(&call));
         let active = parts.meter.as_ref().map(Meter::enter);
+        let catch = pending.is_some();
+        let (mut scoped, mut plain) = (None, None);
         // A refusal is rare: boxed, so the future stays small for the calls that run.
-        let fut = match refused {
-            None => Ok(inner(call)),
-            Some(e) => Err(Box::new(e)),
-        };
-        Box::pin(async move {
-            let current = span.as_ref().map(|s| s.context().clone());
-            let run = async {
-                let outcome = match fut {
-                    Err(refusal) => Err(*refusal),
-                    Ok(fut) if pending.is_some() => {
-                        match AssertUnwindSafe(fut).catch_unwind().await {
-                            Ok(r) => r,
-                            Err(_) => Err(Error::internal("the handler panicked")),
-                        }
-                    }
-                    Ok(fut) => fut.await,
-                };
-                if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
-                    b.record(t, outcome.as_ref().map(|_| ()));
+        let refused = match refused {
+            None => {
+                let fut = inner(call);
+                match &span {
+                    Some(s) => scoped = Some(telemetry::scoped(s.context().clone(), fut)),
+                    None => plain = Some(fut),
                 }
-                // One reading for both: the call event and the histogram give the same time.
-                let elapsed = started.elapsed();
-                if let (Some(log), Some(p)) = (&parts.log, pending) {
-                    log.after(p, &outcome, elapsed);
-                }
-                if let Some(m) = &parts.meter {
-                    m.record(transport, &outcome, elapsed.as_secs_f64());
-                }
-                drop(active);
-                (outcome, elapsed)
-            };
-            let (outcome, elapsed) = match current {
-                Some(c) => telemetry::scope(c, run).await,
-                None => run.await,
-            };
-            if let (Some(t), Some(s)) = (&parts.tracer, span) {
-                t.end(s, &outcome, elapsed);
+                None
             }
-            outcome
+            Some(e) => Some(Box::new(e)),
+        };
+        Box::pin(Observed {
+            scoped,
+            plain,
+            refused,
+            catch,
+            done: Some(Done {
+                parts,
+                transport,
+                span,
+                started,
+                ticket,
+                pending,
+                active,
+            }),
         })
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call under way: the handler's future (in its span's scope when traced), then the
+    /// parts' ends. Written by hand rather than as `async` blocks, which kept the parts' state
+    /// twice and made the future too large for the allocator's per-thread cache.
+    struct Observed {
+        // The handler's future, current span set while it is polled (`@trace`)…
+        #[pin]
+        scoped: Option<telemetry::Scoped<BoxFuture<'static, Result<Output, Error>>>>,
+        // … or without a span.
+        plain: Option<BoxFuture<'static, Result<Output, Error>>>,
+        // Or the guard's refusal instead of a call.
+        refused: Option<Box<Error>>,
+        // Whether a panic in the handler is caught (`@log`): logged, then answered as an
+        // internal error.
+        catch: bool,
+        done: Option<Done>,
+    }
+}
+
+/// What the parts need once the call has its outcome.
+struct Done {
+    parts: Arc<Parts>,
+    transport: &'static str,
+    span: Option<super::trace::Started>,
+    started: Instant,
+    ticket: Option<crate::breaker::Ticket>,
+    pending: Option<super::log::Pending>,
+    active: Option<super::metrics::Active>,
+}
+
+impl std::future::Future for Observed {
+    type Output = Result<Output, Error>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let catch = *this.catch;
+        let mut poll = |poll: &mut dyn FnMut(&mut TaskContext<'_>) -> Poll<Self::Output>| {
+            if catch {
+                std::panic::catch_unwind(AssertUnwindSafe(|| poll(cx)))
+                    .unwrap_or_else(|_| Poll::Ready(Err(Error::internal("the handler panicked"))))
+            } else {
+                poll(cx)
+            }
+        };
+        let outcome = if let Some(refusal) = this.refused.take() {
+            Err(*refusal)
+        } else if let Some(mut fut) = this.scoped.as_pin_mut() {
+            std::task::ready!(poll(&mut |cx| fut.as_mut().poll(cx)))
+        } else if let Some(fut) = this.plain {
+            std::task::ready!(poll(&mut |cx| fut.as_mut().poll(cx)))
+        } else {
+            Err(Error::internal("a call was polled after it was answered"))
+        };
+        Poll::Ready(match this.done.take() {
+            Some(done) => done.finish(outcome),
+            None => outcome,
+        })
+    }
+}
+
+impl Done {
+    /// The ends, innermost first: breaker, call event and histogram (one reading of the
+    /// duration for both), in-flight gauge, span.
+    fn finish(self, outcome: Result<Output, Error>) -> Result<Output, Error> {
+        let Done {
+            parts,
+            transport,
+            span,
+            started,
+            ticket,
+            pending,
+            active,
+        } = self;
+        if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
+            b.record(t, outcome.as_ref().map(|_| ()));
+        }
+        let elapsed = started.elapsed();
+        if let (Some(log), Some(p)) = (&parts.log, pending) {
+            log.after(p, &outcome, elapsed, span.as_ref().map(|s| s.at(elapsed)));
+        }
+        if let Some(m) = &parts.meter {
+            m.record(transport, &outcome, elapsed.as_secs_f64());
+        }
+        drop(active);
+        if let (Some(t), Some(s)) = (&parts.tracer, span) {
+            t.end(s, &outcome, elapsed);
+        }
+        outcome
     }
 }

@@ -69,6 +69,15 @@ impl Started {
         self.span.started()
     }
 
+    /// The wall-clock time `elapsed` after the span started, and the span's ids: where and
+    /// when the call's event is.
+    pub(super) fn at(&self, elapsed: std::time::Duration) -> super::log::At<'_> {
+        (
+            self.span.start_unix_nanos() + elapsed.as_nanos() as u64,
+            self.span.context(),
+        )
+    }
+
     /// The verified token's subject (`enduser.id`).
     pub(super) fn set_subject(&mut self, subject: &str) {
         if self.span.is_recording() {
