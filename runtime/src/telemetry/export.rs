@@ -64,6 +64,16 @@ impl Pipeline {
         }
     }
 
+    /// Queues a call's span (copied; dropped and counted when the queue is full).
+    pub(super) fn send_call_span(&self, span: &super::otlp::CallSpanFields<'_>) {
+        if settings::get().traces_endpoint.is_none() {
+            return;
+        }
+        if !span.with_encoded(|bytes| self.queue.push(Kind::Spans, bytes)) {
+            DROPPED_SPANS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Queues an encoded `LogRecord` (copied; dropped and counted when the queue is full).
     pub(super) fn send_log(&self, log: &[u8]) {
         if !self.queue.push(Kind::Logs, log) {

@@ -176,19 +176,8 @@ impl Span {
     /// Starts a span: a child of `parent` (same trace, the parent's sampling decision unless
     /// the sampler says otherwise), or the root of a new trace.
     pub fn start(name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Span {
-        let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
-        let sampled = settings::sampler().should_sample(parent, trace_id);
-        let context = SpanContext {
-            trace_id,
-            span_id: SpanId::random(),
-            sampled,
-            trace_state: parent.and_then(|p| p.trace_state.clone()),
-        };
-        // Both clocks read together: the end is the start plus the monotonic time since, so
-        // the time the writer takes to set up (the first span's lazy set-up among it) must not
-        // fall between them, or the span would end before it really did.
-        let start_unix_nanos = unix_nanos();
-        let started = Instant::now();
+        let (context, started, start_unix_nanos) = begin(parent);
+        let sampled = context.sampled;
         let writer = (sampled && exporting()).then(|| {
             otlp::SpanWriter::new(
                 &context,
@@ -280,6 +269,113 @@ impl Span {
 impl Drop for Span {
     fn drop(&mut self) {
         self.finish(None);
+    }
+}
+
+/// A span's identity (a child of `parent`, or a new trace's root; sampled as the sampler
+/// says) and its start on both clocks.
+fn begin(parent: Option<&SpanContext>) -> (SpanContext, Instant, u64) {
+    let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
+    let sampled = settings::sampler().should_sample(parent, trace_id);
+    let context = SpanContext {
+        trace_id,
+        span_id: SpanId::random(),
+        sampled,
+        trace_state: parent.and_then(|p| p.trace_state.clone()),
+    };
+    // Both clocks read together: the end is the start plus the monotonic time since, so
+    // whatever the caller sets up next (the first span's lazy set-up among it) must not fall
+    // between them, or the span would end before it really did.
+    let start_unix_nanos = unix_nanos();
+    let started = Instant::now();
+    (context, started, start_unix_nanos)
+}
+
+/// A server call's span. Nothing is encoded while the call runs: every attribute is known
+/// when it ends, so [`CallSpan::end`] encodes it in one pass, straight into the export queue
+/// (a [`Span`] is encoded as it goes, for attributes set one by one). Dropped without
+/// [`CallSpan::end`], it is not exported: its owner ends it.
+#[derive(Debug)]
+pub(crate) struct CallSpan {
+    context: SpanContext,
+    parent: Option<SpanId>,
+    started: Instant,
+    start_unix_nanos: u64,
+    recording: bool,
+}
+
+/// What a call's span says, given when it ends ([`CallSpan::end`]).
+#[derive(Debug)]
+pub(crate) struct CallSpanEnd<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) kind: SpanKind,
+    /// The attributes every span of the method carries.
+    pub(crate) attributes: &'a Attributes,
+    /// `client.address` and `client.port`.
+    pub(crate) client: Option<std::net::SocketAddr>,
+    /// `svcc.request_id` (left out when empty).
+    pub(crate) request_id: &'a str,
+    /// `enduser.id`.
+    pub(crate) subject: Option<&'a str>,
+    /// `error.type`.
+    pub(crate) error_type: Option<&'a str>,
+    /// The status code attribute of the transport's conventions, and its value.
+    pub(crate) status: Option<(&'a str, i64)>,
+    /// The span's status is ERROR with this description.
+    pub(crate) error: Option<&'a str>,
+}
+
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+impl CallSpan {
+    /// Starts a call's span: a child of `parent`, or the root of a new trace.
+    pub(crate) fn start(parent: Option<&SpanContext>) -> CallSpan {
+        let (context, started, start_unix_nanos) = begin(parent);
+        CallSpan {
+            recording: context.sampled && exporting(),
+            parent: parent.map(|p| p.span_id),
+            context,
+            started,
+            start_unix_nanos,
+        }
+    }
+
+    pub(crate) fn context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    /// Whether the span is exported when it ends (sampled, and spans are exported).
+    pub(crate) fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// When the span started (the monotonic clock).
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// When the span started, as Unix nanoseconds ([`Span::start_unix_nanos`]).
+    pub(crate) fn start_unix_nanos(&self) -> u64 {
+        self.start_unix_nanos
+    }
+
+    /// Ends the span `elapsed` after it started, and queues it for export.
+    pub(crate) fn end(self, elapsed: std::time::Duration, span: &CallSpanEnd<'_>) {
+        if !self.recording {
+            return;
+        }
+        let fields = otlp::CallSpanFields {
+            context: &self.context,
+            parent: self.parent,
+            start: self.start_unix_nanos,
+            end: self.start_unix_nanos + elapsed.as_nanos() as u64,
+            span,
+        };
+        #[cfg(feature = "otlp")]
+        if let Some(p) = export::pipeline() {
+            p.send_call_span(&fields);
+        }
+        #[cfg(not(feature = "otlp"))]
+        let _ = fields;
     }
 }
 

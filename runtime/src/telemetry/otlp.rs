@@ -330,6 +330,199 @@ impl SpanWriter {
     }
 }
 
+/// A call's span as it ends ([`super::CallSpan`]): every field is known, so the span is
+/// encoded in one pass on the stack — each nested length worked out before its message is
+/// written, nothing moved afterwards, no buffer of its own — as the same bytes
+/// [`SpanWriter`] makes (a test holds the two together).
+#[derive(Debug)]
+pub(super) struct CallSpanFields<'a> {
+    pub(super) context: &'a super::SpanContext,
+    pub(super) parent: Option<super::SpanId>,
+    pub(super) start: u64,
+    pub(super) end: u64,
+    pub(super) span: &'a super::CallSpanEnd<'a>,
+}
+
+/// Writes into a slice, one pass: what does not fit is counted, not written, so a span too
+/// long for the slice is written again into one of the length counted.
+struct Fill<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Fill<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.at + bytes.len();
+        if let Some(to) = self.out.get_mut(self.at..end) {
+            to.copy_from_slice(bytes);
+        }
+        self.at = end;
+    }
+
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        if let Some(to) = self.out.get_mut(self.at) {
+            *to = b;
+        }
+        self.at += 1;
+    }
+
+    #[inline]
+    fn varint(&mut self, v: u64) {
+        if v < 0x80 {
+            self.byte(v as u8);
+        } else {
+            let (bytes, n) = varint(v);
+            self.put(&bytes[..n]);
+        }
+    }
+
+    /// A length-delimited field whose tag is one byte.
+    #[inline]
+    fn delimited(&mut self, tag: u8, b: &[u8]) {
+        self.byte(tag);
+        self.varint(b.len() as u64);
+        self.put(b);
+    }
+
+    /// An attribute's `KeyValue` (field 9 of `Span`) whose `AnyValue` is `any` bytes long, up
+    /// to the value.
+    #[inline]
+    fn attribute_head(&mut self, key: &str, any: usize) {
+        let kv = delimited_len(key.len()) + 1 + varint_len(any as u64) + any;
+        self.byte(9 << 3 | 2);
+        self.varint(kv as u64);
+        self.delimited(0x0a, key.as_bytes());
+        self.byte(0x12);
+        self.varint(any as u64);
+    }
+
+    /// A text attribute (`string_value = 1`).
+    fn str_attribute(&mut self, key: &str, value: &[u8]) {
+        self.attribute_head(key, delimited_len(value.len()));
+        self.delimited(0x0a, value);
+    }
+
+    /// An integer attribute (`int_value = 3`).
+    fn int_attribute(&mut self, key: &str, value: i64) {
+        self.attribute_head(key, 1 + varint_len(value as u64));
+        self.byte(3 << 3);
+        self.varint(value as u64);
+    }
+}
+
+/// How many bytes `v` takes as a varint.
+#[inline]
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// How many bytes a length-delimited field of `n` bytes takes (a one-byte tag).
+#[inline]
+fn delimited_len(n: usize) -> usize {
+    1 + varint_len(n as u64) + n
+}
+
+impl CallSpanFields<'_> {
+    /// The span; `ip` is the client's address as text.
+    fn encode(&self, out: &mut Fill<'_>, ip: &[u8]) {
+        let c = self.context;
+        let span = self.span;
+        out.delimited(0x0a, &c.trace_id.0);
+        out.delimited(0x12, &c.span_id.0);
+        if let Some(state) = c.trace_state.as_deref().filter(|s| !s.is_empty()) {
+            out.delimited(0x1a, state.as_bytes());
+        }
+        if let Some(parent) = self.parent {
+            out.delimited(0x22, &parent.0);
+        }
+        if !span.name.is_empty() {
+            out.delimited(0x2a, span.name.as_bytes());
+        }
+        out.byte(6 << 3);
+        out.varint(span.kind as u64);
+        out.byte(7 << 3 | 1);
+        out.put(&self.start.to_le_bytes());
+        out.put(&span.attributes.0);
+        if let Some(client) = span.client {
+            out.str_attribute("client.address", ip);
+            out.int_attribute("client.port", i64::from(client.port()));
+        }
+        if !span.request_id.is_empty() {
+            out.str_attribute("svcc.request_id", span.request_id.as_bytes());
+        }
+        if let Some(subject) = span.subject {
+            out.str_attribute("enduser.id", subject.as_bytes());
+        }
+        if let Some(error_type) = span.error_type {
+            out.str_attribute("error.type", error_type.as_bytes());
+        }
+        if let Some((key, value)) = span.status {
+            out.int_attribute(key, value);
+        }
+        out.byte(8 << 3 | 1);
+        out.put(&self.end.to_le_bytes());
+        if let Some(message) = span.error {
+            // `Status { message = 2; code = 3 (ERROR = 2) }`.
+            let described = if message.is_empty() {
+                0
+            } else {
+                delimited_len(message.len())
+            };
+            out.byte(15 << 3 | 2);
+            out.varint(described as u64 + 2);
+            if !message.is_empty() {
+                out.delimited(0x12, message.as_bytes());
+            }
+            out.put(&[3 << 3, 2]);
+        }
+        // `flags = 16` (fixed32): the sampled bit.
+        out.put(&[0x85, 0x01]);
+        out.put(&u32::from(c.sampled).to_le_bytes());
+    }
+
+    /// Encodes the span and hands its bytes to `take` (most spans are encoded on the stack;
+    /// a longer one in a buffer of its length).
+    pub(super) fn with_encoded<R>(&self, take: impl FnOnce(&[u8]) -> R) -> R {
+        let mut ip = [0u8; 46];
+        let ip_len = match self.span.client.map(|c| c.ip()) {
+            Some(std::net::IpAddr::V4(v4)) => {
+                let mut buf = [0u8; 21];
+                let n = super::write_ipv4(&mut buf, v4, None);
+                ip[..n].copy_from_slice(&buf[..n]);
+                n
+            }
+            Some(v6) => {
+                let mut text = std::io::Cursor::new(&mut ip[..]);
+                let _ = std::io::Write::write_fmt(&mut text, format_args!("{v6}"));
+                text.position() as usize
+            }
+            None => 0,
+        };
+        let ip = &ip[..ip_len];
+        let mut stack = [0u8; 512];
+        let mut fill = Fill {
+            out: &mut stack,
+            at: 0,
+        };
+        self.encode(&mut fill, ip);
+        let len = fill.at;
+        if let Some(span) = stack.get(..len) {
+            return take(span);
+        }
+        let mut long = vec![0u8; len];
+        self.encode(
+            &mut Fill {
+                out: &mut long,
+                at: 0,
+            },
+            ip,
+        );
+        take(&long)
+    }
+}
+
 /// `ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1 }`, with
 /// `ResourceLogs { resource = 1; repeated ScopeLogs scope_logs = 2 }` and
 /// `ScopeLogs { scope = 1; repeated LogRecord log_records = 2 }`.
@@ -508,6 +701,113 @@ mod tests {
                 assert_eq!(short.0, nested.0, "{key} = {value}");
             }
         }
+    }
+
+    /// A call's span encoded in one pass at its end is, byte for byte, the span the general
+    /// writer makes attribute by attribute, framed as the queue frames it — for every
+    /// optional part present or absent, short and long texts, IPv4 and IPv6 clients.
+    #[test]
+    fn call_spans_match_the_span_writer() {
+        use super::super::{Attributes, CallSpanEnd, SpanContext, SpanId, SpanKind, TraceId};
+        use super::{CallSpanFields, SpanWriter, Value};
+        let long = "é".repeat(150);
+        let fixed = Attributes::new(&[("rpc.system", "jsonrpc"), ("rpc.method", "create")]);
+        let clients: [Option<std::net::SocketAddr>; 3] = [
+            None,
+            "10.1.200.3:54321".parse().ok(),
+            "[2001:db8::ffff:1.2.3.4]:8080".parse().ok(),
+        ];
+        let mut cases = 0;
+        for (state, parent, sampled) in [
+            (None, None, true),
+            (Some("vendor=1"), Some(SpanId([7; 8])), false),
+            (Some(long.as_str()), Some(SpanId([9; 8])), true),
+        ] {
+            for client in clients {
+                for (request_id, subject) in [
+                    ("", None),
+                    ("req-1", Some("user-7")),
+                    (long.as_str(), Some(long.as_str())),
+                ] {
+                    for (error_type, status, error) in [
+                        (None, None, None),
+                        (None, Some(("rpc.grpc.status_code", 0)), None),
+                        (
+                            Some("NOT_FOUND"),
+                            Some(("rpc.jsonrpc.error_code", -32004)),
+                            Some(""),
+                        ),
+                        (
+                            Some("INTERNAL"),
+                            Some(("http.response.status_code", 500)),
+                            Some(long.as_str()),
+                        ),
+                    ] {
+                        let context = SpanContext {
+                            trace_id: TraceId([0xab; 16]),
+                            span_id: SpanId([0x0c; 8]),
+                            sampled,
+                            trace_state: state.map(str::to_string),
+                        };
+                        let name = if subject.is_some() {
+                            long.as_str()
+                        } else {
+                            "UserService/create"
+                        };
+                        let (start, end) = (1_796_205_845_123_456_789, 1_796_205_845_223_456_789);
+                        // The general writer, as a server span used to be written.
+                        let mut w =
+                            SpanWriter::new(&context, parent, name, SpanKind::Server, start);
+                        w.raw(&fixed.0);
+                        if let Some(c) = client {
+                            w.attribute("client.address", &Value::Ip(c.ip()));
+                            w.attribute("client.port", &Value::Int(i64::from(c.port())));
+                        }
+                        if !request_id.is_empty() {
+                            w.str_attribute("svcc.request_id", request_id);
+                        }
+                        if let Some(s) = subject {
+                            w.str_attribute("enduser.id", s);
+                        }
+                        if let Some(t) = error_type {
+                            w.str_attribute("error.type", t);
+                        }
+                        if let Some((k, v)) = status {
+                            w.attribute(k, &Value::Int(v));
+                        }
+                        let mut expected = Enc::default();
+                        expected.bytes(2, &w.finish(end, error, sampled));
+                        // In one pass.
+                        let span = CallSpanEnd {
+                            name,
+                            kind: SpanKind::Server,
+                            attributes: &fixed,
+                            client,
+                            request_id,
+                            subject,
+                            error_type,
+                            status,
+                            error,
+                        };
+                        let fields = CallSpanFields {
+                            context: &context,
+                            parent,
+                            start,
+                            end,
+                            span: &span,
+                        };
+                        let out = fields.with_encoded(|span| {
+                            let mut framed = Enc::default();
+                            framed.bytes(2, span);
+                            framed.0
+                        });
+                        assert_eq!(out, expected.0, "{span:?}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 3 * 3 * 3 * 4);
     }
 
     #[test]

@@ -40,6 +40,10 @@ struct BackImpl;
 
 impl traced::Back for BackImpl {
     async fn hello(&self, _ctx: Context, name: String) -> Result<String, traced::back::HelloError> {
+        if name == "slow" {
+            // Past the server's request timeout: the call is dropped before its outcome.
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
         Ok(format!("hello, {name}"))
     }
 }
@@ -77,6 +81,10 @@ async fn one_trace_across_two_generated_services() {
         back: traced::BackJsonRpcClient::new(ClientConfig::new(&base)),
     };
     let server = svcc_runtime::Server::new()
+        .config(svcc_runtime::ServerConfig {
+            request_timeout: std::time::Duration::from_millis(300),
+            ..svcc_runtime::ServerConfig::default()
+        })
         .service(traced::FrontServer::new(front).into_service())
         .service(traced::BackServer::new(BackImpl).into_service());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -95,11 +103,48 @@ async fn one_trace_across_two_generated_services() {
             .unwrap(),
         "hello, Lin"
     );
+    let back = traced::BackJsonRpcClient::new(ClientConfig::new(&base));
+    assert!(back.hello(Context::new(), "slow".into()).await.is_err());
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
     telemetry::flush(std::time::Duration::from_secs(10));
-    let spans = receiver.wait_for_spans(|s| s.len() >= 8);
-    assert_eq!(spans.len(), 8, "{spans:#?}");
+    let spans = receiver.wait_for_spans(|s| s.len() >= 10);
+    assert_eq!(spans.len(), 10, "{spans:#?}");
+    // The call the server dropped at its timeout still has its span: ended then, with its
+    // attributes, without a status of its own.
+    let dropped = spans
+        .iter()
+        .find(|s| {
+            s.span.name == "Back/hello"
+                && s.span.kind == SpanKind::Server as i32
+                && s.span.end_time_unix_nano - s.span.start_time_unix_nano >= 250_000_000
+        })
+        .unwrap_or_else(|| panic!("no span for the dropped call: {spans:#?}"));
+    assert!(
+        dropped.span.status.as_ref().is_none_or(|s| s.code == 0),
+        "{dropped:#?}"
+    );
+    let keys: Vec<&str> = dropped
+        .span
+        .attributes
+        .iter()
+        .map(|a| a.key.as_str())
+        .collect();
+    for key in [
+        "rpc.method",
+        "client.address",
+        "client.port",
+        "svcc.request_id",
+    ] {
+        assert!(keys.contains(&key), "{key}: {dropped:#?}");
+    }
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.span.span_id == dropped.span.parent_span_id
+                && s.span.kind == SpanKind::Client as i32),
+        "the dropped call's span is the client's child"
+    );
     for root in ["Front/greet", "Front/greet_fresh"] {
         let chain = chain(&spans, root);
         let shape: Vec<(String, i32)> = chain

@@ -80,8 +80,6 @@ pub(super) type At<'a> = (u64, &'a crate::telemetry::SpanContext);
 /// What the event needs from the call's start.
 pub(super) struct Pending {
     params: Logged,
-    request_id: String,
-    client: Peer,
     transport: &'static str,
     /// The verified token's subject.
     subject: Option<String>,
@@ -103,8 +101,6 @@ impl Logger {
         );
         Pending {
             params: loggable_params(info, &call.params),
-            request_id: call.ctx.request_id.clone(),
-            client: Peer(call.ctx.client_addr),
             transport: call.transport,
             subject: call.ctx.subject().map(str::to_string),
         }
@@ -118,12 +114,14 @@ impl Logger {
         outcome: &Result<Output, Error>,
         elapsed: Duration,
         at: Option<At<'_>>,
+        request_id: &str,
+        client: Option<std::net::SocketAddr>,
     ) {
         let event = Event {
             info: self.info,
             transport: p.transport,
-            request_id: &p.request_id,
-            client: p.client,
+            request_id,
+            client: Peer(client),
             ok: &self.ok,
             #[cfg(feature = "logging")]
             chunks: &self.chunks,

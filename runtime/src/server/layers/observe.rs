@@ -27,6 +27,7 @@ use crate::method::{Call, Handler, MethodService, Output};
 use crate::telemetry;
 use futures_util::future::BoxFuture;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
@@ -130,6 +131,13 @@ impl Parts {
             s.set_subject(sub);
         }
         let pending = parts.log.as_ref().map(|l| l.before(&call));
+        // Shared by the call event and the span.
+        let request_id = if pending.is_some() || span.is_some() {
+            call.ctx.request_id.clone()
+        } else {
+            String::new()
+        };
+        let client = call.ctx.client_addr;
         let active = parts.meter.as_ref().map(Meter::enter);
         let catch = pending.is_some();
         let (mut scoped, mut plain) = (None, None);
@@ -158,6 +166,8 @@ impl Parts {
                 ticket,
                 pending,
                 active,
+                request_id,
+                client,
             }),
         })
     }
@@ -180,6 +190,16 @@ pin_project_lite::pin_project! {
         catch: bool,
         done: Option<Done>,
     }
+
+    impl PinnedDrop for Observed {
+        // Dropped before it had an outcome (the client went away, the request timed out): the
+        // span still ends, without a status, as it would have on its own; no call event.
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(done) = this.project().done.take() {
+                done.cancelled();
+            }
+        }
+    }
 }
 
 /// What the parts need once the call has its outcome.
@@ -191,12 +211,14 @@ struct Done {
     ticket: Option<crate::breaker::Ticket>,
     pending: Option<super::log::Pending>,
     active: Option<super::metrics::Active>,
+    request_id: String,
+    client: Option<std::net::SocketAddr>,
 }
 
 impl std::future::Future for Observed {
     type Output = Result<Output, Error>;
 
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let catch = *this.catch;
         let mut poll = |poll: &mut dyn FnMut(&mut TaskContext<'_>) -> Poll<Self::Output>| {
@@ -235,21 +257,37 @@ impl Done {
             ticket,
             pending,
             active,
+            request_id,
+            client,
         } = self;
         if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
             b.record(t, outcome.as_ref().map(|_| ()));
         }
         let elapsed = started.elapsed();
         if let (Some(log), Some(p)) = (&parts.log, pending) {
-            log.after(p, &outcome, elapsed, span.as_ref().map(|s| s.at(elapsed)));
+            let at = span.as_ref().map(|s| s.at(elapsed));
+            log.after(p, &outcome, elapsed, at, &request_id, client);
         }
         if let Some(m) = &parts.meter {
             m.record(transport, &outcome, elapsed.as_secs_f64());
         }
         drop(active);
         if let (Some(t), Some(s)) = (&parts.tracer, span) {
-            t.end(s, &outcome, elapsed);
+            t.end(s, Some(&outcome), elapsed, &request_id, client);
         }
         outcome
+    }
+
+    /// The call was dropped before its outcome: the span ends now, without a status.
+    fn cancelled(self) {
+        if let (Some(t), Some(s)) = (&self.parts.tracer, self.span) {
+            t.end(
+                s,
+                None,
+                self.started.elapsed(),
+                &self.request_id,
+                self.client,
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::method::{Call, MethodInfo, Output};
-use crate::telemetry::{self, Attributes, Span, SpanContext, SpanKind};
+use crate::telemetry::{Attributes, CallSpan, CallSpanEnd, SpanContext, SpanKind};
 use std::sync::Arc;
 
 /// One method's span settings, made once.
@@ -53,9 +53,11 @@ pub(super) struct Tracer {
 
 /// A call's span in progress.
 pub(super) struct Started {
-    span: Span,
+    span: CallSpan,
     rest: bool,
     grpc: bool,
+    /// The verified token's subject (`enduser.id`), when the span is recorded.
+    subject: Option<String>,
 }
 
 impl Started {
@@ -69,8 +71,8 @@ impl Started {
         self.span.started()
     }
 
-    /// The wall-clock time `elapsed` after the span started, and the span's ids: where and
-    /// when the call's event is.
+    /// The wall-clock time `elapsed` after the span started, and the span: when and where
+    /// the call's event is.
     pub(super) fn at(&self, elapsed: std::time::Duration) -> super::log::At<'_> {
         (
             self.span.start_unix_nanos() + elapsed.as_nanos() as u64,
@@ -81,7 +83,7 @@ impl Started {
     /// The verified token's subject (`enduser.id`).
     pub(super) fn set_subject(&mut self, subject: &str) {
         if self.span.is_recording() {
-            self.span.set_str("enduser.id", subject);
+            self.subject = Some(subject.to_string());
         }
     }
 }
@@ -95,68 +97,77 @@ impl Tracer {
             .trace
             .take()
             .or_else(|| SpanContext::from_headers(&call.ctx.headers));
-        let rest = call.transport == "rest";
-        let grpc = call.transport == "grpc";
-        let name = if rest {
-            &self.rest_name
-        } else {
-            &self.rpc_name
-        };
-        let mut span = Span::start(name, SpanKind::Server, parent.as_ref());
-        if span.is_recording() {
-            span.add_attributes(if rest {
-                &self.rest_attributes
-            } else if grpc {
-                &self.grpc_attributes
-            } else {
-                &self.rpc_attributes
-            });
-            if let Some(addr) = call.ctx.client_addr {
-                span.set_attribute("client.address", telemetry::Value::Ip(addr.ip()));
-                span.set_attribute("client.port", i64::from(addr.port()));
-            }
-            if !call.ctx.request_id.is_empty() {
-                span.set_str("svcc.request_id", &call.ctx.request_id);
-            }
-        }
+        let span = CallSpan::start(parent.as_ref());
         call.ctx.trace = Some(span.context().clone());
-        Started { span, rest, grpc }
+        Started {
+            span,
+            rest: call.transport == "rest",
+            grpc: call.transport == "grpc",
+            subject: None,
+        }
     }
 
-    /// Ends the span with the call's outcome, `elapsed` after it started.
+    /// Ends the span `elapsed` after it started, with the call's outcome (`None`: the call
+    /// was dropped before it had one — no status), and queues it for export.
     pub(super) fn end(
         &self,
         started: Started,
-        outcome: &Result<Output, Error>,
+        outcome: Option<&Result<Output, Error>>,
         elapsed: std::time::Duration,
+        request_id: &str,
+        client: Option<std::net::SocketAddr>,
     ) {
         let Started {
-            mut span,
+            span,
             rest,
             grpc,
+            subject,
         } = started;
-        if span.is_recording() {
-            match outcome {
-                Ok(_) if grpc => span.set_attribute("rpc.grpc.status_code", 0),
-                Ok(_) => {
-                    if let (true, Some(http)) = (rest, &self.info.http) {
-                        span.set_attribute("http.response.status_code", i64::from(http.status));
-                    }
-                }
-                Err(e) => {
-                    span.set_str("error.type", &e.code);
-                    if rest {
-                        span.set_attribute("http.response.status_code", i64::from(e.http_status()));
-                    } else if grpc {
-                        span.set_attribute("rpc.grpc.status_code", i64::from(e.kind.grpc()));
-                    } else {
-                        span.set_attribute("rpc.jsonrpc.error_code", e.jsonrpc_code());
-                    }
-                    span.set_error(e.message.clone());
+        if !span.is_recording() {
+            return;
+        }
+        let (mut error_type, mut status, mut error) = (None, None, None);
+        match outcome {
+            Some(Ok(_)) if grpc => status = Some(("rpc.grpc.status_code", 0)),
+            Some(Ok(_)) => {
+                if let (true, Some(http)) = (rest, &self.info.http) {
+                    status = Some(("http.response.status_code", i64::from(http.status)));
                 }
             }
+            Some(Err(e)) => {
+                error_type = Some(e.code.as_str());
+                status = Some(if rest {
+                    ("http.response.status_code", i64::from(e.http_status()))
+                } else if grpc {
+                    ("rpc.grpc.status_code", i64::from(e.kind.grpc()))
+                } else {
+                    ("rpc.jsonrpc.error_code", e.jsonrpc_code())
+                });
+                error = Some(e.message.as_str());
+            }
+            None => {}
         }
-        span.end_after(elapsed);
+        let (name, attributes) = if rest {
+            (&self.rest_name, &self.rest_attributes)
+        } else if grpc {
+            (&self.rpc_name, &self.grpc_attributes)
+        } else {
+            (&self.rpc_name, &self.rpc_attributes)
+        };
+        span.end(
+            elapsed,
+            &CallSpanEnd {
+                name,
+                kind: SpanKind::Server,
+                attributes,
+                client,
+                request_id,
+                subject: subject.as_deref(),
+                error_type,
+                status,
+                error,
+            },
+        );
     }
 }
 
