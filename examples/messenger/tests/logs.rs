@@ -251,6 +251,49 @@ fn one_request_can_raise_its_own_log_level() {
     );
 }
 
+/// Under a filter that leaves call events out (`RUST_LOG=warn`), a request that raises its
+/// level to `info` still gets its call event; the others do not.
+#[test]
+fn a_raised_request_logs_its_call_under_a_quieter_filter() {
+    let (child, addr) = example::start(&[
+        ("RUST_LOG", "warn"),
+        ("SVCC_LOG_FORMAT", "json"),
+        ("SVCC_LOG_LEVEL_HEADER", "x-log-level"),
+    ]);
+    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = svcc_runtime::reqwest::Client::new();
+        for (id, level) in [
+            ("quiet-1", None),
+            ("raised-2", Some("info")),
+            ("quiet-2", None),
+        ] {
+            let mut req = http
+                .post(format!("http://{addr}/rpc"))
+                .header("x-request-id", id)
+                .header("authorization", example::bearer())
+                .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#);
+            if let Some(l) = level {
+                req = req.header("x-log-level", l);
+            }
+            assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+        }
+    });
+    let out = example::stop(child);
+    let events: Vec<svcc_runtime::serde_json::Value> = out
+        .lines()
+        .map(|l| svcc_runtime::serde_json::from_str(l).unwrap())
+        .collect();
+    let calls_of = |id: &str| {
+        events
+            .iter()
+            .filter(|e| e["target"] == "svcc::call" && e["request_id"] == id)
+            .count()
+    };
+    assert_eq!(calls_of("raised-2"), 1, "{out}");
+    assert_eq!(calls_of("quiet-1") + calls_of("quiet-2"), 0, "{out}");
+}
+
 /// A stdout nobody reads never stalls the server: lines beyond the queue are dropped, the
 /// calls are answered, and `/metrics` counts the dropped lines.
 #[test]

@@ -148,6 +148,46 @@ pub(crate) fn write_call(
     true
 }
 
+/// Whether a call event (target `svcc::call`) at `level` is enabled, as `tracing`'s own
+/// `event!` decides it: by the callsite's cached interest, asking the subscriber only when
+/// the interest is "sometimes" (`tracing::enabled!` asks it every time).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) fn call_enabled(level: &tracing::Level) -> bool {
+    use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    macro_rules! callsite {
+        ($callsite:ident, $meta:ident, $level:expr) => {
+            static $callsite: DefaultCallsite = DefaultCallsite::new(&$meta);
+            static $meta: tracing::Metadata<'static> = tracing::Metadata::new(
+                "svcc call",
+                "svcc::call",
+                $level,
+                Some(file!()),
+                Some(line!()),
+                Some(module_path!()),
+                tracing::field::FieldSet::new(&[], Identifier(&$callsite)),
+                tracing::metadata::Kind::EVENT,
+            );
+        };
+    }
+    callsite!(INFO, INFO_META, tracing::Level::INFO);
+    callsite!(WARN, WARN_META, tracing::Level::WARN);
+    callsite!(ERROR, ERROR_META, tracing::Level::ERROR);
+    if *level > STATIC_MAX_LEVEL || *level > LevelFilter::current() {
+        return false;
+    }
+    let callsite: &'static DefaultCallsite = match *level {
+        tracing::Level::INFO => &INFO,
+        tracing::Level::WARN => &WARN,
+        tracing::Level::ERROR => &ERROR,
+        _ => return false,
+    };
+    let interest = callsite.interest();
+    interest.is_always()
+        || (!interest.is_never()
+            && tracing::dispatcher::get_default(|d| d.enabled(callsite.metadata())))
+}
+
 /// Whether call events are written without `tracing` (set by [`init`]).
 #[cfg(test)]
 pub(crate) fn writes_calls_directly() -> bool {

@@ -22,6 +22,7 @@ mod settings;
 
 pub use ids::{SpanId, TraceId};
 pub use otlp::LogRecordWriter;
+pub(crate) use otlp::SpanHead;
 pub use sampler::Sampler;
 pub use settings::{Protocol, Settings};
 
@@ -69,7 +70,16 @@ impl SpanContext {
         // Names made once, not parsed from text on every call.
         static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
         static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
-        let parent = headers.get(&TRACEPARENT)?.to_str().ok()?;
+        // Most requests carry a few headers: comparing names (lengths first) then costs less
+        // than hashing one.
+        let parent = if headers.keys_len() <= 8 {
+            headers
+                .iter()
+                .find_map(|(k, v)| (k == TRACEPARENT).then_some(v))
+        } else {
+            headers.get(&TRACEPARENT)
+        };
+        let parent = parent?.to_str().ok()?;
         let mut ctx = SpanContext::from_traceparent(parent)?;
         let state: Vec<&str> = headers
             .get_all(&TRACESTATE)
@@ -307,12 +317,12 @@ pub(crate) struct CallSpan {
 /// What a call's span says, given when it ends ([`CallSpan::end`]).
 #[derive(Debug)]
 pub(crate) struct CallSpanEnd<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) kind: SpanKind,
+    /// The span's name and kind.
+    pub(crate) head: &'a SpanHead,
     /// The attributes every span of the method carries.
     pub(crate) attributes: &'a Attributes,
     /// `client.address` and `client.port`.
-    pub(crate) client: Option<std::net::SocketAddr>,
+    pub(crate) client: Option<&'a Address>,
     /// `svcc.request_id` (left out when empty).
     pub(crate) request_id: &'a str,
     /// `enduser.id`.
@@ -472,47 +482,134 @@ pub fn init(settings: Settings) -> bool {
     settings::set(settings)
 }
 
+/// A peer's address as text, made once per call for its log line (`ip:port`, as `SocketAddr`
+/// shows it) and its span (`client.address`: the IP alone; `client.port`).
+#[derive(Clone, Copy)]
+pub(crate) struct Address {
+    /// `a.b.c.d:port` or `[v6]:port`.
+    text: [u8; 64],
+    len: u8,
+    /// Where the IP's text is within it.
+    ip: (u8, u8),
+    port: u16,
+}
+
+impl std::fmt::Debug for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+impl Address {
+    pub(crate) fn new(addr: std::net::SocketAddr) -> Address {
+        let mut text = [0u8; 64];
+        let (len, ip) = match addr {
+            std::net::SocketAddr::V4(a) => {
+                let mut buf = [0u8; 21];
+                let (ip_len, n) = ipv4_text(&mut buf, *a.ip(), Some(a.port()));
+                text[..21].copy_from_slice(&buf);
+                (n, (0, ip_len))
+            }
+            std::net::SocketAddr::V6(a) => {
+                let mut out = std::io::Cursor::new(&mut text[..]);
+                let _ = std::io::Write::write_fmt(&mut out, format_args!("{a}"));
+                let n = out.position() as usize;
+                // `[ip]:port` or `[ip%scope]:port`: the IP as `IpAddr` shows it.
+                let close = text[..n]
+                    .iter()
+                    .position(|&b| b == b'%' || b == b']')
+                    .unwrap_or(1);
+                (n, (1, close))
+            }
+        };
+        Address {
+            text,
+            len: len as u8,
+            ip: (ip.0 as u8, ip.1 as u8),
+            port: addr.port(),
+        }
+    }
+
+    /// `ip:port` as `SocketAddr` shows it.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.text.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The IP alone.
+    pub(crate) fn ip(&self) -> &[u8] {
+        self.text
+            .get(usize::from(self.ip.0)..usize::from(self.ip.1))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+}
+
 /// Writes `a.b.c.d` (and `:port`) into `buf` (21 bytes suffice); returns the length.
 pub fn write_ipv4(buf: &mut [u8; 21], ip: std::net::Ipv4Addr, port: Option<u16>) -> usize {
+    ipv4_text(buf, ip, port).1
+}
+
+/// [`write_ipv4`], giving the IP's length too.
+fn ipv4_text(buf: &mut [u8; 21], ip: std::net::Ipv4Addr, port: Option<u16>) -> (usize, usize) {
     let mut at = 0;
     for (i, octet) in ip.octets().into_iter().enumerate() {
         if i > 0 {
             buf[at] = b'.';
             at += 1;
         }
-        // At most three digits, without a loop.
-        if octet >= 100 {
-            buf[at] = b'0' + octet / 100;
-            at += 1;
+        // The octet's digits from a table, four bytes at once (the fourth is the count).
+        let digits = OCTETS[usize::from(octet)];
+        if let Some(to) = buf.get_mut(at..at + 3) {
+            to.copy_from_slice(&digits[..3]);
         }
-        if octet >= 10 {
-            buf[at] = b'0' + octet / 10 % 10;
-            at += 1;
-        }
-        buf[at] = b'0' + octet % 10;
-        at += 1;
+        at += usize::from(digits[3]);
     }
+    let ip_len = at;
     if let Some(p) = port {
         buf[at] = b':';
         at += 1;
-        let mut digits = [0u8; 5];
-        let mut n = 0;
+        let n = match p {
+            0..=9 => 1,
+            10..=99 => 2,
+            100..=999 => 3,
+            1000..=9999 => 4,
+            _ => 5,
+        };
         let mut v = p;
-        loop {
-            digits[n] = b'0' + (v % 10) as u8;
-            n += 1;
+        for k in (0..n).rev() {
+            buf[at + k] = b'0' + (v % 10) as u8;
             v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        for k in 0..n {
-            buf[at + k] = digits[n - 1 - k];
         }
         at += n;
     }
-    at
+    (ip_len, at)
 }
+
+/// Each octet's decimal digits, then how many there are.
+static OCTETS: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = i as u8;
+        table[i] = if v >= 100 {
+            [b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10, 3]
+        } else if v >= 10 {
+            [b'0' + v / 10, b'0' + v % 10, 0, 2]
+        } else {
+            [b'0' + v, 0, 0, 1]
+        };
+        i += 1;
+    }
+    table
+};
 
 /// The current time as Unix nanoseconds (for log records).
 pub fn now_unix_nanos() -> u64 {
@@ -554,8 +651,73 @@ pub async fn scope<F: std::future::Future>(ctx: SpanContext, fut: F) -> F::Outpu
 
 #[cfg(test)]
 mod tests {
+    /// `traceparent` and `tracestate` are found among few headers (names compared) and many
+    /// (names hashed), wherever they stand.
+    #[test]
+    fn trace_context_is_read_among_few_or_many_headers() {
+        let parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        for others in [0usize, 3, 7, 8, 20] {
+            for at in [0, others / 2, others] {
+                let mut headers = http::HeaderMap::new();
+                for i in 0..others {
+                    if i == at {
+                        headers.insert("traceparent", http::HeaderValue::from_static(parent));
+                    }
+                    headers.insert(
+                        http::HeaderName::from_bytes(format!("x-other-{i}").as_bytes())
+                            .unwrap_or(http::header::ACCEPT),
+                        http::HeaderValue::from_static("v"),
+                    );
+                }
+                if at >= others {
+                    headers.insert("traceparent", http::HeaderValue::from_static(parent));
+                }
+                headers.append("tracestate", http::HeaderValue::from_static("a=1"));
+                headers.append("tracestate", http::HeaderValue::from_static("b=2"));
+                let ctx = super::SpanContext::from_headers(&headers);
+                let ctx = ctx.unwrap_or_else(|| panic!("{others} headers, at {at}"));
+                assert_eq!(ctx.traceparent(), parent);
+                assert_eq!(ctx.trace_state.as_deref(), Some("a=1,b=2"));
+                headers.remove("traceparent");
+                assert_eq!(super::SpanContext::from_headers(&headers), None);
+            }
+        }
+    }
+
+    #[test]
+    fn addresses_read_as_the_standard_library_writes_them() {
+        for addr in [
+            "127.0.0.1:8080",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[::1]:9",
+            "[2001:db8::ffff:1.2.3.4]:443",
+            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+            "[fe80::1%4294967295]:65535",
+            "[::ffff:255.255.255.255%4294967295]:65535",
+        ] {
+            let a: std::net::SocketAddr = addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"));
+            let text = super::Address::new(a);
+            assert_eq!(text.as_str(), a.to_string());
+            assert_eq!(
+                std::str::from_utf8(text.ip()).unwrap_or_default(),
+                a.ip().to_string()
+            );
+            assert_eq!(text.port(), a.port());
+        }
+    }
+
     #[test]
     fn ipv4_addresses_are_written_as_the_standard_library_writes_them() {
+        for octet in 0..=255u8 {
+            let ip = std::net::Ipv4Addr::new(octet, 255 - octet, octet / 2, 7);
+            let mut buf = [0u8; 21];
+            let n = super::write_ipv4(&mut buf, ip, Some(u16::from(octet) * 257));
+            assert_eq!(
+                &buf[..n],
+                format!("{ip}:{}", u16::from(octet) * 257).as_bytes()
+            );
+        }
         for (ip, port) in [
             ([127, 0, 0, 1], 8080),
             ([0, 0, 0, 0], 0),
@@ -563,6 +725,8 @@ mod tests {
             ([10, 1, 20, 200], 443),
             ([100, 99, 9, 109], 10),
             ([1, 10, 255, 0], 9),
+            ([99, 100, 199, 200], 9999),
+            ([9, 10, 11, 12], 10000),
         ] {
             let ip = std::net::Ipv4Addr::from(ip);
             let mut buf = [0u8; 21];

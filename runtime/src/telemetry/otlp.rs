@@ -57,13 +57,15 @@ pub(super) fn recycle(mut message: Vec<u8>) {
 
 impl Enc {
     fn varint(&mut self, v: u64) {
-        // Keys and most lengths are one byte.
+        // Keys and most lengths are one byte; a span's or record's length, two.
         if v < 0x80 {
             self.0.push(v as u8);
-            return;
+        } else if v < 0x4000 {
+            self.0.extend_from_slice(&[v as u8 | 0x80, (v >> 7) as u8]);
+        } else {
+            let (bytes, n) = varint(v);
+            self.0.extend_from_slice(&bytes[..n]);
         }
-        let (bytes, n) = varint(v);
-        self.0.extend_from_slice(&bytes[..n]);
     }
 
     fn key(&mut self, field: u32, wire: u32) {
@@ -330,6 +332,22 @@ impl SpanWriter {
     }
 }
 
+/// A span's name (field 5), kind (6) and the start time's key (7, fixed64), encoded once for
+/// the spans of one method and transport.
+#[derive(Clone, Debug)]
+pub(crate) struct SpanHead(Vec<u8>);
+
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+impl SpanHead {
+    pub(crate) fn new(name: &str, kind: super::SpanKind) -> SpanHead {
+        let mut e = Enc::default();
+        e.string(5, name);
+        e.uint(6, kind as u64);
+        e.key(7, 1);
+        SpanHead(e.0)
+    }
+}
+
 /// A call's span as it ends ([`super::CallSpan`]): every field is known, so the span is
 /// encoded in one pass on the stack — each nested length worked out before its message is
 /// written, nothing moved afterwards, no buffer of its own — as the same bytes
@@ -351,7 +369,7 @@ struct Fill<'a> {
 }
 
 impl Fill<'_> {
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         let end = self.at + bytes.len();
         if let Some(to) = self.out.get_mut(self.at..end) {
@@ -360,7 +378,7 @@ impl Fill<'_> {
         self.at = end;
     }
 
-    #[inline]
+    #[inline(always)]
     fn byte(&mut self, b: u8) {
         if let Some(to) = self.out.get_mut(self.at) {
             *to = b;
@@ -368,10 +386,12 @@ impl Fill<'_> {
         self.at += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self, v: u64) {
         if v < 0x80 {
             self.byte(v as u8);
+        } else if v < 0x4000 {
+            self.put(&[v as u8 | 0x80, (v >> 7) as u8]);
         } else {
             let (bytes, n) = varint(v);
             self.put(&bytes[..n]);
@@ -404,6 +424,22 @@ impl Fill<'_> {
         self.delimited(0x0a, value);
     }
 
+    /// A text attribute whose key is [`key_field`]'s: when the value is short (every length
+    /// one byte), in four pieces.
+    #[inline(always)]
+    fn short_str_attribute(&mut self, key: &KeyField, value: &[u8]) {
+        let any = 2 + value.len();
+        let kv = key.len + 2 + any;
+        if kv < 0x80 {
+            self.put(&[9 << 3 | 2, kv as u8]);
+            self.put(key.bytes());
+            self.put(&[0x12, any as u8, 0x0a, value.len() as u8]);
+            self.put(value);
+        } else {
+            self.str_attribute(key.name, value);
+        }
+    }
+
     /// An integer attribute (`int_value = 3`).
     fn int_attribute(&mut self, key: &str, value: i64) {
         self.attribute_head(key, 1 + varint_len(value as u64));
@@ -411,6 +447,43 @@ impl Fill<'_> {
         self.varint(value as u64);
     }
 }
+
+/// An attribute's key as its `KeyValue.key` field (`0x0a`, length, name), made at compile
+/// time for the attributes every call's span has.
+struct KeyField {
+    name: &'static str,
+    field: [u8; 24],
+    len: usize,
+}
+
+impl KeyField {
+    const fn new(name: &'static str) -> KeyField {
+        let b = name.as_bytes();
+        assert!(b.len() <= 22);
+        let mut field = [0u8; 24];
+        field[0] = 0x0a;
+        field[1] = b.len() as u8;
+        let mut i = 0;
+        while i < b.len() {
+            field[2 + i] = b[i];
+            i += 1;
+        }
+        KeyField {
+            name,
+            field,
+            len: b.len() + 2,
+        }
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        self.field.get(..self.len).unwrap_or_default()
+    }
+}
+
+const CLIENT_ADDRESS: KeyField = KeyField::new("client.address");
+const CLIENT_PORT: KeyField = KeyField::new("client.port");
+const REQUEST_ID: KeyField = KeyField::new("svcc.request_id");
 
 /// How many bytes `v` takes as a varint.
 #[inline]
@@ -429,28 +502,37 @@ impl CallSpanFields<'_> {
     fn encode(&self, out: &mut Fill<'_>, ip: &[u8]) {
         let c = self.context;
         let span = self.span;
-        out.delimited(0x0a, &c.trace_id.0);
-        out.delimited(0x12, &c.span_id.0);
+        // The ids in one piece: trace_id 1, span_id 2.
+        let mut ids = [0u8; 28];
+        ids[..2].copy_from_slice(&[0x0a, 16]);
+        ids[2..18].copy_from_slice(&c.trace_id.0);
+        ids[18..20].copy_from_slice(&[0x12, 8]);
+        ids[20..].copy_from_slice(&c.span_id.0);
+        out.put(&ids);
         if let Some(state) = c.trace_state.as_deref().filter(|s| !s.is_empty()) {
             out.delimited(0x1a, state.as_bytes());
         }
         if let Some(parent) = self.parent {
-            out.delimited(0x22, &parent.0);
+            let mut field = [0x22, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+            field[2..].copy_from_slice(&parent.0);
+            out.put(&field);
         }
-        if !span.name.is_empty() {
-            out.delimited(0x2a, span.name.as_bytes());
-        }
-        out.byte(6 << 3);
-        out.varint(span.kind as u64);
-        out.byte(7 << 3 | 1);
+        // name 5, kind 6 and the start's key, made once ([`SpanHead`]); the start (fixed64).
+        out.put(&span.head.0);
         out.put(&self.start.to_le_bytes());
         out.put(&span.attributes.0);
         if let Some(client) = span.client {
-            out.str_attribute("client.address", ip);
-            out.int_attribute("client.port", i64::from(client.port()));
+            out.short_str_attribute(&CLIENT_ADDRESS, ip);
+            // `client.port`: an int of at most three varint bytes.
+            let (port, n) = varint(u64::from(client.port()));
+            let any = 1 + n;
+            out.put(&[9 << 3 | 2, (CLIENT_PORT.len + 2 + any) as u8]);
+            out.put(CLIENT_PORT.bytes());
+            out.put(&[0x12, any as u8, 3 << 3]);
+            out.put(&port[..n]);
         }
         if !span.request_id.is_empty() {
-            out.str_attribute("svcc.request_id", span.request_id.as_bytes());
+            out.short_str_attribute(&REQUEST_ID, span.request_id.as_bytes());
         }
         if let Some(subject) = span.subject {
             out.str_attribute("enduser.id", subject.as_bytes());
@@ -461,8 +543,11 @@ impl CallSpanFields<'_> {
         if let Some((key, value)) = span.status {
             out.int_attribute(key, value);
         }
-        out.byte(8 << 3 | 1);
-        out.put(&self.end.to_le_bytes());
+        // end 8 (fixed64), then — on failure — the status, then flags 16 (fixed32).
+        let mut end = [0u8; 9];
+        end[0] = 8 << 3 | 1;
+        end[1..].copy_from_slice(&self.end.to_le_bytes());
+        out.put(&end);
         if let Some(message) = span.error {
             // `Status { message = 2; code = 3 (ERROR = 2) }`.
             let described = if message.is_empty() {
@@ -477,30 +562,15 @@ impl CallSpanFields<'_> {
             }
             out.put(&[3 << 3, 2]);
         }
-        // `flags = 16` (fixed32): the sampled bit.
-        out.put(&[0x85, 0x01]);
-        out.put(&u32::from(c.sampled).to_le_bytes());
+        let mut flags = [0x85, 0x01, 0, 0, 0, 0];
+        flags[2..].copy_from_slice(&u32::from(c.sampled).to_le_bytes());
+        out.put(&flags);
     }
 
     /// Encodes the span and hands its bytes to `take` (most spans are encoded on the stack;
     /// a longer one in a buffer of its length).
     pub(super) fn with_encoded<R>(&self, take: impl FnOnce(&[u8]) -> R) -> R {
-        let mut ip = [0u8; 46];
-        let ip_len = match self.span.client.map(|c| c.ip()) {
-            Some(std::net::IpAddr::V4(v4)) => {
-                let mut buf = [0u8; 21];
-                let n = super::write_ipv4(&mut buf, v4, None);
-                ip[..n].copy_from_slice(&buf[..n]);
-                n
-            }
-            Some(v6) => {
-                let mut text = std::io::Cursor::new(&mut ip[..]);
-                let _ = std::io::Write::write_fmt(&mut text, format_args!("{v6}"));
-                text.position() as usize
-            }
-            None => 0,
-        };
-        let ip = &ip[..ip_len];
+        let ip = self.span.client.map_or(&[][..], |c| c.ip());
         let mut stack = [0u8; 512];
         let mut fill = Fill {
             out: &mut stack,
@@ -778,11 +848,12 @@ mod tests {
                         let mut expected = Enc::default();
                         expected.bytes(2, &w.finish(end, error, sampled));
                         // In one pass.
+                        let address = client.map(super::super::Address::new);
+                        let head = super::SpanHead::new(name, SpanKind::Server);
                         let span = CallSpanEnd {
-                            name,
-                            kind: SpanKind::Server,
+                            head: &head,
                             attributes: &fixed,
-                            client,
+                            client: address.as_ref(),
                             request_id,
                             subject,
                             error_type,
@@ -818,5 +889,14 @@ mod tests {
         e.varint(u64::MAX);
         assert_eq!(e.0[..3], [0x01, 0x96, 0x01]);
         assert_eq!(e.0.len(), 3 + 10);
+        // Every width, at both of its ends, against the general encoder.
+        for bits in 1..64 {
+            for v in [1u64 << (bits - 1), (1u64 << bits) - 1] {
+                let mut e = Enc::default();
+                e.varint(v);
+                let (bytes, n) = super::varint(v);
+                assert_eq!(e.0, bytes[..n], "{v}");
+            }
+        }
     }
 }

@@ -38,12 +38,14 @@ pub(super) struct Logger {
 /// The fields of a method's JSON lines that never change, written once.
 #[cfg(feature = "logging")]
 struct Chunks {
+    /// `message` (a success's), `service`, `method`, then `transport`, for each transport.
+    ok_heads: [(&'static str, String); 3],
     /// `message` (a success's), `service`, `method`.
     ok_head: String,
+    /// `service`, `method`, then `transport`, for each transport.
+    heads: [(&'static str, String); 3],
     /// `service`, `method`.
     head: String,
-    /// `transport`, for each transport.
-    transports: [(&'static str, String); 3],
 }
 
 #[cfg(feature = "logging")]
@@ -54,22 +56,42 @@ impl Chunks {
             f.str("service", info.service);
             f.str("method", info.name);
         };
-        let transport = |t: &'static str| (t, chunk_of(|f| f.str("transport", t)));
+        let ok_head = |f: &mut crate::logging::json::Fields<'_>| {
+            f.str("message", ok);
+            head(f);
+        };
+        let with_transport = |first: &dyn Fn(&mut crate::logging::json::Fields<'_>)| {
+            ["jsonrpc", "rest", "grpc"].map(|t| {
+                (
+                    t,
+                    chunk_of(|f| {
+                        first(f);
+                        f.str("transport", t);
+                    }),
+                )
+            })
+        };
         Chunks {
-            ok_head: chunk_of(|f| {
-                f.str("message", ok);
-                head(f);
-            }),
+            ok_heads: with_transport(&ok_head),
+            ok_head: chunk_of(ok_head),
+            heads: with_transport(&head),
             head: chunk_of(head),
-            transports: [transport("jsonrpc"), transport("rest"), transport("grpc")],
         }
     }
 
-    /// `,"transport":"…"`, written once for the transports there are.
-    fn transport(&self, f: &mut crate::logging::json::Fields<'_>, transport: &str) {
-        match self.transports.iter().find(|(t, _)| *t == transport) {
+    /// `heads` (or `ok_heads`)' chunk for `transport`, or `head` and the transport written.
+    fn write(
+        f: &mut crate::logging::json::Fields<'_>,
+        heads: &[(&'static str, String); 3],
+        head: &str,
+        transport: &str,
+    ) {
+        match heads.iter().find(|(t, _)| *t == transport) {
             Some((_, chunk)) => f.chunk(chunk),
-            None => f.str("transport", transport),
+            None => {
+                f.chunk(head);
+                f.str("transport", transport);
+            }
         }
     }
 }
@@ -115,17 +137,17 @@ impl Logger {
         elapsed: Duration,
         at: Option<At<'_>>,
         request_id: &str,
-        client: Option<std::net::SocketAddr>,
+        client: Option<&crate::telemetry::Address>,
     ) {
         let event = Event {
             info: self.info,
             transport: p.transport,
             request_id,
-            client: Peer(client),
+            client,
             ok: &self.ok,
             #[cfg(feature = "logging")]
             chunks: &self.chunks,
-            duration_ms: elapsed.as_secs_f64() * 1000.0,
+            micros: micros(elapsed),
             params: &p.params,
             subject: p.subject.as_deref(),
             at,
@@ -142,11 +164,12 @@ struct Event<'a> {
     info: &'static MethodInfo,
     transport: &'static str,
     request_id: &'a str,
-    client: Peer,
+    client: Option<&'a crate::telemetry::Address>,
     ok: &'a str,
     #[cfg(feature = "logging")]
     chunks: &'a Chunks,
-    duration_ms: f64,
+    /// The call's duration in whole microseconds (rounded).
+    micros: u64,
     params: &'a Logged,
     subject: Option<&'a str>,
     /// When the event happened and its span, when the call has a span.
@@ -157,15 +180,14 @@ impl Event<'_> {
     fn ok(&self, out: &Output) {
         let result = loggable_result(self.info, out.body.as_deref());
         #[cfg(feature = "logging")]
-        if tracing::enabled!(target: "svcc::call", tracing::Level::INFO)
+        if crate::logging::call_enabled(&tracing::Level::INFO)
             && crate::logging::write_call(self.stamp(), &tracing::Level::INFO, |f| {
                 self.ok_fields(f, &result);
             })
         {
             return;
         }
-        let mut buf = [0u8; 21];
-        let client = self.client.text(&mut buf);
+        let client = self.client.map_or("", |c| c.as_str());
         // `message` as a plain string field: recorded as it is, not through `fmt`. The subject
         // is a field only when there is one (an absent field still costs a visit). The fields
         // and their order are `ok_fields`' (a test holds the two together).
@@ -178,10 +200,10 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = &*client,
+                    client = client,
                     $($subject)*
                     outcome = "ok",
-                    duration_ms = self.duration_ms,
+                    duration_ms = self.micros as f64 / 1000.0,
                     params = self.params.as_str(),
                     result = &*result,
                 )
@@ -207,18 +229,17 @@ impl Event<'_> {
         {
             let fields = |f: &mut crate::logging::json::Fields<'_>| self.failed_fields(f, e);
             let written = if warn {
-                tracing::enabled!(target: "svcc::call", tracing::Level::WARN)
+                crate::logging::call_enabled(&tracing::Level::WARN)
                     && crate::logging::write_call(self.stamp(), &tracing::Level::WARN, fields)
             } else {
-                tracing::enabled!(target: "svcc::call", tracing::Level::ERROR)
+                crate::logging::call_enabled(&tracing::Level::ERROR)
                     && crate::logging::write_call(self.stamp(), &tracing::Level::ERROR, fields)
             };
             if written {
                 return;
             }
         }
-        let mut buf = [0u8; 21];
-        let client = self.client.text(&mut buf);
+        let client = self.client.map_or("", |c| c.as_str());
         macro_rules! event {
             ($level:expr) => {
                 tracing::event!(
@@ -228,12 +249,12 @@ impl Event<'_> {
                     method = self.info.name,
                     transport = self.transport,
                     request_id = self.request_id,
-                    client = &*client,
+                    client = client,
                     subject = self.subject,
                     outcome = "error",
                     code = e.code.as_str(),
                     kind = e.kind.as_str(),
-                    duration_ms = self.duration_ms,
+                    duration_ms = self.micros as f64 / 1000.0,
                     params = self.params.as_str(),
                     error = e.message.as_str(),
                     "{}.{} failed: {}",
@@ -267,10 +288,11 @@ impl Event<'_> {
     /// A success's fields, as `ok`'s `tracing` event has them.
     #[cfg(feature = "logging")]
     fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, result: &str) {
-        f.chunk(&self.chunks.ok_head);
+        let c = self.chunks;
+        Chunks::write(f, &c.ok_heads, &c.ok_head, self.transport);
         self.common_fields(f);
         f.chunk(",\"outcome\":\"ok\"");
-        f.duration_ms(self.duration_ms);
+        f.duration_micros(self.micros);
         f.json_at(key!("params"), self.params.as_bytes());
         f.json_at(key!("result"), result.as_bytes());
     }
@@ -285,65 +307,41 @@ impl Event<'_> {
                 self.info.service, self.info.name, e.code
             ),
         );
-        f.chunk(&self.chunks.head);
+        let c = self.chunks;
+        Chunks::write(f, &c.heads, &c.head, self.transport);
         self.common_fields(f);
         f.chunk(",\"outcome\":\"error\"");
         f.str_at(key!("code"), e.code.as_str());
         f.str_at(key!("kind"), e.kind.as_str());
-        f.duration_ms(self.duration_ms);
+        f.duration_micros(self.micros);
         f.json_at(key!("params"), self.params.as_bytes());
         f.str_at(key!("error"), e.message.as_str());
     }
 
     #[cfg(feature = "logging")]
-    /// The fields after `service` and `method`, up to `outcome`.
+    /// The fields after `transport`, up to `outcome`.
     fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>) {
-        self.chunks.transport(f, self.transport);
         f.str_at(key!("request_id"), self.request_id);
-        self.client.write(f);
+        match self.client {
+            // Digits, dots, colons and brackets: nothing to escape.
+            Some(c) => f.ascii_at(key!("client"), c.as_bytes()),
+            None => f.str_at(key!("client"), ""),
+        }
         if let Some(subject) = self.subject {
             f.str_at(key!("subject"), subject);
         }
     }
 }
 
+/// `d` in whole microseconds, rounded to the nearest.
+fn micros(d: Duration) -> u64 {
+    ((d.as_nanos() + 500) / 1000) as u64
+}
+
 /// Whether a failure logs at `warn` (declared errors and the caller's) rather than `error`
 /// (internal, unknown, data loss).
 fn logs_as_warning(e: &Error) -> bool {
     e.declared || !matches!(e.kind, Code::Internal | Code::Unknown | Code::DataLoss)
-}
-
-/// The peer address as the log shows it (empty when unknown), formatted only when written.
-#[derive(Clone, Copy)]
-struct Peer(Option<std::net::SocketAddr>);
-
-impl Peer {
-    /// The address as text: IPv4 written by hand into `buf` (the standard `Display` pads and
-    /// dispatches per part), IPv6 by `Display`.
-    fn text<'b>(&self, buf: &'b mut [u8; 21]) -> std::borrow::Cow<'b, str> {
-        match self.0 {
-            Some(std::net::SocketAddr::V4(a)) => {
-                let n = crate::telemetry::write_ipv4(buf, *a.ip(), Some(a.port()));
-                std::str::from_utf8(&buf[..n]).map_or(std::borrow::Cow::Borrowed(""), Into::into)
-            }
-            Some(a) => a.to_string().into(),
-            None => std::borrow::Cow::Borrowed(""),
-        }
-    }
-
-    /// `client` into a JSON line: an IPv4 address's digits straight in, not checked as text
-    /// again.
-    #[cfg(feature = "logging")]
-    fn write(&self, f: &mut crate::logging::json::Fields<'_>) {
-        match self.0 {
-            Some(std::net::SocketAddr::V4(a)) => {
-                let mut buf = [0u8; 21];
-                let n = crate::telemetry::write_ipv4(&mut buf, *a.ip(), Some(a.port()));
-                f.ascii_at(key!("client"), &buf[..n]);
-            }
-            _ => f.str_at(key!("client"), &self.text(&mut [0u8; 21])),
-        }
-    }
 }
 
 /// Parameters as the call event shows them: the request's own bytes when nothing is left out
@@ -547,7 +545,7 @@ mod direct_tests {
         // subscriber of the test's own — prove it stands aside for another subscriber.
         let _logging = crate::logging::init_with(crate::logging::Format::Json);
         assert!(crate::logging::writes_calls_directly());
-        let peer = Peer(Some("10.1.2.3:4567".parse().unwrap()));
+        let peer = crate::telemetry::Address::new("10.1.2.3:4567".parse().unwrap());
         let cases: Vec<(Option<&str>, &str, Result<Output, Error>)> = vec![
             (
                 None,
@@ -595,10 +593,10 @@ mod direct_tests {
                 info: &INFO,
                 transport,
                 request_id,
-                client: peer,
+                client: Some(&peer),
                 ok: "UserService.create ok",
                 chunks: &chunks,
-                duration_ms: 1.2345,
+                micros: 1235,
                 params: &params,
                 subject: *subject,
                 at,

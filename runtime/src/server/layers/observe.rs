@@ -264,16 +264,18 @@ impl Done {
             b.record(t, outcome.as_ref().map(|_| ()));
         }
         let elapsed = started.elapsed();
+        // The address as text once, for both the call event and the span.
+        let client = client.map(telemetry::Address::new);
         if let (Some(log), Some(p)) = (&parts.log, pending) {
             let at = span.as_ref().map(|s| s.at(elapsed));
-            log.after(p, &outcome, elapsed, at, &request_id, client);
+            log.after(p, &outcome, elapsed, at, &request_id, client.as_ref());
         }
         if let Some(m) = &parts.meter {
             m.record(transport, &outcome, elapsed.as_secs_f64());
         }
         drop(active);
         if let (Some(t), Some(s)) = (&parts.tracer, span) {
-            t.end(s, Some(&outcome), elapsed, &request_id, client);
+            t.end(s, Some(&outcome), elapsed, &request_id, client.as_ref());
         }
         outcome
     }
@@ -281,13 +283,9 @@ impl Done {
     /// The call was dropped before its outcome: the span ends now, without a status.
     fn cancelled(self) {
         if let (Some(t), Some(s)) = (&self.parts.tracer, self.span) {
-            t.end(
-                s,
-                None,
-                self.started.elapsed(),
-                &self.request_id,
-                self.client,
-            );
+            let client = self.client.map(telemetry::Address::new);
+            let elapsed = self.started.elapsed();
+            t.end(s, None, elapsed, &self.request_id, client.as_ref());
         }
     }
 }

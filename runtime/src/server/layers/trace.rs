@@ -7,8 +7,7 @@
 
 use crate::error::Error;
 use crate::method::{Call, MethodInfo, Output};
-use crate::telemetry::{Attributes, CallSpan, CallSpanEnd, SpanContext, SpanKind};
-use std::sync::Arc;
+use crate::telemetry::{self, Attributes, CallSpan, CallSpanEnd, SpanContext, SpanHead, SpanKind};
 
 /// One method's span settings, made once.
 pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
@@ -32,8 +31,8 @@ pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
     let rest_attributes = Attributes::new(&rpc);
     Tracer {
         info,
-        rpc_name: span_name(info, false),
-        rest_name: span_name(info, true),
+        rpc_head: SpanHead::new(&span_name(info, false), SpanKind::Server),
+        rest_head: SpanHead::new(&span_name(info, true), SpanKind::Server),
         rpc_attributes,
         rest_attributes,
         grpc_attributes,
@@ -42,9 +41,9 @@ pub(super) fn tracer(info: &'static MethodInfo) -> Tracer {
 
 pub(super) struct Tracer {
     info: &'static MethodInfo,
-    /// The span names, made once.
-    rpc_name: Arc<str>,
-    rest_name: Arc<str>,
+    /// The spans' names and kind, encoded once.
+    rpc_head: SpanHead,
+    rest_head: SpanHead,
     /// The attributes every span of this method carries, encoded once per transport.
     rpc_attributes: Attributes,
     rest_attributes: Attributes,
@@ -115,7 +114,7 @@ impl Tracer {
         outcome: Option<&Result<Output, Error>>,
         elapsed: std::time::Duration,
         request_id: &str,
-        client: Option<std::net::SocketAddr>,
+        client: Option<&telemetry::Address>,
     ) {
         let Started {
             span,
@@ -147,18 +146,17 @@ impl Tracer {
             }
             None => {}
         }
-        let (name, attributes) = if rest {
-            (&self.rest_name, &self.rest_attributes)
+        let (head, attributes) = if rest {
+            (&self.rest_head, &self.rest_attributes)
         } else if grpc {
-            (&self.rpc_name, &self.grpc_attributes)
+            (&self.rpc_head, &self.grpc_attributes)
         } else {
-            (&self.rpc_name, &self.rpc_attributes)
+            (&self.rpc_head, &self.rpc_attributes)
         };
         span.end(
             elapsed,
             &CallSpanEnd {
-                name,
-                kind: SpanKind::Server,
+                head,
                 attributes,
                 client,
                 request_id,
@@ -172,9 +170,9 @@ impl Tracer {
 }
 
 /// `{service}/{method}` (RPC conventions) or `{METHOD} {route}` (HTTP conventions).
-fn span_name(info: &MethodInfo, rest: bool) -> Arc<str> {
+fn span_name(info: &MethodInfo, rest: bool) -> String {
     match (&info.http, rest) {
-        (Some(http), true) => format!("{} {}", http.method, http.path).into(),
-        _ => format!("{}/{}", info.service, info.name).into(),
+        (Some(http), true) => format!("{} {}", http.method, http.path),
+        _ => format!("{}/{}", info.service, info.name),
     }
 }
