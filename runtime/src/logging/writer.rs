@@ -1,8 +1,10 @@
 //! stdout without blocking: lines are appended to one buffer under a lock and a thread of its
 //! own writes whatever has gathered in one `write`. A line that finds the buffer full (more
-//! than `SVCC_LOG_BUFFER_LINES` waiting) is dropped and counted, never waited for; the writer
-//! is woken only when it sleeps, so a busy server hands it many lines per wake-up and a quiet
-//! one shows each line at once. Dropping the [`Guard`] writes what is still waiting.
+//! than `SVCC_LOG_BUFFER_LINES` waiting) is dropped and counted, never waited for. The writer
+//! is woken only when it sleeps; woken, it lets lines gather for [`GATHER`] (unless 32 KiB
+//! already wait) and writes them together, so a line reaches stdout at most that much later
+//! and a busy server makes one `write` per many lines. Dropping the [`Guard`] writes what is
+//! still waiting, at once.
 //!
 //! In place of `tracing-appender`'s non-blocking writer, which copied every line into a `Vec`
 //! of its own and sent it through a channel: replacing it took ~0.55k instructions off each
@@ -12,6 +14,14 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// How long the writer lets lines gather before it writes them: one `write` per 2 ms at most
+/// under load (`scripts/bench-observability`: a write per two lines before, ~0.2k instructions
+/// per call line), a delay no reader of the log sees.
+const GATHER: Duration = Duration::from_millis(2);
+
+/// Waiting bytes past which the writer writes without gathering more.
+const GATHER_BYTES: usize = 32 * 1024;
 
 #[derive(Debug)]
 struct Waiting {
@@ -138,6 +148,11 @@ fn write_lines(shared: &Shared, mut out: impl Write) {
                 w = shared.wake.wait(w).unwrap_or_else(|e| e.into_inner());
             }
             w.idle = false;
+            if !w.closing && w.bytes.len() < GATHER_BYTES {
+                drop(w);
+                std::thread::sleep(GATHER);
+                w = shared.lock();
+            }
             std::mem::swap(&mut w.bytes, &mut batch);
             w.lines = 0;
             w.closing && batch.is_empty()
