@@ -11,6 +11,7 @@
 //! - [`current`] is the span of the call the calling task serves, so a client called from a
 //!   handler continues its trace, and log lines carry its ids.
 
+pub(crate) mod clock;
 #[cfg(feature = "otlp")]
 mod export;
 mod ids;
@@ -28,7 +29,7 @@ pub use settings::{Protocol, Settings};
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// The identity of a span as it travels between services (W3C `traceparent`/`tracestate`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,7 +187,12 @@ impl Span {
     /// Starts a span: a child of `parent` (same trace, the parent's sampling decision unless
     /// the sampler says otherwise), or the root of a new trace.
     pub fn start(name: &str, kind: SpanKind, parent: Option<&SpanContext>) -> Span {
-        let (context, started, start_unix_nanos) = begin(parent);
+        let context = identity(parent);
+        // Both clocks read together: the end is the start plus the monotonic time since, so
+        // the time the writer takes to set up (the first span's lazy set-up among it) must not
+        // fall between them, or the span would end before it really did.
+        let start_unix_nanos = unix_nanos();
+        let started = Instant::now();
         let sampled = context.sampled;
         let writer = (sampled && exporting()).then(|| {
             otlp::SpanWriter::new(
@@ -282,23 +288,16 @@ impl Drop for Span {
     }
 }
 
-/// A span's identity (a child of `parent`, or a new trace's root; sampled as the sampler
-/// says) and its start on both clocks.
-fn begin(parent: Option<&SpanContext>) -> (SpanContext, Instant, u64) {
+/// A span's identity: a child of `parent`, or a new trace's root; sampled as the sampler says.
+fn identity(parent: Option<&SpanContext>) -> SpanContext {
     let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
     let sampled = settings::sampler().should_sample(parent, trace_id);
-    let context = SpanContext {
+    SpanContext {
         trace_id,
         span_id: SpanId::random(),
         sampled,
         trace_state: parent.and_then(|p| p.trace_state.clone()),
-    };
-    // Both clocks read together: the end is the start plus the monotonic time since, so
-    // whatever the caller sets up next (the first span's lazy set-up among it) must not fall
-    // between them, or the span would end before it really did.
-    let start_unix_nanos = unix_nanos();
-    let started = Instant::now();
-    (context, started, start_unix_nanos)
+    }
 }
 
 /// A server call's span. Nothing is encoded while the call runs: every attribute is known
@@ -309,7 +308,8 @@ fn begin(parent: Option<&SpanContext>) -> (SpanContext, Instant, u64) {
 pub(crate) struct CallSpan {
     context: SpanContext,
     parent: Option<SpanId>,
-    started: Instant,
+    /// The start on the monotonic clock ([`clock::monotonic_nanos`]).
+    started: u64,
     start_unix_nanos: u64,
     recording: bool,
 }
@@ -339,7 +339,10 @@ pub(crate) struct CallSpanEnd<'a> {
 impl CallSpan {
     /// Starts a call's span: a child of `parent`, or the root of a new trace.
     pub(crate) fn start(parent: Option<&SpanContext>) -> CallSpan {
-        let (context, started, start_unix_nanos) = begin(parent);
+        let context = identity(parent);
+        // Both clocks together, after everything else (see [`Span::start`]).
+        let start_unix_nanos = clock::unix_nanos();
+        let started = clock::monotonic_nanos();
         CallSpan {
             recording: context.sampled && exporting(),
             parent: parent.map(|p| p.span_id),
@@ -358,8 +361,8 @@ impl CallSpan {
         self.recording
     }
 
-    /// When the span started (the monotonic clock).
-    pub(crate) fn started(&self) -> Instant {
+    /// When the span started ([`clock::monotonic_nanos`]).
+    pub(crate) fn started(&self) -> u64 {
         self.started
     }
 
@@ -390,9 +393,7 @@ impl CallSpan {
 }
 
 fn unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
+    clock::unix_nanos()
 }
 
 static DROPPED_SPANS: AtomicU64 = AtomicU64::new(0);

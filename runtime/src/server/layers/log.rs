@@ -335,7 +335,7 @@ impl Event<'_> {
 
 /// `d` in whole microseconds, rounded to the nearest.
 fn micros(d: Duration) -> u64 {
-    ((d.as_nanos() + 500) / 1000) as u64
+    d.as_secs() * 1_000_000 + (u64::from(d.subsec_nanos()) + 500) / 1000
 }
 
 /// Whether a failure logs at `warn` (declared errors and the caller's) rather than `error`

@@ -30,7 +30,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
+use std::time::Duration;
 
 /// The parts `info`'s policies switch on.
 pub(super) struct Parts {
@@ -112,7 +112,9 @@ impl Parts {
         let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
         // The span's own start when there is one: the call's duration and the span's are then
         // the same reading.
-        let started = span.as_ref().map_or_else(Instant::now, |s| s.started());
+        let started = span
+            .as_ref()
+            .map_or_else(telemetry::clock::monotonic_nanos, |s| s.started());
         let mut ticket = None;
         let refused = parts
             .guard(&mut call)
@@ -207,7 +209,8 @@ struct Done {
     parts: Arc<Parts>,
     transport: &'static str,
     span: Option<super::trace::Started>,
-    started: Instant,
+    /// When the call started ([`telemetry::clock::monotonic_nanos`]).
+    started: u64,
     ticket: Option<crate::breaker::Ticket>,
     pending: Option<super::log::Pending>,
     active: Option<super::metrics::Active>,
@@ -263,7 +266,7 @@ impl Done {
         if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
             b.record(t, outcome.as_ref().map(|_| ()));
         }
-        let elapsed = started.elapsed();
+        let elapsed = since(started);
         // The address as text once, for both the call event and the span.
         let client = client.map(telemetry::Address::new);
         if let (Some(log), Some(p)) = (&parts.log, pending) {
@@ -284,8 +287,13 @@ impl Done {
     fn cancelled(self) {
         if let (Some(t), Some(s)) = (&self.parts.tracer, self.span) {
             let client = self.client.map(telemetry::Address::new);
-            let elapsed = self.started.elapsed();
+            let elapsed = since(self.started);
             t.end(s, None, elapsed, &self.request_id, client.as_ref());
         }
     }
+}
+
+/// The time since `started` ([`telemetry::clock::monotonic_nanos`]).
+fn since(started: u64) -> Duration {
+    Duration::from_nanos(telemetry::clock::monotonic_nanos().saturating_sub(started))
 }

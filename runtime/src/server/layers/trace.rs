@@ -65,8 +65,8 @@ impl Started {
         self.span.context()
     }
 
-    /// When the span started (the monotonic clock).
-    pub(super) fn started(&self) -> std::time::Instant {
+    /// When the span started ([`telemetry::clock::monotonic_nanos`]).
+    pub(super) fn started(&self) -> u64 {
         self.span.started()
     }
 
