@@ -387,8 +387,9 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
 /// Whether `s` needs no escaping in a JSON string: every byte looked at, without an early
 /// exit, so the compiler checks 16 at a time.
 fn plain(s: &str) -> bool {
-    !s.bytes()
-        .fold(false, |bad, b| bad | (b < 0x20) | (b == b'"') | (b == b'\\'))
+    !s.bytes().fold(false, |bad, b| {
+        bad | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// Escapes what passes through it for a JSON string (runs without special characters are

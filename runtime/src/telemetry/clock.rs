@@ -14,7 +14,9 @@ pub(crate) fn unix_nanos() -> u64 {
 /// Nanoseconds on the monotonic clock (for durations: it never goes back).
 #[cfg(unix)]
 pub(crate) fn monotonic_nanos() -> u64 {
-    nanos(rustix::time::clock_gettime(rustix::time::ClockId::Monotonic))
+    nanos(rustix::time::clock_gettime(
+        rustix::time::ClockId::Monotonic,
+    ))
 }
 
 #[cfg(unix)]
@@ -34,7 +36,10 @@ pub(crate) fn unix_nanos() -> u64 {
 #[cfg(not(unix))]
 pub(crate) fn monotonic_nanos() -> u64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
 }
 
 #[cfg(test)]

@@ -64,12 +64,16 @@ impl Pipeline {
         }
     }
 
-    /// Queues a call's span (copied; dropped and counted when the queue is full).
+    /// Queues a call's span, encoded straight into the open batch (dropped and counted when
+    /// the queue is full).
     pub(super) fn send_call_span(&self, span: &super::otlp::CallSpanFields<'_>) {
         if settings::get().traces_endpoint.is_none() {
             return;
         }
-        if !span.with_encoded(|bytes| self.queue.push(Kind::Spans, bytes)) {
+        if !self
+            .queue
+            .push_with(Kind::Spans, |batch| span.append_framed(batch))
+        {
             DROPPED_SPANS.fetch_add(1, Ordering::Relaxed);
         }
     }

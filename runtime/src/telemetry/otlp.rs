@@ -349,8 +349,8 @@ impl SpanHead {
 }
 
 /// A call's span as it ends ([`super::CallSpan`]): every field is known, so the span is
-/// encoded in one pass on the stack — each nested length worked out before its message is
-/// written, nothing moved afterwards, no buffer of its own — as the same bytes
+/// encoded in one pass straight into the export queue's batch — each nested length worked
+/// out before its message is written, no buffer of its own, no copy — as the same bytes
 /// [`SpanWriter`] makes (a test holds the two together).
 #[derive(Debug)]
 pub(super) struct CallSpanFields<'a> {
@@ -361,29 +361,20 @@ pub(super) struct CallSpanFields<'a> {
     pub(super) span: &'a super::CallSpanEnd<'a>,
 }
 
-/// Writes into a slice, one pass: what does not fit is counted, not written, so a span too
-/// long for the slice is written again into one of the length counted.
+/// Appends to the export queue's open batch: a span is encoded where it will be sent.
 struct Fill<'a> {
-    out: &'a mut [u8],
-    at: usize,
+    out: &'a mut Vec<u8>,
 }
 
 impl Fill<'_> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
-        let end = self.at + bytes.len();
-        if let Some(to) = self.out.get_mut(self.at..end) {
-            to.copy_from_slice(bytes);
-        }
-        self.at = end;
+        self.out.extend_from_slice(bytes);
     }
 
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        if let Some(to) = self.out.get_mut(self.at) {
-            *to = b;
-        }
-        self.at += 1;
+        self.out.push(b);
     }
 
     #[inline(always)]
@@ -567,29 +558,22 @@ impl CallSpanFields<'_> {
         out.put(&flags);
     }
 
-    /// Encodes the span and hands its bytes to `take` (most spans are encoded on the stack;
-    /// a longer one in a buffer of its length).
-    pub(super) fn with_encoded<R>(&self, take: impl FnOnce(&[u8]) -> R) -> R {
+    /// Appends the span to `out` as a `spans` field (number 2) of `ScopeSpans`, encoded in
+    /// place: its length is kept two bytes (a span is 128 bytes to 16 KiB long, nearly always)
+    /// and written once the span is; a span outside that range is moved to fit its length.
+    pub(super) fn append_framed(&self, out: &mut Vec<u8>) {
         let ip = self.span.client.map_or(&[][..], |c| c.ip());
-        let mut stack = [0u8; 512];
-        let mut fill = Fill {
-            out: &mut stack,
-            at: 0,
-        };
-        self.encode(&mut fill, ip);
-        let len = fill.at;
-        if let Some(span) = stack.get(..len) {
-            return take(span);
+        let at = out.len();
+        out.extend_from_slice(&[2 << 3 | 2, 0, 0]);
+        self.encode(&mut Fill { out: &mut *out }, ip);
+        let len = out.len() - at - 3;
+        if (0x80..0x4000).contains(&len) {
+            out[at + 1] = len as u8 | 0x80;
+            out[at + 2] = (len >> 7) as u8;
+        } else {
+            let (prefix, n) = varint(len as u64);
+            out.splice(at + 1..at + 3, prefix[..n].iter().copied());
         }
-        let mut long = vec![0u8; len];
-        self.encode(
-            &mut Fill {
-                out: &mut long,
-                at: 0,
-            },
-            ip,
-        );
-        take(&long)
     }
 }
 
@@ -867,18 +851,52 @@ mod tests {
                             end,
                             span: &span,
                         };
-                        let out = fields.with_encoded(|span| {
-                            let mut framed = Enc::default();
-                            framed.bytes(2, span);
-                            framed.0
-                        });
-                        assert_eq!(out, expected.0, "{span:?}");
+                        // After whatever the batch holds already.
+                        let mut out = vec![7u8; 5];
+                        fields.append_framed(&mut out);
+                        assert_eq!(out[..5], [7u8; 5]);
+                        assert_eq!(out[5..], expected.0, "{span:?}");
                         cases += 1;
                     }
                 }
             }
         }
         assert_eq!(cases, 3 * 3 * 3 * 4);
+        // Shorter than 128 bytes, and 16 KiB or longer: the two-byte length moves.
+        for message in [None, Some("x".repeat(20_000))] {
+            let context = SpanContext {
+                trace_id: TraceId([1; 16]),
+                span_id: SpanId([2; 8]),
+                sampled: true,
+                trace_state: None,
+            };
+            let head = super::SpanHead::new("s", SpanKind::Server);
+            let none = Attributes::default();
+            let span = CallSpanEnd {
+                head: &head,
+                attributes: &none,
+                client: None,
+                request_id: "",
+                subject: None,
+                error_type: None,
+                status: None,
+                error: message.as_deref(),
+            };
+            let fields = CallSpanFields {
+                context: &context,
+                parent: None,
+                start: 1,
+                end: 2,
+                span: &span,
+            };
+            let w = SpanWriter::new(&context, None, "s", SpanKind::Server, 1);
+            let mut expected = Enc::default();
+            expected.bytes(2, &w.finish(2, message.as_deref(), true));
+            let mut out = Vec::new();
+            fields.append_framed(&mut out);
+            assert_eq!(out, expected.0);
+            assert!(out.len() < 128 || out.len() > 16_384, "{}", out.len());
+        }
     }
 
     #[test]

@@ -18,16 +18,6 @@ pub(super) struct Batch {
     pub(super) count: usize,
 }
 
-impl Batch {
-    /// Appends `message` as field 2 (length-delimited).
-    fn push(&mut self, message: &[u8]) {
-        let mut out = super::otlp::Enc(std::mem::take(&mut self.bytes));
-        out.bytes(2, message);
-        self.bytes = out.0;
-        self.count += 1;
-    }
-}
-
 /// One signal's batches: the full ones in order, then the one filling.
 #[derive(Debug)]
 struct Signal {
@@ -111,6 +101,17 @@ impl Queue {
 
     /// Queues an encoded message; `false` when the queue is full (the message is dropped).
     pub(super) fn push(&self, kind: Kind, message: &[u8]) -> bool {
+        self.push_with(kind, |bytes| {
+            let mut out = super::otlp::Enc(std::mem::take(bytes));
+            out.bytes(2, message);
+            *bytes = out.0;
+        })
+    }
+
+    /// Queues a message `append` writes at the end of the open batch's bytes, already framed
+    /// as a request field (no buffer of its own, no copy); `false` when the queue is full
+    /// (`append` is not called).
+    pub(super) fn push_with(&self, kind: Kind, append: impl FnOnce(&mut Vec<u8>)) -> bool {
         let mut state = self.lock();
         let signal = match kind {
             Kind::Spans => &mut state.spans,
@@ -119,7 +120,8 @@ impl Queue {
         if signal.queued >= self.max_queued {
             return false;
         }
-        signal.open.push(message);
+        append(&mut signal.open.bytes);
+        signal.open.count += 1;
         signal.queued += 1;
         if signal.open.count >= self.batch {
             let batch = std::mem::take(&mut signal.open);
