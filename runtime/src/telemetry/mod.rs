@@ -372,7 +372,7 @@ impl CallSpan {
     }
 
     /// Ends the span `elapsed` after it started, and queues it for export.
-    pub(crate) fn end(self, elapsed: std::time::Duration, span: &CallSpanEnd<'_>) {
+    pub(crate) fn end(&self, elapsed: std::time::Duration, span: &CallSpanEnd<'_>) {
         if !self.recording {
             return;
         }
@@ -503,6 +503,30 @@ impl std::fmt::Debug for Address {
 
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 impl Address {
+    /// `addr`'s text, from this thread's last few peers when it is one of them: a worker
+    /// thread serves the same keep-alive connections over and over (a proxy's or a peer
+    /// service's pool), so most calls find their peer here.
+    pub(crate) fn of(addr: std::net::SocketAddr) -> Address {
+        /// The last peers, and which place the next one takes.
+        type Recent = ([Option<(std::net::SocketAddr, Address)>; 4], usize);
+        thread_local! {
+            static RECENT: std::cell::RefCell<Recent> = const { std::cell::RefCell::new(([None; 4], 0)) };
+        }
+        RECENT.with(|recent| {
+            let Ok(mut recent) = recent.try_borrow_mut() else {
+                return Address::new(addr);
+            };
+            let (peers, next) = &mut *recent;
+            if let Some((_, text)) = peers.iter().flatten().find(|(seen, _)| *seen == addr) {
+                return *text;
+            }
+            let text = Address::new(addr);
+            peers[*next % 4] = Some((addr, text));
+            *next = next.wrapping_add(1);
+            text
+        })
+    }
+
     pub(crate) fn new(addr: std::net::SocketAddr) -> Address {
         let mut text = [0u8; 64];
         let (len, ip) = match addr {
@@ -685,6 +709,27 @@ mod tests {
         }
     }
 
+    /// Peers that share a place in the thread's cache, or differ only in their IP, never get
+    /// one another's text.
+    #[test]
+    fn remembered_addresses_are_never_mixed_up() {
+        for round in 0..3 {
+            for port in [8080u16, 8084, 8088, 9000] {
+                for ip in ["10.0.0.1", "10.0.0.2", "::1"] {
+                    let a = std::net::SocketAddr::new(
+                        ip.parse().unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+                        port,
+                    );
+                    assert_eq!(
+                        super::Address::of(a).as_str(),
+                        a.to_string(),
+                        "round {round}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn addresses_read_as_the_standard_library_writes_them() {
         for addr in [
@@ -700,6 +745,9 @@ mod tests {
             let a: std::net::SocketAddr = addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"));
             let text = super::Address::new(a);
             assert_eq!(text.as_str(), a.to_string());
+            // Remembered, and found again: the same text.
+            assert_eq!(super::Address::of(a).as_str(), a.to_string());
+            assert_eq!(super::Address::of(a).as_str(), a.to_string());
             assert_eq!(
                 std::str::from_utf8(text.ip()).unwrap_or_default(),
                 a.ip().to_string()

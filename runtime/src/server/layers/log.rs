@@ -132,7 +132,7 @@ impl Logger {
     /// span, when the call has a span (otherwise now, in the current span).
     pub(super) fn after(
         &self,
-        p: Pending,
+        p: &Pending,
         outcome: &Result<Output, Error>,
         elapsed: Duration,
         at: Option<At<'_>>,

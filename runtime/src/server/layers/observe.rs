@@ -160,7 +160,8 @@ impl Parts {
             plain,
             refused,
             catch,
-            done: Some(Done {
+            finished: false,
+            done: Done {
                 parts,
                 transport,
                 span,
@@ -170,7 +171,7 @@ impl Parts {
                 active,
                 request_id,
                 client,
-            }),
+            },
         })
     }
 }
@@ -190,15 +191,19 @@ pin_project_lite::pin_project! {
         // Whether a panic in the handler is caught (`@log`): logged, then answered as an
         // internal error.
         catch: bool,
-        done: Option<Done>,
+        // The parts' ends have run.
+        finished: bool,
+        // Used in place (not moved out) when the call ends.
+        done: Done,
     }
 
     impl PinnedDrop for Observed {
         // Dropped before it had an outcome (the client went away, the request timed out): the
         // span still ends, without a status, as it would have on its own; no call event.
         fn drop(this: Pin<&mut Self>) {
-            if let Some(done) = this.project().done.take() {
-                done.cancelled();
+            let this = this.project();
+            if !*this.finished {
+                this.done.cancelled();
             }
         }
     }
@@ -241,52 +246,48 @@ impl std::future::Future for Observed {
         } else {
             Err(Error::internal("a call was polled after it was answered"))
         };
-        Poll::Ready(match this.done.take() {
-            Some(done) => done.finish(outcome),
-            None => outcome,
-        })
+        if std::mem::replace(this.finished, true) {
+            return Poll::Ready(outcome);
+        }
+        Poll::Ready(this.done.finish(outcome))
     }
 }
 
 impl Done {
     /// The ends, innermost first: breaker, call event and histogram (one reading of the
     /// duration for both), in-flight gauge, span.
-    fn finish(self, outcome: Result<Output, Error>) -> Result<Output, Error> {
-        let Done {
-            parts,
-            transport,
-            span,
-            started,
-            ticket,
-            pending,
-            active,
-            request_id,
-            client,
-        } = self;
-        if let (Some(b), Some(t)) = (&parts.breaker, ticket) {
+    fn finish(&mut self, outcome: Result<Output, Error>) -> Result<Output, Error> {
+        let parts = &*self.parts;
+        if let (Some(b), Some(t)) = (&parts.breaker, self.ticket.take()) {
             b.record(t, outcome.as_ref().map(|_| ()));
         }
-        let elapsed = since(started);
+        let elapsed = since(self.started);
         // The address as text once, for both the call event and the span.
-        let client = client.map(telemetry::Address::new);
-        if let (Some(log), Some(p)) = (&parts.log, pending) {
-            let at = span.as_ref().map(|s| s.at(elapsed));
-            log.after(p, &outcome, elapsed, at, &request_id, client.as_ref());
+        let client = self.client.map(telemetry::Address::of);
+        if let (Some(log), Some(p)) = (&parts.log, &self.pending) {
+            let at = self.span.as_ref().map(|s| s.at(elapsed));
+            log.after(p, &outcome, elapsed, at, &self.request_id, client.as_ref());
         }
         if let Some(m) = &parts.meter {
-            m.record(transport, &outcome, elapsed.as_secs_f64());
+            m.record(self.transport, &outcome, elapsed.as_secs_f64());
         }
-        drop(active);
-        if let (Some(t), Some(s)) = (&parts.tracer, span) {
-            t.end(s, Some(&outcome), elapsed, &request_id, client.as_ref());
+        self.active = None;
+        if let (Some(t), Some(s)) = (&parts.tracer, &self.span) {
+            t.end(
+                s,
+                Some(&outcome),
+                elapsed,
+                &self.request_id,
+                client.as_ref(),
+            );
         }
         outcome
     }
 
     /// The call was dropped before its outcome: the span ends now, without a status.
-    fn cancelled(self) {
-        if let (Some(t), Some(s)) = (&self.parts.tracer, self.span) {
-            let client = self.client.map(telemetry::Address::new);
+    fn cancelled(&mut self) {
+        if let (Some(t), Some(s)) = (&self.parts.tracer, &self.span) {
+            let client = self.client.map(telemetry::Address::of);
             let elapsed = since(self.started);
             t.end(s, None, elapsed, &self.request_id, client.as_ref());
         }

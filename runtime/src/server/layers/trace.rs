@@ -110,7 +110,7 @@ impl Tracer {
     /// was dropped before it had one — no status), and queues it for export.
     pub(super) fn end(
         &self,
-        started: Started,
+        started: &Started,
         outcome: Option<&Result<Output, Error>>,
         elapsed: std::time::Duration,
         request_id: &str,
@@ -122,6 +122,7 @@ impl Tracer {
             grpc,
             subject,
         } = started;
+        let (rest, grpc) = (*rest, *grpc);
         if !span.is_recording() {
             return;
         }
