@@ -15,13 +15,28 @@ impl TraceId {
     /// A fresh random id.
     pub fn random() -> TraceId {
         loop {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&next().to_le_bytes());
-            b[8..].copy_from_slice(&next().to_le_bytes());
-            if b != [0; 16] {
-                return TraceId(b);
+            let [a, b] = next_n::<2>();
+            if a | b != 0 {
+                return TraceId::from_words(a, b);
             }
         }
+    }
+
+    fn from_words(a: u64, b: u64) -> TraceId {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&a.to_le_bytes());
+        bytes[8..].copy_from_slice(&b.to_le_bytes());
+        TraceId(bytes)
+    }
+
+    /// A fresh trace id and a fresh span id, from one visit to this thread's generator (a
+    /// new trace's root span).
+    pub(crate) fn random_with_span() -> (TraceId, SpanId) {
+        let [a, b, c] = next_n::<3>();
+        if a | b == 0 || c == 0 {
+            return (TraceId::random(), SpanId::random());
+        }
+        (TraceId::from_words(a, b), SpanId(c.to_le_bytes()))
     }
 
     /// From 32 hex digits; `None` when malformed or all zero.
@@ -120,25 +135,51 @@ fn seed() -> [u64; 4] {
     if s == [0; 4] { [1, 2, 3, 4] } else { s }
 }
 
-fn next() -> u64 {
+/// `N` numbers from this thread's generator.
+fn next_n<const N: usize>() -> [u64; N] {
     STATE.with(|cell| {
         let mut s = cell.get();
-        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
+        let out = std::array::from_fn(|_| step(&mut s));
         cell.set(s);
-        result
+        out
     })
+}
+
+/// xoshiro256++'s step.
+#[inline(always)]
+fn step(s: &mut [u64; 4]) -> u64 {
+    let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+    let t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = s[3].rotate_left(45);
+    result
+}
+
+fn next() -> u64 {
+    let [n] = next_n::<1>();
+    n
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The numbers drawn together are the ones drawn one by one.
+    #[test]
+    fn drawing_several_numbers_is_drawing_them_in_turn() {
+        let saved = STATE.with(Cell::get);
+        let together = next_n::<3>();
+        STATE.with(|c| c.set(saved));
+        assert_eq!(together, [next(), next(), next()]);
+        assert_ne!(together[0], together[1]);
+        let (t, s) = TraceId::random_with_span();
+        assert_ne!(t.0, [0; 16]);
+        assert_ne!(s.0, [0; 8]);
+    }
 
     #[test]
     fn ids_round_trip_through_hex_and_differ() {

@@ -290,11 +290,14 @@ impl Drop for Span {
 
 /// A span's identity: a child of `parent`, or a new trace's root; sampled as the sampler says.
 fn identity(parent: Option<&SpanContext>) -> SpanContext {
-    let trace_id = parent.map_or_else(TraceId::random, |p| p.trace_id);
+    let (trace_id, span_id) = match parent {
+        Some(p) => (p.trace_id, SpanId::random()),
+        None => TraceId::random_with_span(),
+    };
     let sampled = settings::sampler().should_sample(parent, trace_id);
     SpanContext {
         trace_id,
-        span_id: SpanId::random(),
+        span_id,
         sampled,
         trace_state: parent.and_then(|p| p.trace_state.clone()),
     }
