@@ -193,38 +193,53 @@ fn svcc_log_format_text_writes_readable_lines() {
     );
 }
 
-/// `X-Log-Level: debug` raises one request's level (the server allows it here), and only
-/// that request's.
-#[test]
-fn one_request_can_raise_its_own_log_level() {
-    let (child, addr) = example::start(&[
+/// Starts the example (JSON lines, `X-Log-Level` allowed, `env` on top), lists users once per
+/// `(request id, X-Log-Level)`, stops it: its stdout, and that as JSON events.
+fn list_with_levels(
+    env: &[(&str, &str)],
+    calls: &[(&str, Option<&str>)],
+) -> (String, Vec<svcc_runtime::serde_json::Value>) {
+    let mut env = env.to_vec();
+    env.extend([
         ("SVCC_LOG_FORMAT", "json"),
         ("SVCC_LOG_LEVEL_HEADER", "x-log-level"),
     ]);
+    let (child, addr) = example::start(&env);
     let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let http = svcc_runtime::reqwest::Client::new();
-        for (id, level) in [
-            ("plain-1", None),
-            ("raised-1", Some("debug")),
-            ("bogus-1", Some("loud")),
-        ] {
+        for (id, level) in calls {
             let mut req = http
                 .post(format!("http://{addr}/rpc"))
-                .header("x-request-id", id)
+                .header("x-request-id", *id)
                 .header("authorization", example::bearer())
                 .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#);
             if let Some(l) = level {
-                req = req.header("x-log-level", l);
+                req = req.header("x-log-level", *l);
             }
             assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
         }
     });
     let out = example::stop(child);
-    let events: Vec<svcc_runtime::serde_json::Value> = out
+    let events = out
         .lines()
         .map(|l| svcc_runtime::serde_json::from_str(l).unwrap())
         .collect();
+    (out, events)
+}
+
+/// `X-Log-Level: debug` raises one request's level (the server allows it here), and only
+/// that request's.
+#[test]
+fn one_request_can_raise_its_own_log_level() {
+    let (out, events) = list_with_levels(
+        &[],
+        &[
+            ("plain-1", None),
+            ("raised-1", Some("debug")),
+            ("bogus-1", Some("loud")),
+        ],
+    );
     let debug_of = |id: &str| {
         events
             .iter()
@@ -255,35 +270,14 @@ fn one_request_can_raise_its_own_log_level() {
 /// level to `info` still gets its call event; the others do not.
 #[test]
 fn a_raised_request_logs_its_call_under_a_quieter_filter() {
-    let (child, addr) = example::start(&[
-        ("RUST_LOG", "warn"),
-        ("SVCC_LOG_FORMAT", "json"),
-        ("SVCC_LOG_LEVEL_HEADER", "x-log-level"),
-    ]);
-    let rt = svcc_runtime::tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let http = svcc_runtime::reqwest::Client::new();
-        for (id, level) in [
+    let (out, events) = list_with_levels(
+        &[("RUST_LOG", "warn")],
+        &[
             ("quiet-1", None),
             ("raised-2", Some("info")),
             ("quiet-2", None),
-        ] {
-            let mut req = http
-                .post(format!("http://{addr}/rpc"))
-                .header("x-request-id", id)
-                .header("authorization", example::bearer())
-                .body(r#"{"jsonrpc":"2.0","method":"userService.list","params":{},"id":1}"#);
-            if let Some(l) = level {
-                req = req.header("x-log-level", l);
-            }
-            assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
-        }
-    });
-    let out = example::stop(child);
-    let events: Vec<svcc_runtime::serde_json::Value> = out
-        .lines()
-        .map(|l| svcc_runtime::serde_json::from_str(l).unwrap())
-        .collect();
+        ],
+    );
     let calls_of = |id: &str| {
         events
             .iter()

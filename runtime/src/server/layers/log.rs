@@ -503,39 +503,22 @@ mod direct_tests {
         });
         let traced = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let mut direct = Vec::new();
-        let (level, result);
-        let written = match outcome {
-            Ok(out) => {
-                level = tracing::Level::INFO;
-                result = loggable_result(event.info, out.body.as_deref());
-                crate::logging::json::format_with(
-                    &mut direct,
-                    event.stamp(),
-                    &level,
-                    "svcc::call",
-                    |f| {
-                        event.ok_fields(f, &result);
-                    },
-                )
-            }
-            Err(e) => {
-                level = if logs_as_warning(e) {
-                    tracing::Level::WARN
-                } else {
-                    tracing::Level::ERROR
-                };
-                crate::logging::json::format_with(
-                    &mut direct,
-                    event.stamp(),
-                    &level,
-                    "svcc::call",
-                    |f| {
-                        event.failed_fields(f, e);
-                    },
-                )
-            }
+        let level = match outcome {
+            Ok(_) => tracing::Level::INFO,
+            Err(e) if logs_as_warning(e) => tracing::Level::WARN,
+            Err(_) => tracing::Level::ERROR,
         };
-        written.unwrap();
+        let result = outcome
+            .as_ref()
+            .ok()
+            .map(|out| loggable_result(event.info, out.body.as_deref()));
+        crate::logging::json::format_with(&mut direct, event.stamp(), &level, "svcc::call", |f| {
+            match outcome {
+                Ok(_) => event.ok_fields(f, result.as_deref().unwrap_or_default()),
+                Err(e) => event.failed_fields(f, e),
+            }
+        })
+        .unwrap();
         (traced, String::from_utf8(direct).unwrap())
     }
 
