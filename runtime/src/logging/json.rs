@@ -166,6 +166,7 @@ pub(crate) fn chunk_of(body: impl FnOnce(&mut Fields<'_>)) -> String {
 impl Fields<'_> {
     /// Fields made by [`chunk_of`], in one copy.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
     pub(crate) fn chunk(&mut self, fields: &str) {
         self.out.extend_from_slice(fields.as_bytes());
     }
@@ -196,6 +197,7 @@ impl Fields<'_> {
 
     /// A text field at a key made once ([`key!`]).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
     pub(crate) fn str_at(&mut self, key: Key, value: &str) {
         self.out.extend_from_slice(key.0.as_bytes());
         write_string(self.out, value);
@@ -203,6 +205,7 @@ impl Fields<'_> {
 
     /// A text field whose value is ASCII that needs no escaping (an address's digits).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
     pub(crate) fn ascii_at(&mut self, key: Key, value: &[u8]) {
         debug_assert!(
             value
@@ -218,6 +221,7 @@ impl Fields<'_> {
 
     /// A call's JSON text (`params`), embedded as it is: bytes known to be UTF-8 JSON.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
     pub(crate) fn json_at(&mut self, key: Key, value: &[u8]) {
         self.out.reserve(key.0.len() + value.len());
         self.out.extend_from_slice(key.0.as_bytes());
@@ -227,6 +231,7 @@ impl Fields<'_> {
     /// A call's `duration_ms` from whole microseconds, as the visitor writes the milliseconds
     /// `micros / 1000`.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
     pub(crate) fn duration_micros(&mut self, micros: u64) {
         self.out.extend_from_slice(key!("duration_ms").0.as_bytes());
         self.micros(micros);
@@ -251,6 +256,7 @@ impl Fields<'_> {
     }
 
     /// Microseconds as milliseconds with three decimals.
+    #[inline]
     fn micros(&mut self, micros: u64) {
         push_u64(self.out, micros / 1000);
         let frac = (micros % 1000) as u16;
@@ -347,6 +353,7 @@ fn hex16(out: &mut [u8], bytes: [u8; 16]) {
 }
 
 /// Decimal digits of `v`.
+#[inline]
 fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -372,6 +379,7 @@ impl fmt::Write for Text<'_> {
 }
 
 /// A JSON string literal.
+#[inline]
 fn write_string(out: &mut Vec<u8>, s: &str) {
     if plain(s) {
         out.reserve(s.len() + 2);
@@ -386,6 +394,7 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
 
 /// Whether `s` needs no escaping in a JSON string: every byte looked at, without an early
 /// exit, so the compiler checks 16 at a time.
+#[inline]
 fn plain(s: &str) -> bool {
     !s.bytes().fold(false, |bad, b| {
         bad | (b < 0x20) | (b == b'"') | (b == b'\\')
@@ -449,6 +458,7 @@ impl<W: fmt::Write> fmt::Write for Escape<'_, W> {
 
 /// `unix_nanos` as `2026-12-02T10:04:05.123456Z` (digits written by hand: this runs per line; the
 /// date and time of day are made once a second per thread).
+#[inline]
 fn write_timestamp(out: &mut Vec<u8>, unix_nanos: u64) {
     thread_local! {
         static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };

@@ -80,6 +80,7 @@ impl Chunks {
     }
 
     /// `heads` (or `ok_heads`)' chunk for `transport`, or `head` and the transport written.
+    #[inline]
     fn write(
         f: &mut crate::logging::json::Fields<'_>,
         heads: &[(&'static str, String); 3],
@@ -287,6 +288,7 @@ impl Event<'_> {
 
     /// A success's fields, as `ok`'s `tracing` event has them.
     #[cfg(feature = "logging")]
+    #[inline]
     fn ok_fields(&self, f: &mut crate::logging::json::Fields<'_>, result: &str) {
         let c = self.chunks;
         Chunks::write(f, &c.ok_heads, &c.ok_head, self.transport);
@@ -320,6 +322,7 @@ impl Event<'_> {
 
     #[cfg(feature = "logging")]
     /// The fields after `transport`, up to `outcome`.
+    #[inline]
     fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>) {
         f.str_at(key!("request_id"), self.request_id);
         match self.client {
