@@ -191,7 +191,7 @@ impl Span {
         // Both clocks read together: the end is the start plus the monotonic time since, so
         // the time the writer takes to set up (the first span's lazy set-up among it) must not
         // fall between them, or the span would end before it really did.
-        let start_unix_nanos = unix_nanos();
+        let start_unix_nanos = clock::unix_nanos();
         let started = Instant::now();
         let sampled = context.sampled;
         let writer = (sampled && exporting()).then(|| {
@@ -253,13 +253,6 @@ impl Span {
     /// When the span started (the monotonic clock).
     pub fn started(&self) -> Instant {
         self.started
-    }
-
-    /// When the span started, as Unix nanoseconds (the wall clock, read with
-    /// [`Span::started`]): the start plus a time since [`Span::started`] is a wall-clock
-    /// time without another reading.
-    pub fn start_unix_nanos(&self) -> u64 {
-        self.start_unix_nanos
     }
 
     /// Ends the span now and hands it to the exporter.
@@ -369,7 +362,8 @@ impl CallSpan {
         self.started
     }
 
-    /// When the span started, as Unix nanoseconds ([`Span::start_unix_nanos`]).
+    /// When the span started, as Unix nanoseconds (the wall clock, read with the monotonic
+    /// start: the start plus a time since [`CallSpan::started`] is a wall-clock time).
     pub(crate) fn start_unix_nanos(&self) -> u64 {
         self.start_unix_nanos
     }
@@ -393,10 +387,6 @@ impl CallSpan {
         #[cfg(not(feature = "otlp"))]
         let _ = fields;
     }
-}
-
-fn unix_nanos() -> u64 {
-    clock::unix_nanos()
 }
 
 static DROPPED_SPANS: AtomicU64 = AtomicU64::new(0);
@@ -641,7 +631,7 @@ static OCTETS: [[u8; 4]; 256] = {
 
 /// The current time as Unix nanoseconds (for log records).
 pub fn now_unix_nanos() -> u64 {
-    unix_nanos()
+    clock::unix_nanos()
 }
 
 tokio::task_local! {

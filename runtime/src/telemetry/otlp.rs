@@ -57,15 +57,7 @@ pub(super) fn recycle(mut message: Vec<u8>) {
 
 impl Enc {
     fn varint(&mut self, v: u64) {
-        // Keys and most lengths are one byte; a span's or record's length, two.
-        if v < 0x80 {
-            self.0.push(v as u8);
-        } else if v < 0x4000 {
-            self.0.extend_from_slice(&[v as u8 | 0x80, (v >> 7) as u8]);
-        } else {
-            let (bytes, n) = varint(v);
-            self.0.extend_from_slice(&bytes[..n]);
-        }
+        Fill { out: &mut self.0 }.varint(v);
     }
 
     fn key(&mut self, field: u32, wire: u32) {
@@ -118,58 +110,29 @@ impl Enc {
         self.0.splice(at..at + 1, prefix[..n].iter().copied());
     }
 
-    /// `KeyValue { key = 1; AnyValue value = 2 }`.
+    /// `KeyValue { key = 1; AnyValue value = 2 }` as field `field` (under 16): text, integers
+    /// and IPv4 addresses with their lengths worked out first ([`Fill`]), the other values
+    /// nested.
     fn attribute(&mut self, field: u32, key: &str, value: &Value) {
-        let mut buf = [0u8; 21];
-        let written = match value {
-            Value::Str(s) => self.short_kv(field, key, &[0x0a, s.len() as u8], s.as_bytes()),
-            Value::Int(i) => {
-                // `int_value = 3`, a varint.
-                let (digits, n) = varint(*i as u64);
-                self.short_kv(field, key, &[3 << 3], &digits[..n])
-            }
+        let mut out = Fill { out: &mut self.0 };
+        match value {
+            Value::Str(s) => out.str_attribute(field as u8, key, s.as_bytes()),
+            Value::Int(i) => out.int_attribute(field as u8, key, *i),
             Value::Ip(std::net::IpAddr::V4(ip)) => {
+                let mut buf = [0u8; 21];
                 let n = super::write_ipv4(&mut buf, *ip, None);
-                self.short_kv(field, key, &[0x0a, n as u8], &buf[..n])
+                out.str_attribute(field as u8, key, &buf[..n]);
             }
-            _ => false,
-        };
-        if !written {
-            self.message(field, |kv| {
+            _ => self.message(field, |kv| {
                 kv.string(1, key);
                 kv.message(2, |any| any.any_value(value));
-            });
+            }),
         }
     }
 
     /// A string attribute without a `Value`.
     fn str_attribute(&mut self, field: u32, key: &str, value: &str) {
-        if !self.short_kv(field, key, &[0x0a, value.len() as u8], value.as_bytes()) {
-            self.message(field, |kv| {
-                kv.string(1, key);
-                kv.message(2, |any| any.bytes(1, value.as_bytes()));
-            });
-        }
-    }
-
-    /// `KeyValue { key = 1; value = 2 }` whose `AnyValue` is `any_head` then `any_body`, written
-    /// in one go when every length in it fits one byte (attributes are mostly short); `false`
-    /// (nothing written) otherwise. The caller's `any_head` may hold a length cast from a longer
-    /// one: it is used only when that length is under 128.
-    fn short_kv(&mut self, field: u32, key: &str, any_head: &[u8], any_body: &[u8]) -> bool {
-        let any = any_head.len() + any_body.len();
-        let kv = 2 + key.len() + 2 + any;
-        if field >= 16 || kv >= 0x80 || any_body.len() >= 0x80 {
-            return false;
-        }
-        self.0.reserve(kv + 2);
-        self.0
-            .extend_from_slice(&[(field << 3 | 2) as u8, kv as u8, 0x0a, key.len() as u8]);
-        self.0.extend_from_slice(key.as_bytes());
-        self.0.extend_from_slice(&[0x12, any as u8]);
-        self.0.extend_from_slice(any_head);
-        self.0.extend_from_slice(any_body);
-        true
+        Fill { out: &mut self.0 }.str_attribute(field as u8, key, value.as_bytes());
     }
 
     /// `AnyValue { string_value = 1; bool_value = 2; int_value = 3; double_value = 4 }`.
@@ -361,7 +324,9 @@ pub(super) struct CallSpanFields<'a> {
     pub(super) span: &'a super::CallSpanEnd<'a>,
 }
 
-/// Appends to the export queue's open batch: a span is encoded where it will be sent.
+/// Appends protobuf to a buffer, each length worked out before what it measures is written
+/// (nothing nested and moved afterwards): attributes wherever they go, and a call's span
+/// straight into the export queue's open batch.
 struct Fill<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -397,47 +362,69 @@ impl Fill<'_> {
         self.put(b);
     }
 
-    /// An attribute's `KeyValue` (field 9 of `Span`) whose `AnyValue` is `any` bytes long, up
-    /// to the value.
+    /// An attribute's `KeyValue` as field `field` (under 16: `Span.attributes` is 9) whose
+    /// `AnyValue` is `any` bytes long, up to the value.
     #[inline]
-    fn attribute_head(&mut self, key: &str, any: usize) {
+    fn attribute_head(&mut self, field: u8, key: &str, any: usize) {
         let kv = delimited_len(key.len()) + 1 + varint_len(any as u64) + any;
-        self.byte(9 << 3 | 2);
+        self.byte(field << 3 | 2);
         self.varint(kv as u64);
         self.delimited(0x0a, key.as_bytes());
         self.byte(0x12);
         self.varint(any as u64);
     }
 
-    /// A text attribute (`string_value = 1`).
-    fn str_attribute(&mut self, key: &str, value: &[u8]) {
-        self.attribute_head(key, delimited_len(value.len()));
-        self.delimited(0x0a, value);
+    /// A text attribute (`string_value = 1`); a short one (every length one byte, as most
+    /// are) in four pieces.
+    fn str_attribute(&mut self, field: u8, key: &str, value: &[u8]) {
+        let any = 2 + value.len();
+        let kv = 2 + key.len() + 2 + any;
+        if kv < 0x80 {
+            self.put(&[field << 3 | 2, kv as u8, 0x0a, key.len() as u8]);
+            self.put(key.as_bytes());
+            self.put(&[0x12, any as u8, 0x0a, value.len() as u8]);
+            self.put(value);
+        } else {
+            self.attribute_head(field, key, delimited_len(value.len()));
+            self.delimited(0x0a, value);
+        }
     }
 
-    /// A text attribute whose key is [`key_field`]'s: when the value is short (every length
-    /// one byte), in four pieces.
+    /// A span's text attribute whose key is a [`KeyField`]: when the value is short (every
+    /// length one byte), in four pieces.
     #[inline(always)]
     fn short_str_attribute(&mut self, key: &KeyField, value: &[u8]) {
         let any = 2 + value.len();
         let kv = key.len + 2 + any;
         if kv < 0x80 {
-            self.put(&[9 << 3 | 2, kv as u8]);
+            self.put(&[SPAN_ATTRIBUTES << 3 | 2, kv as u8]);
             self.put(key.bytes());
             self.put(&[0x12, any as u8, 0x0a, value.len() as u8]);
             self.put(value);
         } else {
-            self.str_attribute(key.name, value);
+            self.str_attribute(SPAN_ATTRIBUTES, key.name, value);
         }
     }
 
     /// An integer attribute (`int_value = 3`).
-    fn int_attribute(&mut self, key: &str, value: i64) {
-        self.attribute_head(key, 1 + varint_len(value as u64));
-        self.byte(3 << 3);
-        self.varint(value as u64);
+    fn int_attribute(&mut self, field: u8, key: &str, value: i64) {
+        let (digits, n) = varint(value as u64);
+        let any = 1 + n;
+        let kv = 2 + key.len() + 2 + any;
+        if kv < 0x80 {
+            self.put(&[field << 3 | 2, kv as u8, 0x0a, key.len() as u8]);
+            self.put(key.as_bytes());
+            self.put(&[0x12, any as u8, 3 << 3]);
+        } else {
+            self.attribute_head(field, key, any);
+            self.byte(3 << 3);
+        }
+        self.put(&digits[..n]);
     }
 }
+
+/// `Span.attributes`' field number.
+const SPAN_ATTRIBUTES: u8 = 9;
 
 /// An attribute's key as its `KeyValue.key` field (`0x0a`, length, name), made at compile
 /// time for the attributes every call's span has.
@@ -517,7 +504,7 @@ impl CallSpanFields<'_> {
             // `client.port`: an int of at most three varint bytes.
             let (port, n) = varint(u64::from(client.port()));
             let any = 1 + n;
-            out.put(&[9 << 3 | 2, (CLIENT_PORT.len + 2 + any) as u8]);
+            out.put(&[SPAN_ATTRIBUTES << 3 | 2, (CLIENT_PORT.len + 2 + any) as u8]);
             out.put(CLIENT_PORT.bytes());
             out.put(&[0x12, any as u8, 3 << 3]);
             out.put(&port[..n]);
@@ -526,13 +513,13 @@ impl CallSpanFields<'_> {
             out.short_str_attribute(&REQUEST_ID, span.request_id.as_bytes());
         }
         if let Some(subject) = span.subject {
-            out.str_attribute("enduser.id", subject.as_bytes());
+            out.str_attribute(SPAN_ATTRIBUTES, "enduser.id", subject.as_bytes());
         }
         if let Some(error_type) = span.error_type {
-            out.str_attribute("error.type", error_type.as_bytes());
+            out.str_attribute(SPAN_ATTRIBUTES, "error.type", error_type.as_bytes());
         }
         if let Some((key, value)) = span.status {
-            out.int_attribute(key, value);
+            out.int_attribute(SPAN_ATTRIBUTES, key, value);
         }
         // end 8 (fixed64), then — on failure — the status, then flags 16 (fixed32).
         let mut end = [0u8; 9];
