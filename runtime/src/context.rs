@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Default)]
 pub struct Context {
     /// The request id: from the configured header (default `X-Request-Id`), or a new UUID v4.
-    pub request_id: String,
+    /// Shared, not copied: the call log, the span and the handler read the same text.
+    pub request_id: Arc<str>,
     /// The peer address, when the server knows it.
     pub client_addr: Option<SocketAddr>,
     /// The request headers (on a client: headers to send).

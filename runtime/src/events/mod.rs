@@ -106,7 +106,7 @@ impl Record {
             ),
         ];
         if !ctx.request_id.is_empty() {
-            headers.push(("x-request-id".to_string(), ctx.request_id.clone()));
+            headers.push(("x-request-id".to_string(), ctx.request_id.to_string()));
         }
         if let Some(t) = &ctx.trace {
             headers.push(("traceparent".to_string(), t.traceparent()));
@@ -159,7 +159,7 @@ impl Record {
     pub fn context(&self) -> Context {
         let mut ctx = Context::new();
         if let Some(id) = self.header("x-request-id") {
-            ctx.request_id = id.to_string();
+            ctx.request_id = id.into();
         }
         ctx.trace = self
             .header("traceparent")

@@ -80,7 +80,7 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
         let conn = self.0.clone();
         let shared = &*conn.shared;
         let id = request_id(req.headers().get(&shared.request_id_header));
-        let text = id.to_str().unwrap_or_default().to_string();
+        let text: Arc<str> = Arc::from(id.to_str().unwrap_or_default());
         let shape = Shape::for_request(shared, req.headers(), req.uri().path());
         let busy = conn.clock.begin();
         if req.version() == Version::HTTP_2 {
@@ -206,7 +206,7 @@ fn fresh_request_id() -> HeaderValue {
 async fn handle(
     conn: Arc<Conn>,
     req: Request<Incoming>,
-    request_id: String,
+    request_id: Arc<str>,
     shape: Shape,
 ) -> Reply {
     // `X-Log-Level: debug` (when the server lets requests raise their level).
@@ -228,7 +228,12 @@ async fn handle(
     }
 }
 
-async fn serve(conn: Arc<Conn>, req: Request<Incoming>, request_id: String, shape: Shape) -> Reply {
+async fn serve(
+    conn: Arc<Conn>,
+    req: Request<Incoming>,
+    request_id: Arc<str>,
+    shape: Shape,
+) -> Reply {
     let shared = &*conn.shared;
     #[cfg(feature = "grpc")]
     if conn.grpc_only && !super::transport::grpc::is_grpc(req.headers()) {

@@ -87,7 +87,14 @@ impl Chunks {
         head: &str,
         transport: &str,
     ) {
-        match heads.iter().find(|(t, _)| *t == transport) {
+        // The transport's place among `heads`, from its name's bytes (no string comparison).
+        let at = match transport.as_bytes() {
+            b"jsonrpc" => Some(0),
+            b"rest" => Some(1),
+            b"grpc" => Some(2),
+            _ => None,
+        };
+        match at.and_then(|at| heads.get(at)) {
             Some((_, chunk)) => f.chunk(chunk),
             None => {
                 f.chunk(head);
@@ -100,10 +107,16 @@ impl Chunks {
 /// When a call's event happened (Unix nanoseconds), and its span.
 pub(super) type At<'a> = (u64, &'a crate::telemetry::SpanContext);
 
+/// Who called, and over what: the event's fields besides the call's outcome.
+pub(super) struct Caller<'a> {
+    pub(super) transport: &'static str,
+    pub(super) request_id: &'a str,
+    pub(super) client: Option<&'a crate::telemetry::Address>,
+}
+
 /// What the event needs from the call's start.
 pub(super) struct Pending {
     params: Logged,
-    transport: &'static str,
     /// The verified token's subject.
     subject: Option<String>,
 }
@@ -117,14 +130,13 @@ impl Logger {
             service = info.service,
             method = info.name,
             transport = call.transport,
-            request_id = call.ctx.request_id.as_str(),
+            request_id = &*call.ctx.request_id,
             "{}.{} started",
             info.service,
             info.name
         );
         Pending {
             params: loggable_params(info, &call.params),
-            transport: call.transport,
             subject: call.ctx.subject().map(str::to_string),
         }
     }
@@ -134,17 +146,16 @@ impl Logger {
     pub(super) fn after(
         &self,
         p: &Pending,
+        caller: Caller<'_>,
         outcome: &Result<Output, Error>,
         elapsed: Duration,
         at: Option<At<'_>>,
-        request_id: &str,
-        client: Option<&crate::telemetry::Address>,
     ) {
         let event = Event {
             info: self.info,
-            transport: p.transport,
-            request_id,
-            client,
+            transport: caller.transport,
+            request_id: caller.request_id,
+            client: caller.client,
             ok: &self.ok,
             #[cfg(feature = "logging")]
             chunks: &self.chunks,
@@ -348,39 +359,35 @@ fn logs_as_warning(e: &Error) -> bool {
 }
 
 /// Parameters as the call event shows them: the request's own bytes when nothing is left out
-/// or masked (shared, not copied), else the JSON text made after skipping and masking.
-enum Logged {
-    Shared(bytes::Bytes, std::ops::Range<usize>),
-    Owned(String),
-}
+/// or masked (shared, not copied), else the JSON text made after skipping and masking. Always
+/// UTF-8: the request's bytes are checked, or were decoded from a `&str`
+/// ([`Params::DecodedText`]), so the JSON line takes them without checking again.
+struct Logged(bytes::Bytes);
 
 impl Logged {
-    /// The text, as JSON bytes: `Shared` ranges are UTF-8 (checked, or decoded from a `&str`:
-    /// [`Params::DecodedText`]), so the JSON line takes them without checking again.
+    const NULL: Logged = Logged(bytes::Bytes::from_static(b"null"));
+
+    fn owned(text: String) -> Logged {
+        Logged(bytes::Bytes::from(text))
+    }
+
     #[cfg(feature = "logging")]
     fn as_bytes(&self) -> &[u8] {
-        match self {
-            Logged::Shared(b, r) => b.get(r.clone()).unwrap_or(b"null"),
-            Logged::Owned(s) => s.as_bytes(),
-        }
+        &self.0
     }
 
     fn as_str(&self) -> &str {
-        match self {
-            Logged::Shared(b, r) => b
-                .get(r.clone())
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .unwrap_or("null"),
-            Logged::Owned(s) => s,
-        }
+        std::str::from_utf8(&self.0).unwrap_or("null")
     }
 }
 
 /// The parameters as JSON text, without skipped ones, sensitive values masked.
 fn loggable_params(info: &MethodInfo, params: &Params) -> Logged {
     loggable_params_text(info, params).unwrap_or_else(|| match params {
-        Params::Slice(b, r) | Params::DecodedText(_, b, r) => Logged::Shared(b.clone(), r.clone()),
-        _ => Logged::Owned("null".to_string()),
+        Params::Slice(b, r) | Params::DecodedText(_, b, r) if b.get(r.clone()).is_some() => {
+            Logged(b.slice(r.clone()))
+        }
+        _ => Logged::NULL,
     })
 }
 
@@ -391,7 +398,7 @@ fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
         && info.policies.log.as_ref().is_none_or(|l| l.skip.is_empty());
     if untouched {
         match params {
-            Params::Raw(r) => return Some(Logged::Owned(r.get().to_string())),
+            Params::Raw(r) => return Some(Logged::owned(r.get().to_string())),
             // Decoded from a `&str`: UTF-8 already.
             Params::DecodedText(..) => return None,
             Params::Slice(b, r)
@@ -412,7 +419,7 @@ fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
             .unwrap_or(Value::Null),
         Params::Value(v) => v.clone(),
         // Decoded early without its text (a method without `@log`).
-        Params::Decoded(_) => return Some(Logged::Owned("null".to_string())),
+        Params::Decoded(_) => return Some(Logged::NULL),
     };
     if let (Some(log), Value::Object(map)) = (&info.policies.log, &mut value) {
         for skip in log.skip.iter() {
@@ -420,7 +427,7 @@ fn loggable_params_text(info: &MethodInfo, params: &Params) -> Option<Logged> {
         }
     }
     mask_all(&mut value, &info.policies.sensitive);
-    Some(Logged::Owned(value.to_string()))
+    Some(Logged::owned(value.to_string()))
 }
 
 /// The result as JSON text, masked; the JSON string `"<skipped>"` when
@@ -561,7 +568,7 @@ mod direct_tests {
             ),
         ];
         let chunks = Chunks::new(&INFO, "UserService.create ok");
-        let params = Logged::Owned(r#"{"name":"ada"}"#.to_string());
+        let params = Logged::owned(r#"{"name":"ada"}"#.to_string());
         // 2026-12-02T10:04:05.123456789Z, in a span.
         let span = crate::telemetry::SpanContext {
             trace_id: crate::telemetry::TraceId([0xab; 16]),

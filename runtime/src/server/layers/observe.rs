@@ -134,11 +134,7 @@ impl Parts {
         }
         let pending = parts.log.as_ref().map(|l| l.before(&call));
         // Shared by the call event and the span.
-        let request_id = if pending.is_some() || span.is_some() {
-            call.ctx.request_id.clone()
-        } else {
-            String::new()
-        };
+        let request_id = (pending.is_some() || span.is_some()).then(|| call.ctx.request_id.clone());
         let client = call.ctx.client_addr;
         let active = parts.meter.as_ref().map(Meter::enter);
         let catch = pending.is_some();
@@ -219,7 +215,7 @@ struct Done {
     ticket: Option<crate::breaker::Ticket>,
     pending: Option<super::log::Pending>,
     active: Option<super::metrics::Active>,
-    request_id: String,
+    request_id: Option<Arc<str>>,
     client: Option<std::net::SocketAddr>,
 }
 
@@ -266,7 +262,12 @@ impl Done {
         let client = self.client.map(telemetry::Address::of);
         if let (Some(log), Some(p)) = (&parts.log, &self.pending) {
             let at = self.span.as_ref().map(|s| s.at(elapsed));
-            log.after(p, &outcome, elapsed, at, &self.request_id, client.as_ref());
+            let caller = super::log::Caller {
+                transport: self.transport,
+                request_id: self.request_id(),
+                client: client.as_ref(),
+            };
+            log.after(p, caller, &outcome, elapsed, at);
         }
         if let Some(m) = &parts.meter {
             m.record(self.transport, &outcome, elapsed.as_secs_f64());
@@ -277,11 +278,15 @@ impl Done {
                 s,
                 Some(&outcome),
                 elapsed,
-                &self.request_id,
+                self.request_id(),
                 client.as_ref(),
             );
         }
         outcome
+    }
+
+    fn request_id(&self) -> &str {
+        self.request_id.as_deref().unwrap_or_default()
     }
 
     /// The call was dropped before its outcome: the span ends now, without a status.
@@ -289,7 +294,7 @@ impl Done {
         if let (Some(t), Some(s)) = (&self.parts.tracer, &self.span) {
             let client = self.client.map(telemetry::Address::of);
             let elapsed = since(self.started);
-            t.end(s, None, elapsed, &self.request_id, client.as_ref());
+            t.end(s, None, elapsed, self.request_id(), client.as_ref());
         }
     }
 }

@@ -143,7 +143,7 @@ pub(crate) fn context(mut parts: axum::http::request::Parts) -> Context {
             .extensions
             .get::<tower_http::request_id::RequestId>()
             .and_then(|r| r.header_value().to_str().ok())
-            .map(str::to_string)
+            .map(std::sync::Arc::from)
             .unwrap_or_default(),
         client_addr: parts
             .extensions
