@@ -61,6 +61,7 @@ impl Chunks {
             head(f);
         };
         let with_transport = |first: &dyn Fn(&mut crate::logging::json::Fields<'_>)| {
+            // In the order `write` finds them by.
             ["jsonrpc", "rest", "grpc"].map(|t| {
                 (
                     t,
@@ -87,7 +88,9 @@ impl Chunks {
         head: &str,
         transport: &str,
     ) {
-        // The transport's place among `heads`, from its name's bytes (no string comparison).
+        // The transport's place among `heads` (as `new` orders them), from its name's bytes
+        // rather than a comparison with each (a test holds every transport's line to
+        // `tracing`'s).
         let at = match transport.as_bytes() {
             b"jsonrpc" => Some(0),
             b"rest" => Some(1),
