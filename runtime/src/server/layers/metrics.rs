@@ -23,6 +23,7 @@
 //!
 //! Request counts and rates are the histograms' `_count` series.
 
+use super::duration_histogram::DurationHistogram;
 use super::go_compat::{self, GoNames, Handles};
 use crate::error::Error;
 use crate::method::{MethodInfo, Output};
@@ -31,14 +32,8 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::Arc;
-
-/// Seconds: the OpenTelemetry default boundaries for durations.
-const BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabels {
@@ -66,16 +61,12 @@ struct BuildLabels {
     version: &'static str,
 }
 
-fn histogram() -> Histogram {
-    Histogram::new(BUCKETS.iter().copied())
-}
-
 /// One server's metrics.
 pub(crate) struct Metrics {
     registry: Registry,
     go: Option<(Arc<GoNames>, go_compat::Latency)>,
-    rpc: Family<RpcLabels, Histogram, fn() -> Histogram>,
-    http: Family<HttpLabels, Histogram, fn() -> Histogram>,
+    rpc: Family<RpcLabels, DurationHistogram>,
+    http: Family<HttpLabels, DurationHistogram>,
     active: Family<MethodLabels, Gauge>,
     rate_limited: Family<MethodLabels, Counter>,
     unauthenticated: Family<MethodLabels, Counter>,
@@ -94,12 +85,8 @@ impl Metrics {
     ) -> Arc<Metrics> {
         let mut registry = Registry::default();
         registry.register_collector(Box::new(OpenConnections(connections)));
-        let rpc = Family::<RpcLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            histogram as fn() -> Histogram,
-        );
-        let http = Family::<HttpLabels, Histogram, fn() -> Histogram>::new_with_constructor(
-            histogram as fn() -> Histogram,
-        );
+        let rpc = Family::<RpcLabels, DurationHistogram>::default();
+        let http = Family::<HttpLabels, DurationHistogram>::default();
         let active = Family::<MethodLabels, Gauge>::default();
         let build = Family::<BuildLabels, Gauge>::default();
         build
@@ -586,8 +573,8 @@ pub(super) struct Meter {
     metrics: Arc<Metrics>,
     active: Gauge,
     /// The series of a successful JSON-RPC call, and of a successful REST call.
-    rpc_ok: Histogram,
-    http_ok: Option<Histogram>,
+    rpc_ok: DurationHistogram,
+    http_ok: Option<DurationHistogram>,
     /// The Go names' series, when switched on.
     go: Option<Handles>,
 }

@@ -7,6 +7,7 @@
 //! in [`for_method`].
 
 pub(crate) mod auth;
+mod duration_histogram;
 mod go_compat;
 mod log;
 pub(crate) mod metrics;
