@@ -33,6 +33,7 @@ struct Counts {
 
 impl DurationHistogram {
     /// Records one duration in seconds.
+    #[inline]
     pub(super) fn observe(&self, seconds: f64) {
         // NaN fits no bound: it goes to +Inf, as `prometheus-client` puts it.
         let at = BUCKETS

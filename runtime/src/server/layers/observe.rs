@@ -138,22 +138,13 @@ impl Parts {
         let client = call.ctx.client_addr;
         let active = parts.meter.as_ref().map(Meter::enter);
         let catch = pending.is_some();
-        let (mut scoped, mut plain) = (None, None);
         // A refusal is rare: boxed, so the future stays small for the calls that run.
-        let refused = match refused {
-            None => {
-                let fut = inner(call);
-                match &span {
-                    Some(s) => scoped = Some(telemetry::scoped(s.context().clone(), fut)),
-                    None => plain = Some(fut),
-                }
-                None
-            }
-            Some(e) => Some(Box::new(e)),
+        let (fut, refused) = match refused {
+            None => (Some(inner(call)), None),
+            Some(e) => (None, Some(Box::new(e))),
         };
         Box::pin(Observed {
-            scoped,
-            plain,
+            fut,
             refused,
             catch,
             finished: false,
@@ -177,12 +168,9 @@ pin_project_lite::pin_project! {
     /// parts' ends. Written by hand rather than as `async` blocks, which kept the parts' state
     /// twice and made the future too large for the allocator's per-thread cache.
     struct Observed {
-        // The handler's future, current span set while it is polled (`@trace`)…
-        #[pin]
-        scoped: Option<telemetry::Scoped<BoxFuture<'static, Result<Output, Error>>>>,
-        // … or without a span.
-        plain: Option<BoxFuture<'static, Result<Output, Error>>>,
-        // Or the guard's refusal instead of a call.
+        // The handler's future, polled with the call's span (`@trace`) as the current one…
+        fut: Option<BoxFuture<'static, Result<Output, Error>>>,
+        // … or the guard's refusal instead of a call.
         refused: Option<Box<Error>>,
         // Whether a panic in the handler is caught (`@log`): logged, then answered as an
         // internal error.
@@ -235,9 +223,10 @@ impl std::future::Future for Observed {
         };
         let outcome = if let Some(refusal) = this.refused.take() {
             Err(*refusal)
-        } else if let Some(mut fut) = this.scoped.as_pin_mut() {
-            std::task::ready!(poll(&mut |cx| fut.as_mut().poll(cx)))
-        } else if let Some(fut) = this.plain {
+        } else if let Some(fut) = this.fut {
+            // The span is current while the handler runs, and again as it was after (also when
+            // the handler panics).
+            let _current = this.done.span.as_mut().map(super::trace::Started::enter);
             std::task::ready!(poll(&mut |cx| fut.as_mut().poll(cx)))
         } else {
             Err(Error::internal("a call was polled after it was answered"))

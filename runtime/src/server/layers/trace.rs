@@ -60,9 +60,11 @@ pub(super) struct Started {
 }
 
 impl Started {
-    /// The span's identity, to make current while the call runs.
-    pub(super) fn context(&self) -> &SpanContext {
-        self.span.context()
+    /// Makes the span the current one (while the call's future is polled) until the guard is
+    /// dropped.
+    #[inline]
+    pub(super) fn enter(&mut self) -> telemetry::Current<'_> {
+        self.span.enter()
     }
 
     /// When the span started ([`telemetry::clock::monotonic_nanos`]).
