@@ -79,8 +79,7 @@ impl hyper::service::Service<Request<Incoming>> for Dispatch {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let conn = self.0.clone();
         let shared = &*conn.shared;
-        let id = request_id(req.headers().get(&shared.request_id_header));
-        let text: Arc<str> = Arc::from(id.to_str().unwrap_or_default());
+        let (id, text) = request_id(req.headers().get(&shared.request_id_header));
         let shape = Shape::for_request(shared, req.headers(), req.uri().path());
         let busy = conn.clock.begin();
         if req.version() == Version::HTTP_2 {
@@ -186,19 +185,27 @@ fn finish(
 const MAX_REQUEST_ID: usize = 128;
 
 /// The request id: the caller's (`X-Request-Id` or the configured header) when it is printable
-/// text of at most [`MAX_REQUEST_ID`] bytes, else a fresh UUID v4.
-fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
-    match sent {
-        Some(v) if !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.to_str().is_ok() => v.clone(),
-        _ => fresh_request_id(),
+/// text of at most [`MAX_REQUEST_ID`] bytes, else a fresh UUID v4; as the header to echo and as
+/// the text the call's context holds (read once, not checked again).
+fn request_id(sent: Option<&HeaderValue>) -> (HeaderValue, Arc<str>) {
+    if let Some(v) = sent
+        && !v.is_empty()
+        && v.len() <= MAX_REQUEST_ID
+        && let Ok(text) = v.to_str()
+    {
+        return (v.clone(), Arc::from(text));
     }
+    fresh_request_id()
 }
 
 /// A fresh id: a UUID v4 (from a thread-local RNG, `uuid/fast-rng`) formatted on the stack.
-fn fresh_request_id() -> HeaderValue {
+fn fresh_request_id() -> (HeaderValue, Arc<str>) {
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-"))
+    let text: &str = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+    match HeaderValue::from_str(text) {
+        Ok(header) => (header, Arc::from(text)),
+        Err(_) => (HeaderValue::from_static("-"), Arc::from("-")),
+    }
 }
 
 /// Fast-path URLs are answered here; the rest goes to the router. The router's future is

@@ -71,9 +71,8 @@ impl SpanContext {
         // Names made once, not parsed from text on every call.
         static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
         static TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
-        // Most requests carry a few headers: comparing names (lengths first) then costs less
-        // than hashing one.
-        // (Most requests have no `traceparent`: their names are looked at, not their values.)
+        // Most requests carry a few headers and no `traceparent`: comparing their names
+        // (lengths first) then answers without hashing one or reading any value.
         if headers.keys_len() <= 8
             && !headers
                 .keys()
