@@ -427,8 +427,13 @@ impl Server {
         for svc in &self.services {
             for m in &svc.methods {
                 // The contract's own layers first (`@log` …), then the user's around them.
-                let layered =
-                    layers::for_method(m.info, m.service.clone(), m.direct.as_ref(), &layer_shared);
+                let layered = layers::for_method(
+                    m.info,
+                    m.service.clone(),
+                    m.direct.as_ref(),
+                    m.typed.as_ref(),
+                    &layer_shared,
+                );
                 let mut service = layered.service;
                 for l in &self.layers {
                     service = l.layer(m.info, service);
@@ -443,6 +448,8 @@ impl Server {
                     } else {
                         None
                     },
+                    // Used up: `direct` holds the layers around it.
+                    typed: None,
                     decode: m.decode,
                     keep_text: layers::shows_params(m.info),
                     validate_result: cfg.validate_results,

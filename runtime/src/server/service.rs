@@ -183,6 +183,9 @@ pub struct MethodEntry {
     /// built-in layers fused around it): called directly, skipping the service stack's
     /// per-call clone and its boxed future per layer.
     pub direct: Option<Handler>,
+    /// The bare handler with its future's type known ([`ServiceDef::method_fn`]): the built-in
+    /// layers then hold that future in their own allocation.
+    pub(crate) typed: Option<Arc<dyn super::layers::observe::TypedHandler>>,
     /// Decodes the parameters while the request is read (JSON-RPC's one-pass fast path).
     pub decode: Option<ParamsDecoder>,
     /// Whether the method's layers show its parameters (`@log`): the fast path then keeps
@@ -253,6 +256,34 @@ impl ServiceDef {
             info,
             service: BoxCloneSyncService::new(HandlerService(handler.clone())),
             direct: Some(handler),
+            typed: None,
+            decode: Some(decode_params::<Req>),
+            keep_text: false,
+            validate_result: false,
+        });
+        self
+    }
+
+    /// [`ServiceDef::method`] with the handler as a function returning its future, unboxed
+    /// (what generated code uses): a bare method boxes the future as `method` would, and a
+    /// method under built-in layers (`@log`, `@metrics`, `@trace`…) boxes it once together with
+    /// the layers' state for the call, instead of in a box of its own.
+    pub fn method_fn<Req, F, Fut>(mut self, info: &'static MethodInfo, handler: F) -> ServiceDef
+    where
+        Req: serde::de::DeserializeOwned + Send + 'static,
+        F: Fn(Call) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Output, Error>> + Send + 'static,
+    {
+        let f = Arc::new(handler);
+        let boxed: Handler = {
+            let f = f.clone();
+            Arc::new(move |call| Box::pin(f(call)))
+        };
+        self.methods.push(MethodEntry {
+            info,
+            service: BoxCloneSyncService::new(HandlerService(boxed.clone())),
+            direct: Some(boxed),
+            typed: Some(Arc::new(super::layers::observe::Typed(f))),
             decode: Some(decode_params::<Req>),
             keep_text: false,
             validate_result: false,

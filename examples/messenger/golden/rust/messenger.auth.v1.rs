@@ -2,12 +2,12 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::{option::Option, result::Result};
-use ::std::{boxed::Box, string::String};
+use ::std::string::String;
 use ::svcc_runtime::{
-    ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
-    __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
-    client::Batch, client::ClientConfig, client::GrpcClient, client::JsonRpcClient,
-    client::RestClient, client::Slot, validate, wire, wire::Duration,
+    ApiError, Code, Context, Error, Validate, Validator, __private::Arc, __private::Call,
+    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
+    client::GrpcClient, client::JsonRpcClient, client::RestClient, client::Slot,
+    validate, wire, wire::Duration,
 };
 use super::super::super::messenger::common::v1::Email;
 /// A pair of tokens returned by sign-in and refresh.
@@ -417,36 +417,32 @@ impl<T: AuthService> AuthServiceServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("AuthService", "authService")
-            .method::<
+            .method_fn::<
                 auth_service::LoginRequest,
+                _,
+                _,
             >(
                 &auth_service::LOGIN_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_auth_service_login(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_auth_service_login(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 auth_service::RefreshRequest,
+                _,
+                _,
             >(
                 &auth_service::REFRESH_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_auth_service_refresh(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_auth_service_refresh(&*imp, call).await }
+                    }
                 },
             )
             .grpc(&auth_service::GRPC)
@@ -953,36 +949,32 @@ impl<T: SessionService> SessionServiceServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("SessionService", "sessionService")
-            .method::<
+            .method_fn::<
                 session_service::LogoutRequest,
+                _,
+                _,
             >(
                 &session_service::LOGOUT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_session_service_logout(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_session_service_logout(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 session_service::WhoamiRequest,
+                _,
+                _,
             >(
                 &session_service::WHOAMI_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_session_service_whoami(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_session_service_whoami(&*imp, call).await }
+                    }
                 },
             )
             .grpc(&session_service::GRPC)

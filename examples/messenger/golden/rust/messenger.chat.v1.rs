@@ -2,13 +2,13 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::{option::Option, result::Result};
-use ::std::{boxed::Box, string::String, vec::Vec};
+use ::std::{string::String, vec::Vec};
 use ::svcc_runtime::{
-    ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
-    __private::BoxFuture, __private::Call, __private::Format, __private::Output,
-    __private::ServiceDef, __private::serde_json::Value, client::Batch,
-    client::ClientConfig, client::GrpcClient, client::JsonRpcClient, client::RestClient,
-    client::Slot, validate, wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
+    ApiError, Code, Context, Error, Validate, Validator, __private::Arc, __private::Call,
+    __private::Format, __private::Output, __private::ServiceDef,
+    __private::serde_json::Value, client::Batch, client::ClientConfig,
+    client::GrpcClient, client::JsonRpcClient, client::RestClient, client::Slot,
+    validate, wire::Bytes, wire::Date, wire::Decimal, wire::Timestamp,
 };
 use super::super::super::messenger::common::v1::{ChatId, Cursor, MessageId, UserId};
 /// A conversation between two or more users.
@@ -1576,132 +1576,126 @@ impl<T: ChatService> ChatServiceServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("ChatService", "chatService")
-            .method::<
+            .method_fn::<
                 chat_service::CreateChatRequest,
+                _,
+                _,
             >(
                 &chat_service::CREATE_CHAT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_chat_service_create_chat(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_chat_service_create_chat(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::GetChatRequest,
+                _,
+                _,
             >(
                 &chat_service::GET_CHAT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_chat_service_get_chat(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_chat_service_get_chat(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::AddMemberRequest,
+                _,
+                _,
             >(
                 &chat_service::ADD_MEMBER_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_chat_service_add_member(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_chat_service_add_member(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::RemoveMemberRequest,
+                _,
+                _,
             >(
                 &chat_service::REMOVE_MEMBER_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_chat_service_remove_member(&*imp, call).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::SendMessageRequest,
+                _,
+                _,
             >(
                 &chat_service::SEND_MESSAGE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_chat_service_send_message(&*imp, call).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::ListMessagesRequest,
+                _,
+                _,
             >(
                 &chat_service::LIST_MESSAGES_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_chat_service_list_messages(&*imp, call).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::EditMessageRequest,
+                _,
+                _,
             >(
                 &chat_service::EDIT_MESSAGE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_chat_service_edit_message(&*imp, call).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 chat_service::DeleteMessageRequest,
+                _,
+                _,
             >(
                 &chat_service::DELETE_MESSAGE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_chat_service_delete_message(&*imp, call).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
             .grpc(&chat_service::GRPC)

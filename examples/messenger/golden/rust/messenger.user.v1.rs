@@ -1498,109 +1498,103 @@ impl<T: UserService> UserServiceServer<T> {
         let imp = self.0;
         let events = BusSlot::default();
         ServiceDef::new("UserService", "userService")
-            .method::<
+            .method_fn::<
                 user_service::CreateRequest,
+                _,
+                _,
             >(
                 &user_service::CREATE_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_user_service_create(&*imp, call, events.emitter())
                                 .await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 user_service::GetRequest,
+                _,
+                _,
             >(
                 &user_service::GET_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_user_service_get(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_user_service_get(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 user_service::ListRequest,
+                _,
+                _,
             >(
                 &user_service::LIST_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_user_service_list(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_user_service_list(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 user_service::UpdateRequest,
+                _,
+                _,
             >(
                 &user_service::UPDATE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_user_service_update(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_user_service_update(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 user_service::DeleteRequest,
+                _,
+                _,
             >(
                 &user_service::DELETE_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_user_service_delete(&*imp, call, events.emitter())
                                 .await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 user_service::ArchiveRequest,
+                _,
+                _,
             >(
                 &user_service::ARCHIVE_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_user_service_archive(&*imp, call, events.emitter())
                                 .await
-                        })
-                    })
+                        }
+                    }
                 },
             )
             .grpc(&user_service::GRPC)

@@ -11,7 +11,7 @@ mod duration_histogram;
 mod go_compat;
 mod log;
 pub(crate) mod metrics;
-mod observe;
+pub(crate) mod observe;
 pub(crate) mod process;
 mod rate;
 mod trace;
@@ -36,12 +36,13 @@ pub(crate) struct Layered {
     pub(crate) direct: Option<Handler>,
 }
 
-/// Wraps `inner` (and the bare handler `direct`, when there is one) in the built-in layers
-/// `info`'s policies switch on.
+/// Wraps `inner` (and the bare handler `direct`, when there is one — `typed` when its future's
+/// type is known) in the built-in layers `info`'s policies switch on.
 pub(crate) fn for_method(
     info: &'static MethodInfo,
     inner: MethodService,
     direct: Option<&Handler>,
+    typed: Option<&Arc<dyn observe::TypedHandler>>,
     shared: &Shared<'_>,
 ) -> Layered {
     let metrics = shared.metrics;
@@ -76,7 +77,10 @@ pub(crate) fn for_method(
     let parts = Arc::new(parts);
     Layered {
         service: observe::layer(inner, parts.clone()),
-        direct: direct.map(|h| observe::direct(h.clone(), parts)),
+        direct: match typed {
+            Some(t) => Some(t.observed(parts)),
+            None => direct.map(|h| observe::direct(h.clone(), parts)),
+        },
     }
 }
 

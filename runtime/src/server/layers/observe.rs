@@ -33,7 +33,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 /// The parts `info`'s policies switch on.
-pub(super) struct Parts {
+pub(crate) struct Parts {
     pub(super) gate: Option<Gate>,
     pub(super) limiter: Option<Limiter>,
     /// `@circuit_breaker`: refuses calls while open; counts the outcomes of the others.
@@ -62,7 +62,29 @@ pub(super) fn layer(inner: MethodService, parts: Arc<Parts>) -> MethodService {
 /// The parts around the bare handler, as a handler: what a method with no layer of the user's
 /// is called through — no per-call clone of a tower stack, no future boxed per layer.
 pub(super) fn direct(handler: Handler, parts: Arc<Parts>) -> Handler {
-    Arc::new(move |call| parts.run(call, |call| handler(call)))
+    Arc::new(move |call| Box::pin(parts.run(call, |call| handler(call))))
+}
+
+/// A handler whose future's type is known (generated code's, through
+/// [`ServiceDef::method_fn`](crate::server::ServiceDef::method_fn)): the parts then hold that
+/// future itself, in the one allocation that holds their own state, instead of a second box.
+pub(crate) trait TypedHandler: Send + Sync {
+    /// The parts around the handler, as a handler (what [`direct`] makes of a boxed one).
+    fn observed(&self, parts: Arc<Parts>) -> Handler;
+}
+
+/// [`TypedHandler`] for a function returning its future.
+pub(crate) struct Typed<F>(pub(crate) Arc<F>);
+
+impl<F, Fut> TypedHandler for Typed<F>
+where
+    F: Fn(Call) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Output, Error>> + Send + 'static,
+{
+    fn observed(&self, parts: Arc<Parts>) -> Handler {
+        let f = self.0.clone();
+        Arc::new(move |call| Box::pin(parts.run(call, |call| f(call))))
+    }
 }
 
 impl Parts {
@@ -95,18 +117,14 @@ impl tower::Service<Call> for Observe {
 
     fn call(&mut self, call: Call) -> Self::Future {
         let inner = &mut self.inner;
-        self.parts.run(call, |call| inner.call(call))
+        Box::pin(self.parts.run(call, |call| inner.call(call)))
     }
 }
 
 impl Parts {
     /// Runs `call` through the parts, `inner` (the handler or the rest of the stack) unless a
     /// guard refuses it.
-    fn run(
-        self: &Arc<Parts>,
-        mut call: Call,
-        inner: impl FnOnce(Call) -> BoxFuture<'static, Result<Output, Error>>,
-    ) -> BoxFuture<'static, Result<Output, Error>> {
+    fn run<F>(self: &Arc<Parts>, mut call: Call, inner: impl FnOnce(Call) -> F) -> Observed<F> {
         let parts = self.clone();
         let transport = call.transport;
         let mut span = parts.tracer.as_ref().map(|t| t.start(&mut call));
@@ -143,7 +161,7 @@ impl Parts {
             None => (Some(inner(call)), None),
             Some(e) => (None, Some(Box::new(e))),
         };
-        Box::pin(Observed {
+        Observed {
             fut,
             refused,
             catch,
@@ -159,7 +177,7 @@ impl Parts {
                 request_id,
                 client,
             },
-        })
+        }
     }
 }
 
@@ -167,9 +185,11 @@ pin_project_lite::pin_project! {
     /// A call under way: the handler's future (in its span's scope when traced), then the
     /// parts' ends. Written by hand rather than as `async` blocks, which kept the parts' state
     /// twice and made the future too large for the allocator's per-thread cache.
-    struct Observed {
-        // The handler's future, polled with the call's span (`@trace`) as the current one…
-        fut: Option<BoxFuture<'static, Result<Output, Error>>>,
+    struct Observed<F> {
+        // The handler's future (boxed, or the generated handler's own type), polled with the
+        // call's span (`@trace`) as the current one…
+        #[pin]
+        fut: Option<F>,
         // … or the guard's refusal instead of a call.
         refused: Option<Box<Error>>,
         // Whether a panic in the handler is caught (`@log`): logged, then answered as an
@@ -181,7 +201,7 @@ pin_project_lite::pin_project! {
         done: Done,
     }
 
-    impl PinnedDrop for Observed {
+    impl<F> PinnedDrop for Observed<F> {
         // Dropped before it had an outcome (the client went away, the request timed out): the
         // span still ends, without a status, as it would have on its own; no call event.
         fn drop(this: Pin<&mut Self>) {
@@ -207,7 +227,10 @@ struct Done {
     client: Option<std::net::SocketAddr>,
 }
 
-impl std::future::Future for Observed {
+impl<F> std::future::Future for Observed<F>
+where
+    F: std::future::Future<Output = Result<Output, Error>>,
+{
     type Output = Result<Output, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
@@ -223,7 +246,7 @@ impl std::future::Future for Observed {
         };
         let outcome = if let Some(refusal) = this.refused.take() {
             Err(*refusal)
-        } else if let Some(fut) = this.fut {
+        } else if let Some(mut fut) = this.fut.as_pin_mut() {
             // The span is current while the handler runs, and again as it was after (also when
             // the handler panics).
             let _current = this.done.span.as_mut().map(super::trace::Started::enter);
@@ -291,4 +314,89 @@ impl Done {
 /// The time since `started` ([`telemetry::clock::monotonic_nanos`]).
 fn since(started: u64) -> Duration {
     Duration::from_nanos(telemetry::clock::monotonic_nanos().saturating_sub(started))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Context;
+    use crate::method::{MethodInfo, Params};
+
+    static INFO: MethodInfo = MethodInfo {
+        service: "Test",
+        name: "probe",
+        jsonrpc: Some("test.probe"),
+        http: None,
+        params: &[],
+        results: &[],
+        policies: crate::method::Policies::NONE,
+        deprecated: false,
+        request_content_type: None,
+        response_content_type: None,
+    };
+
+    /// `@log` (so panics are caught) and `@trace` around a handler.
+    fn parts() -> Arc<Parts> {
+        Arc::new(Parts {
+            gate: None,
+            limiter: None,
+            breaker: None,
+            log: Some(super::super::log::logger(&INFO)),
+            meter: None,
+            tracer: Some(super::super::trace::tracer(&INFO)),
+        })
+    }
+
+    fn call(request_id: &str) -> Call {
+        let mut ctx = Context::new();
+        ctx.request_id = request_id.into();
+        Call {
+            ctx,
+            info: &INFO,
+            params: Params::None,
+            transport: "jsonrpc",
+            validate_result: false,
+        }
+    }
+
+    /// The handler: answers with whether the call's span (the one in its context) is the
+    /// current one while it runs, across an await; panics when asked to.
+    async fn probe(call: Call) -> Result<Output, Error> {
+        let own = call.ctx.trace.as_ref().map(|t| (t.trace_id, t.span_id));
+        tokio::task::yield_now().await;
+        if &*call.ctx.request_id == "panic" {
+            panic!("the probe was asked to panic");
+        }
+        let current = telemetry::current().map(|t| (t.trace_id, t.span_id));
+        Output::json(&(own.is_some() && own == current))
+    }
+
+    /// What a handler answers: the body, or the error's message.
+    async fn answer(handler: &Handler, request_id: &str) -> String {
+        match handler(call(request_id)).await {
+            Ok(out) => out.body.unwrap_or_default(),
+            Err(e) => e.message,
+        }
+    }
+
+    /// Generated code's handlers (their future's type known, held in the layers' own
+    /// allocation) and hand-written ones (boxed) get the same layers: the span current while
+    /// the handler runs, a panic answered as an internal error.
+    #[tokio::test]
+    async fn typed_and_boxed_handlers_get_the_same_layers() {
+        let boxed: Handler = Arc::new(|call| Box::pin(probe(call)));
+        let handlers = [
+            ("boxed", direct(boxed, parts())),
+            ("typed", Typed(Arc::new(probe)).observed(parts())),
+        ];
+        for (kind, handler) in &handlers {
+            assert_eq!(answer(handler, "r-1").await, "true", "{kind}");
+            assert_eq!(
+                answer(handler, "panic").await,
+                "the handler panicked",
+                "{kind}"
+            );
+            assert!(telemetry::current().is_none(), "{kind}: a span left current");
+        }
+    }
 }

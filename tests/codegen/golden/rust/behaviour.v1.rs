@@ -2,12 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::{boxed::Box, string::String, vec::Vec};
+use ::std::{string::String, vec::Vec};
 use ::svcc_runtime::{
-    Code, Context, Error, Validate, __private::Arc, __private::BoxFuture,
-    __private::Call, __private::Output, __private::ServiceDef, client::Batch,
-    client::ClientConfig, client::JsonRpcClient, client::RestClient, client::Slot,
-    validate,
+    Code, Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
+    client::RestClient, client::Slot, validate,
 };
 /// Requests, responses, errors and descriptions of [`Timing`]'s methods.
 pub mod timing {
@@ -317,60 +316,60 @@ impl<T: Timing> TimingServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Timing", "timing")
-            .method::<
+            .method_fn::<
                 timing::SlowRequest,
+                _,
+                _,
             >(
                 &timing::SLOW_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_timing_slow(&*imp, call).await })
-                    })
+                        async move { invoke_timing_slow(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 timing::RecordRequest,
+                _,
+                _,
             >(
                 &timing::RECORD_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_timing_record(&*imp, call).await })
-                    })
+                        async move { invoke_timing_record(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 timing::ProblemRequest,
+                _,
+                _,
             >(
                 &timing::PROBLEM_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_timing_problem(&*imp, call).await })
-                    })
+                        async move { invoke_timing_problem(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 timing::NamesRequest,
+                _,
+                _,
             >(
                 &timing::NAMES_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_timing_names(&*imp, call).await })
-                    })
+                        async move { invoke_timing_names(&*imp, call).await }
+                    }
                 },
             )
     }

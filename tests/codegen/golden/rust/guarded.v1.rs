@@ -2,11 +2,10 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::boxed::Box;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::RestClient, client::Slot, validate,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
+    client::RestClient, client::Slot, validate,
 };
 /// Requests, responses, errors and descriptions of [`Guarded`]'s methods.
 pub mod guarded {
@@ -334,64 +333,60 @@ impl<T: Guarded> GuardedServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Guarded", "guarded")
-            .method::<
+            .method_fn::<
                 guarded::MeRequest,
+                _,
+                _,
             >(
                 &guarded::ME_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_guarded_me(&*imp, call).await })
-                    })
+                        async move { invoke_guarded_me(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 guarded::OpenRequest,
+                _,
+                _,
             >(
                 &guarded::OPEN_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_guarded_open(&*imp, call).await })
-                    })
+                        async move { invoke_guarded_open(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 guarded::PerAddressRequest,
+                _,
+                _,
             >(
                 &guarded::PER_ADDRESS_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_guarded_per_address(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_guarded_per_address(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 guarded::PerCallerRequest,
+                _,
+                _,
             >(
                 &guarded::PER_CALLER_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_guarded_per_caller(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_guarded_per_caller(&*imp, call).await }
+                    }
                 },
             )
     }

@@ -2,11 +2,10 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::boxed::Box;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::Slot,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
+    client::Slot,
 };
 /// Requests, responses, errors and descriptions of [`Observed`]'s methods.
 pub mod observed {
@@ -132,18 +131,18 @@ impl<T: Observed> ObservedServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Observed", "observed")
-            .method::<
+            .method_fn::<
                 observed::SumRequest,
+                _,
+                _,
             >(
                 &observed::SUM_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_observed_sum(&*imp, call).await })
-                    })
+                        async move { invoke_observed_sum(&*imp, call).await }
+                    }
                 },
             )
     }

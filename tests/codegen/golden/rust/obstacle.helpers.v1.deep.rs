@@ -2,11 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::{option::Option, result::Result};
-use ::std::{boxed::Box, string::String};
+use ::std::string::String;
 use ::svcc_runtime::{
-    Context, Error, Validate, Validator, __private::Arc, __private::BoxFuture,
-    __private::Call, __private::Output, __private::Pattern, __private::ServiceDef,
-    client::Batch, client::ClientConfig, client::JsonRpcClient, client::Slot, validate,
+    Context, Error, Validate, Validator, __private::Arc, __private::Call,
+    __private::Output, __private::Pattern, __private::ServiceDef, client::Batch,
+    client::ClientConfig, client::JsonRpcClient, client::Slot, validate,
 };
 use super::super::super::super::obstacle::helpers::v1::{Record, Word};
 /// Constraints on a field whose type lives in the parent package.
@@ -159,18 +159,18 @@ impl<T: Deep> DeepServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Deep", "deep")
-            .method::<
+            .method_fn::<
                 deep::GetRequest,
+                _,
+                _,
             >(
                 &deep::GET_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_deep_get(&*imp, call).await })
-                    })
+                        async move { invoke_deep_get(&*imp, call).await }
+                    }
                 },
             )
     }

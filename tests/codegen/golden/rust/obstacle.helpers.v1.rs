@@ -2,12 +2,12 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::{option::Option, result::Result};
-use ::std::{boxed::Box, string::String, vec::Vec};
+use ::std::{string::String, vec::Vec};
 use ::svcc_runtime::{
-    ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
-    __private::BoxFuture, __private::Call, __private::Output, __private::Pattern,
-    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
-    client::RestClient, client::Slot, validate,
+    ApiError, Code, Context, Error, Validate, Validator, __private::Arc, __private::Call,
+    __private::Output, __private::Pattern, __private::ServiceDef, client::Batch,
+    client::ClientConfig, client::JsonRpcClient, client::RestClient, client::Slot,
+    validate,
 };
 ///
 /// Constraints are checked by [`::svcc_runtime::Validate`].
@@ -1273,246 +1273,228 @@ impl<T: Helpers> HelpersServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Helpers", "helpers")
-            .method::<
+            .method_fn::<
                 helpers::NewRequest,
+                _,
+                _,
             >(
                 &helpers::NEW_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_new(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_new(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::SendRequest,
+                _,
+                _,
             >(
                 &helpers::SEND_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_send(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_send(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::CallRequest,
+                _,
+                _,
             >(
                 &helpers::CALL_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_call(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_call(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::LowerRequest,
+                _,
+                _,
             >(
                 &helpers::LOWER_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_lower(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_lower(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::IntoServiceRequest,
+                _,
+                _,
             >(
                 &helpers::INTO_SERVICE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_into_service(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_into_service(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::TakeRequest,
+                _,
+                _,
             >(
                 &helpers::TAKE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_take(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_take(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::WithTimeoutRequest,
+                _,
+                _,
             >(
                 &helpers::WITH_TIMEOUT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_with_timeout(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_with_timeout(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::TransportRequest,
+                _,
+                _,
             >(
                 &helpers::TRANSPORT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_transport(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_transport(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::FromArcRequest,
+                _,
+                _,
             >(
                 &helpers::FROM_ARC_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_from_arc(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_from_arc(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::DefaultRequest,
+                _,
+                _,
             >(
                 &helpers::DEFAULT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_default(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_default(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::DecodeRequest,
+                _,
+                _,
             >(
                 &helpers::DECODE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_decode(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_decode(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::ValidateRequest,
+                _,
+                _,
             >(
                 &helpers::VALIDATE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_validate(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_validate(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::ValidateIntoRequest,
+                _,
+                _,
             >(
                 &helpers::VALIDATE_INTO_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_validate_into(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_validate_into(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::FromErrorRequest,
+                _,
+                _,
             >(
                 &helpers::FROM_ERROR_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_from_error(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_from_error(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::IntoErrorRequest,
+                _,
+                _,
             >(
                 &helpers::INTO_ERROR_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_helpers_into_error(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_helpers_into_error(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 helpers::PushRequest,
+                _,
+                _,
             >(
                 &helpers::PUSH_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_helpers_push(&*imp, call).await })
-                    })
+                        async move { invoke_helpers_push(&*imp, call).await }
+                    }
                 },
             )
     }
@@ -2608,60 +2590,60 @@ impl<T: Other> OtherServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Other", "other")
-            .method::<
+            .method_fn::<
                 other::NewRequest,
+                _,
+                _,
             >(
                 &other::NEW_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_other_new(&*imp, call).await })
-                    })
+                        async move { invoke_other_new(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 other::SendRequest,
+                _,
+                _,
             >(
                 &other::SEND_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_other_send(&*imp, call).await })
-                    })
+                        async move { invoke_other_send(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 other::PolicedRequest,
+                _,
+                _,
             >(
                 &other::POLICED_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_other_policed(&*imp, call).await })
-                    })
+                        async move { invoke_other_policed(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 other::OpenRequest,
+                _,
+                _,
             >(
                 &other::OPEN_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_other_open(&*imp, call).await })
-                    })
+                        async move { invoke_other_open(&*imp, call).await }
+                    }
                 },
             )
     }

@@ -3,9 +3,9 @@
 use ::svcc_runtime::__private::serde;
 use ::std::collections::BTreeMap;
 use ::svcc_runtime::{
-    ApiError, Code, Context, Validate, Validator, __private::Arc, __private::BoxFuture,
-    __private::Call, __private::Output, __private::ServiceDef, client::Batch,
-    client::ClientConfig, client::JsonRpcClient, client::Slot, validate,
+    ApiError, Code, Context, Validate, Validator, __private::Arc, __private::Call,
+    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
+    client::JsonRpcClient, client::Slot, validate,
 };
 /// A record named like the prelude's `Result`, with keyword fields.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -546,61 +546,46 @@ impl<T: Impl> ImplServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Impl", "impl")
-            .method::<
+            .method_fn::<
                 r#impl::TypeRequest,
+                _,
+                _,
             >(
                 &r#impl::TYPE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<
-                        'static,
-                        ::core::result::Result<Output, ::svcc_runtime::Error>,
-                    > {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        ::std::boxed::Box::pin(async move {
-                            invoke_impl_type(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_impl_type(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 r#impl::MatchRequest,
+                _,
+                _,
             >(
                 &r#impl::MATCH_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<
-                        'static,
-                        ::core::result::Result<Output, ::svcc_runtime::Error>,
-                    > {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        ::std::boxed::Box::pin(async move {
-                            invoke_impl_match(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_impl_match(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 r#impl::BoxRequest,
+                _,
+                _,
             >(
                 &r#impl::BOX_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<
-                        'static,
-                        ::core::result::Result<Output, ::svcc_runtime::Error>,
-                    > {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        ::std::boxed::Box::pin(async move {
-                            invoke_impl_box(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_impl_box(&*imp, call).await }
+                    }
                 },
             )
     }

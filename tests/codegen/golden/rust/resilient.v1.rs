@@ -2,11 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::{boxed::Box, string::String};
+use ::std::string::String;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::RestClient, client::Slot, validate,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
+    client::RestClient, client::Slot, validate,
 };
 /// Requests, responses, errors and descriptions of [`Flaky`]'s methods.
 pub mod flaky {
@@ -359,60 +359,60 @@ impl<T: Flaky> FlakyServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Flaky", "flaky")
-            .method::<
+            .method_fn::<
                 flaky::ItemRequest,
+                _,
+                _,
             >(
                 &flaky::ITEM_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_flaky_item(&*imp, call).await })
-                    })
+                        async move { invoke_flaky_item(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 flaky::FlakyRequest,
+                _,
+                _,
             >(
                 &flaky::FLAKY_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_flaky_flaky(&*imp, call).await })
-                    })
+                        async move { invoke_flaky_flaky(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 flaky::OnceRequest,
+                _,
+                _,
             >(
                 &flaky::ONCE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_flaky_once(&*imp, call).await })
-                    })
+                        async move { invoke_flaky_once(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 flaky::MarkedRequest,
+                _,
+                _,
             >(
                 &flaky::MARKED_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_flaky_marked(&*imp, call).await })
-                    })
+                        async move { invoke_flaky_marked(&*imp, call).await }
+                    }
                 },
             )
     }

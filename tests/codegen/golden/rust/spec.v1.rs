@@ -2,11 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::{boxed::Box, vec::Vec};
+use ::std::vec::Vec;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, __private::serde_json::Value,
-    client::Batch, client::ClientConfig, client::JsonRpcClient, client::Slot,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, __private::serde_json::Value, client::Batch,
+    client::ClientConfig, client::JsonRpcClient, client::Slot,
 };
 /// Requests, responses, errors and descriptions of [`Spec`]'s methods.
 pub mod spec {
@@ -418,76 +418,74 @@ impl<T: Spec> SpecServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Spec", "spec")
-            .method::<
+            .method_fn::<
                 spec::SubtractRequest,
+                _,
+                _,
             >(
                 &spec::SUBTRACT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_spec_subtract(&*imp, call).await })
-                    })
+                        async move { invoke_spec_subtract(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 spec::UpdateRequest,
+                _,
+                _,
             >(
                 &spec::UPDATE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_spec_update(&*imp, call).await })
-                    })
+                        async move { invoke_spec_update(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 spec::NotifyHelloRequest,
+                _,
+                _,
             >(
                 &spec::NOTIFY_HELLO_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_spec_notify_hello(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_spec_notify_hello(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 spec::SumRequest,
+                _,
+                _,
             >(
                 &spec::SUM_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_spec_sum(&*imp, call).await })
-                    })
+                        async move { invoke_spec_sum(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 spec::GetDataRequest,
+                _,
+                _,
             >(
                 &spec::GET_DATA_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_spec_get_data(&*imp, call).await })
-                    })
+                        async move { invoke_spec_get_data(&*imp, call).await }
+                    }
                 },
             )
     }

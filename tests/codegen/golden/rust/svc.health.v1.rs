@@ -2,11 +2,9 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::boxed::Box;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::ClientConfig, client::RestClient,
-    validate,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::ClientConfig, client::RestClient, validate,
 };
 /// Whether a service, or one of its dependencies, can take traffic.
 #[derive(
@@ -218,32 +216,32 @@ impl<T: Health> HealthServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Health", "health")
-            .method::<
+            .method_fn::<
                 health::LiveRequest,
+                _,
+                _,
             >(
                 &health::LIVE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_health_live(&*imp, call).await })
-                    })
+                        async move { invoke_health_live(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 health::ReadyRequest,
+                _,
+                _,
             >(
                 &health::READY_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_health_ready(&*imp, call).await })
-                    })
+                        async move { invoke_health_ready(&*imp, call).await }
+                    }
                 },
             )
     }

@@ -826,72 +826,72 @@ impl<T: Orders> OrdersServer<T> {
         let imp = self.0;
         let events = BusSlot::default();
         ServiceDef::new("Orders", "orders")
-            .method::<
+            .method_fn::<
                 orders::PlaceRequest,
+                _,
+                _,
             >(
                 &orders::PLACE_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_orders_place(&*imp, call, events.emitter()).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 orders::CancelRequest,
+                _,
+                _,
             >(
                 &orders::CANCEL_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_orders_cancel(&*imp, call, events.emitter()).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 orders::RepriceRequest,
+                _,
+                _,
             >(
                 &orders::REPRICE_INFO,
                 {
                     let imp = imp.clone();
                     let events = events.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
                         let events = events.clone();
-                        Box::pin(async move {
+                        async move {
                             invoke_orders_reprice(&*imp, call, events.emitter()).await
-                        })
-                    })
+                        }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 orders::CountRequest,
+                _,
+                _,
             >(
                 &orders::COUNT_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_orders_count(&*imp, call).await })
-                    })
+                        async move { invoke_orders_count(&*imp, call).await }
+                    }
                 },
             )
             .events(events)

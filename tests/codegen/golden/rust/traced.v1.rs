@@ -2,11 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::result::Result;
-use ::std::{boxed::Box, string::String};
+use ::std::string::String;
 use ::svcc_runtime::{
-    Context, Error, Validate, __private::Arc, __private::BoxFuture, __private::Call,
-    __private::Output, __private::ServiceDef, client::Batch, client::ClientConfig,
-    client::JsonRpcClient, client::Slot,
+    Context, Error, Validate, __private::Arc, __private::Call, __private::Output,
+    __private::ServiceDef, client::Batch, client::ClientConfig, client::JsonRpcClient,
+    client::Slot,
 };
 /// Requests, responses, errors and descriptions of [`Front`]'s methods.
 pub mod front {
@@ -177,34 +177,32 @@ impl<T: Front> FrontServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Front", "front")
-            .method::<
+            .method_fn::<
                 front::GreetRequest,
+                _,
+                _,
             >(
                 &front::GREET_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_front_greet(&*imp, call).await })
-                    })
+                        async move { invoke_front_greet(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 front::GreetFreshRequest,
+                _,
+                _,
             >(
                 &front::GREET_FRESH_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move {
-                            invoke_front_greet_fresh(&*imp, call).await
-                        })
-                    })
+                        async move { invoke_front_greet_fresh(&*imp, call).await }
+                    }
                 },
             )
     }
@@ -402,18 +400,18 @@ impl<T: Back> BackServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Back", "back")
-            .method::<
+            .method_fn::<
                 back::HelloRequest,
+                _,
+                _,
             >(
                 &back::HELLO_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_back_hello(&*imp, call).await })
-                    })
+                        async move { invoke_back_hello(&*imp, call).await }
+                    }
                 },
             )
     }

@@ -2,11 +2,11 @@
 
 use ::svcc_runtime::__private::serde;
 use ::core::{option::Option, result::Result};
-use ::std::{boxed::Box, collections::BTreeMap, string::String, vec::Vec};
+use ::std::{collections::BTreeMap, string::String, vec::Vec};
 use ::svcc_runtime::{
-    ApiError, Code, Context, Error, Validate, Validator, __private::Arc,
-    __private::BoxFuture, __private::Call, __private::Output, __private::ServiceDef,
-    __private::Uuid, __private::serde_json::Value, client::Batch, client::ClientConfig,
+    ApiError, Code, Context, Error, Validate, Validator, __private::Arc, __private::Call,
+    __private::Output, __private::ServiceDef, __private::Uuid,
+    __private::serde_json::Value, client::Batch, client::ClientConfig,
     client::GrpcClient, client::JsonRpcClient, client::RestClient, client::Slot,
     validate, wire::Bytes, wire::Date, wire::Decimal, wire::Duration, wire::Timestamp,
 };
@@ -842,102 +842,102 @@ impl<T: Echo> EchoServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Echo", "echo")
-            .method::<
+            .method_fn::<
                 echo::EchoRequest,
+                _,
+                _,
             >(
                 &echo::ECHO_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_echo(&*imp, call).await })
-                    })
+                        async move { invoke_echo_echo(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::NumbersRequest,
+                _,
+                _,
             >(
                 &echo::NUMBERS_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_numbers(&*imp, call).await })
-                    })
+                        async move { invoke_echo_numbers(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::RefuseRequest,
+                _,
+                _,
             >(
                 &echo::REFUSE_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_refuse(&*imp, call).await })
-                    })
+                        async move { invoke_echo_refuse(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::SlowRequest,
+                _,
+                _,
             >(
                 &echo::SLOW_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_slow(&*imp, call).await })
-                    })
+                        async move { invoke_echo_slow(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::CheckedRequest,
+                _,
+                _,
             >(
                 &echo::CHECKED_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_checked(&*imp, call).await })
-                    })
+                        async move { invoke_echo_checked(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::SayRequest,
+                _,
+                _,
             >(
                 &echo::SAY_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_say(&*imp, call).await })
-                    })
+                        async move { invoke_echo_say(&*imp, call).await }
+                    }
                 },
             )
-            .method::<
+            .method_fn::<
                 echo::NothingRequest,
+                _,
+                _,
             >(
                 &echo::NOTHING_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_echo_nothing(&*imp, call).await })
-                    })
+                        async move { invoke_echo_nothing(&*imp, call).await }
+                    }
                 },
             )
             .grpc(&echo::GRPC)
@@ -1597,18 +1597,18 @@ impl<T: Observed> ObservedServer<T> {
     pub fn into_service(self) -> ServiceDef {
         let imp = self.0;
         ServiceDef::new("Observed", "observed")
-            .method::<
+            .method_fn::<
                 observed::GreetRequest,
+                _,
+                _,
             >(
                 &observed::GREET_INFO,
                 {
                     let imp = imp.clone();
-                    Arc::new(move |
-                        call: Call,
-                    | -> BoxFuture<'static, Result<Output, Error>> {
+                    move |call: Call| {
                         let imp = imp.clone();
-                        Box::pin(async move { invoke_observed_greet(&*imp, call).await })
-                    })
+                        async move { invoke_observed_greet(&*imp, call).await }
+                    }
                 },
             )
             .grpc(&observed::GRPC)

@@ -48,7 +48,7 @@ impl ServiceGenerator for HttpServer {
             };
             let _ = writeln!(
                 s,
-                ".method::<{modname}::{}Request>(&{info}, {{ let imp = imp.clone();{capture} {PV}::Arc::new(move |call: {PV}::Call| -> {PV}::BoxFuture<'static, ::core::result::Result<{PV}::Output, {RT}::Error>> {{ let imp = imp.clone();{capture} ::std::boxed::Box::pin(async move {{ invoke_{}_{}(&*imp, call{pass}).await }}) }}) }})",
+                ".method_fn::<{modname}::{}Request, _, _>(&{info}, {{ let imp = imp.clone();{capture} move |call: {PV}::Call| {{ let imp = imp.clone();{capture} async move {{ invoke_{}_{}(&*imp, call{pass}).await }} }} }})",
                 camel(&method.name),
                 mname_of(svc),
                 snake(&method.name)
