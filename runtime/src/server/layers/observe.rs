@@ -89,7 +89,17 @@ where
 
 impl Parts {
     /// The guards, in order: the token, then the rate limit (which may key on the token).
+    /// Inlined to skip the call when there are none (the guards' code is large).
+    #[inline]
     fn guard(&self, call: &mut Call) -> Result<(), Error> {
+        if self.gate.is_none() && self.limiter.is_none() {
+            return Ok(());
+        }
+        self.check_guards(call)
+    }
+
+    #[inline(never)]
+    fn check_guards(&self, call: &mut Call) -> Result<(), Error> {
         if let Some(g) = &self.gate {
             g.check(call)?;
         }
@@ -396,7 +406,10 @@ mod tests {
                 "the handler panicked",
                 "{kind}"
             );
-            assert!(telemetry::current().is_none(), "{kind}: a span left current");
+            assert!(
+                telemetry::current().is_none(),
+                "{kind}: a span left current"
+            );
         }
     }
 }
