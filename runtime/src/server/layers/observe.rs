@@ -245,22 +245,19 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let catch = *this.catch;
-        let mut poll = |poll: &mut dyn FnMut(&mut TaskContext<'_>) -> Poll<Self::Output>| {
-            if catch {
-                std::panic::catch_unwind(AssertUnwindSafe(|| poll(cx)))
-                    .unwrap_or_else(|_| Poll::Ready(Err(Error::internal("the handler panicked"))))
-            } else {
-                poll(cx)
-            }
-        };
         let outcome = if let Some(refusal) = this.refused.take() {
             Err(*refusal)
-        } else if let Some(mut fut) = this.fut.as_pin_mut() {
+        } else if let Some(fut) = this.fut.as_pin_mut() {
             // The span is current while the handler runs, and again as it was after (also when
             // the handler panics).
             let _current = this.done.span.as_mut().map(super::trace::Started::enter);
-            std::task::ready!(poll(&mut |cx| fut.as_mut().poll(cx)))
+            let polled = if *this.catch {
+                std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
+                    .unwrap_or_else(|_| Poll::Ready(Err(Error::internal("the handler panicked"))))
+            } else {
+                fut.poll(cx)
+            };
+            std::task::ready!(polled)
         } else {
             Err(Error::internal("a call was polled after it was answered"))
         };
