@@ -139,12 +139,8 @@ pub(crate) fn write_call(
     if !tracing::dispatcher::get_default(|d| d.is::<Installed>()) {
         return false;
     }
-    json::with_line(|line| {
-        if json::format_with(line, stamp, level, "svcc::call", fields).is_ok() {
-            // Lossy: a full buffer drops the line and counts it, never waits.
-            writer.line(line);
-        }
-    });
+    // Lossy: a full buffer drops the line and counts it, never waits for the writer.
+    writer.line_with(|line| json::format_with(line, stamp, level, "svcc::call", fields).is_ok());
     true
 }
 
@@ -152,6 +148,7 @@ pub(crate) fn write_call(
 /// `event!` decides it: by the callsite's cached interest, asking the subscriber only when
 /// the interest is "sometimes" (`tracing::enabled!` asks it every time).
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
+#[inline]
 pub(crate) fn call_enabled(level: &tracing::Level) -> bool {
     use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
     use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};

@@ -1,6 +1,8 @@
 //! stdout without blocking: lines are appended to one buffer under a lock and a thread of its
-//! own writes whatever has gathered in one `write`. A line that finds the buffer full (more
-//! than `SVCC_LOG_BUFFER_LINES` waiting) is dropped and counted, never waited for. The writer
+//! own writes whatever has gathered in one `write`. Call lines are made straight in that buffer
+//! when its lock is free ([`Lines::line_with`]), else in the thread's own buffer and copied in.
+//! A line that finds the buffer full (more than `SVCC_LOG_BUFFER_LINES` waiting) is dropped and
+//! counted, never waited for. The writer
 //! is woken only when it sleeps; woken, it lets lines gather for [`GATHER`] (unless 32 KiB
 //! already wait) and writes them together, so a line reaches stdout at most that much later
 //! and a busy server makes one `write` per many lines. Dropping the [`Guard`] writes what is
@@ -114,8 +116,64 @@ impl Lines {
         }
     }
 
+    /// Queues the line `make` appends to the buffer it is given (`false`: no line). Made in
+    /// place in the waiting buffer when its lock is free at once — no copy of the line — and
+    /// otherwise in this thread's own buffer, then queued as [`Lines::line`] does: a thread
+    /// never waits to start making its line, only, when another is making one in place, for
+    /// that one line before it appends its own. A full buffer drops the line unmade. A line
+    /// whose making fails or panics leaves nothing behind.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn line_with(&self, make: impl FnOnce(&mut Vec<u8>) -> bool) {
+        let shared = &*self.0;
+        let Ok(w) = shared.waiting.try_lock() else {
+            // Held (or poisoned by a panic elsewhere: `lock` takes it all the same).
+            return super::json::with_line(|line| {
+                if make(line) {
+                    self.line(line);
+                }
+            });
+        };
+        if w.lines >= shared.limit || w.stopped {
+            drop(w);
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let mut line = InPlace {
+            from: w.bytes.len(),
+            w,
+            made: false,
+        };
+        line.made = make(&mut line.w.bytes);
+        if !line.made {
+            return;
+        }
+        line.w.lines += 1;
+        let wake = std::mem::replace(&mut line.w.idle, false);
+        drop(line);
+        if wake {
+            shared.wake.notify_one();
+        }
+    }
+
     pub(crate) fn dropped(&self) -> Dropped {
         Dropped(self.0.clone())
+    }
+}
+
+/// A line being made in the waiting buffer: unless it was made, dropping it (also while a
+/// panic unwinds) cuts the buffer back to where the line began.
+struct InPlace<'a> {
+    w: MutexGuard<'a, Waiting>,
+    from: usize,
+    made: bool,
+}
+
+impl Drop for InPlace<'_> {
+    fn drop(&mut self) {
+        if !self.made {
+            let from = self.from;
+            self.w.bytes.truncate(from);
+        }
     }
 }
 
@@ -291,5 +349,81 @@ mod tests {
             "{}",
             sink.text()
         );
+    }
+
+    /// Lines made in place and lines made aside (while another thread holds the buffer) all
+    /// arrive whole; a line whose making fails or panics leaves nothing, not even a part.
+    #[test]
+    fn lines_made_in_place_or_aside_arrive_whole_and_failed_ones_leave_nothing() {
+        let sink = Sink::default();
+        let (lines, guard) = start(sink.clone(), 100_000);
+        lines.line_with(|out| {
+            out.extend_from_slice(b"in place\n");
+            true
+        });
+        lines.line_with(|out| {
+            out.extend_from_slice(b"half a line");
+            false
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lines.line_with(|out| {
+                out.extend_from_slice(b"another half");
+                panic!("formatting failed");
+            })
+        }));
+        assert!(panicked.is_err());
+        // Held by this thread (with a line of its own in it): the other thread makes its
+        // line aside, in its own empty buffer, then waits for the buffer to queue it.
+        let mut held = lines.0.lock();
+        held.bytes.extend_from_slice(b"held\n");
+        held.lines += 1;
+        let (made, was_alone) = std::sync::mpsc::channel();
+        let aside = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                lines.line_with(|out| {
+                    let _ = made.send(out.is_empty());
+                    out.extend_from_slice(b"aside\n");
+                    true
+                });
+            })
+        };
+        assert_eq!(
+            was_alone.recv().ok(),
+            Some(true),
+            "made in the shared buffer"
+        );
+        drop(held);
+        let _ = aside.join();
+        lines.line_with(|out| {
+            out.extend_from_slice(b"last\n");
+            true
+        });
+        drop(guard);
+        assert_eq!(sink.text(), "in place\nheld\naside\nlast\n");
+        assert_eq!(lines.dropped().get(), 0);
+    }
+
+    /// A full buffer drops a line made in place, unmade, and counts it.
+    #[test]
+    fn a_full_buffer_drops_lines_made_in_place_unmade() {
+        let sink = Sink::default();
+        let shut = sink.gate.lock().unwrap_or_else(|e| e.into_inner());
+        let (lines, guard) = start(sink.clone(), 2);
+        let mut made = 0;
+        for _ in 0..10 {
+            lines.line_with(|out| {
+                made += 1;
+                out.extend_from_slice(b"line\n");
+                true
+            });
+        }
+        // The writer took at most one batch and is stuck on the shut sink; at most three lines
+        // were made (one taken, two waiting), and every other was dropped before being made.
+        assert!(made <= 3, "{made} lines made");
+        assert_eq!(lines.dropped().get(), 10 - made);
+        drop(shut);
+        drop(guard);
+        assert_eq!(sink.text().matches("line\n").count(), made);
     }
 }
