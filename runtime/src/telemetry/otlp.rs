@@ -397,9 +397,11 @@ impl Fill<'_> {
         let any = 2 + value.len();
         let kv = key.len + 2 + any;
         if kv < 0x80 {
-            self.put(&[SPAN_ATTRIBUTES << 3 | 2, kv as u8]);
-            self.put(key.bytes());
-            self.put(&[0x12, any as u8, 0x0a, value.len() as u8]);
+            // The attribute's head, its key and its value's head in one piece.
+            let mut head = [0u8; 32];
+            let at = key.with_head(&mut head, kv);
+            head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, value.len() as u8]);
+            self.put(&head[..at + 4]);
             self.put(value);
         } else {
             self.str_attribute(SPAN_ATTRIBUTES, key.name, value);
@@ -453,9 +455,14 @@ impl KeyField {
         }
     }
 
+    /// Writes an attribute's head (`Span.attributes`, length `kv`) and this key into the start
+    /// of `piece`; returns where the value's head goes.
     #[inline(always)]
-    fn bytes(&self) -> &[u8] {
-        self.field.get(..self.len).unwrap_or_default()
+    fn with_head(&self, piece: &mut [u8; 32], kv: usize) -> usize {
+        piece[0] = SPAN_ATTRIBUTES << 3 | 2;
+        piece[1] = kv as u8;
+        piece[2..26].copy_from_slice(&self.field);
+        2 + self.len
     }
 }
 
@@ -501,13 +508,15 @@ impl CallSpanFields<'_> {
         out.put(&span.attributes.0);
         if let Some(client) = span.client {
             out.short_str_attribute(&CLIENT_ADDRESS, ip);
-            // `client.port`: an int of at most three varint bytes.
+            // `client.port`: an int of at most three varint bytes; the whole attribute in
+            // one piece.
             let (port, n) = varint(u64::from(client.port()));
             let any = 1 + n;
-            out.put(&[SPAN_ATTRIBUTES << 3 | 2, (CLIENT_PORT.len + 2 + any) as u8]);
-            out.put(CLIENT_PORT.bytes());
-            out.put(&[0x12, any as u8, 3 << 3]);
-            out.put(&port[..n]);
+            let mut piece = [0u8; 32];
+            let at = CLIENT_PORT.with_head(&mut piece, CLIENT_PORT.len + 2 + any);
+            piece[at..at + 3].copy_from_slice(&[0x12, any as u8, 3 << 3]);
+            piece[at + 3..at + 3 + n].copy_from_slice(&port[..n]);
+            out.put(&piece[..at + 3 + n]);
         }
         if !span.request_id.is_empty() {
             out.short_str_attribute(&REQUEST_ID, span.request_id.as_bytes());
@@ -753,8 +762,10 @@ mod tests {
         use super::{CallSpanFields, SpanWriter, Value};
         let long = "é".repeat(150);
         let fixed = Attributes::new(&[("rpc.system", "jsonrpc"), ("rpc.method", "create")]);
-        let clients: [Option<std::net::SocketAddr>; 3] = [
+        // Ports of one, two and three varint bytes.
+        let clients: [Option<std::net::SocketAddr>; 4] = [
             None,
+            "127.0.0.1:80".parse().ok(),
             "10.1.200.3:54321".parse().ok(),
             "[2001:db8::ffff:1.2.3.4]:8080".parse().ok(),
         ];
@@ -848,7 +859,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 3 * 3 * 3 * 4);
+        assert_eq!(cases, 3 * 4 * 3 * 4);
         // Shorter than 128 bytes, and 16 KiB or longer: the two-byte length moves.
         for message in [None, Some("x".repeat(20_000))] {
             let context = SpanContext {

@@ -124,7 +124,14 @@ impl Queue {
         signal.open.count += 1;
         signal.queued += 1;
         if signal.open.count >= self.batch {
-            let batch = std::mem::take(&mut signal.open);
+            // The next batch starts with room for as much as this one took: no chain of
+            // reallocations (and copies) as it fills.
+            let room = signal.open.bytes.len() + signal.open.bytes.len() / 8;
+            let next = Batch {
+                bytes: Vec::with_capacity(room),
+                count: 0,
+            };
+            let batch = std::mem::replace(&mut signal.open, next);
             signal.full.push_back(batch);
             drop(state);
             self.wake.notify_one();
