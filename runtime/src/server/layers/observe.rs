@@ -386,6 +386,43 @@ mod tests {
         }
     }
 
+    /// `rpc_server_active_requests` counts a call while it runs, and not after: answered,
+    /// panicked, or dropped before its answer (the client went away).
+    #[tokio::test]
+    async fn the_in_flight_gauge_comes_back_to_zero_however_a_call_ends() {
+        let metrics = super::super::metrics::Metrics::new(
+            &crate::server::MetricsConfig::default(),
+            Arc::new(crate::server::connections::Connections::new(4)),
+        );
+        let parts = Arc::new(Parts {
+            gate: None,
+            limiter: None,
+            breaker: None,
+            log: Some(super::super::log::logger(&INFO)),
+            meter: Some(super::super::metrics::meter(&INFO, &metrics)),
+            tracer: None,
+        });
+        let in_flight = || {
+            metrics
+                .encode_text()
+                .lines()
+                .find(|l| l.starts_with("rpc_server_active_requests{"))
+                .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
+        };
+        let handler = Typed(Arc::new(probe)).observed(parts);
+        assert_eq!(answer(&handler, "r-1").await, "false");
+        assert_eq!(in_flight().as_deref(), Some("0"));
+        assert_eq!(answer(&handler, "panic").await, "the handler panicked");
+        assert_eq!(in_flight().as_deref(), Some("0"));
+        // Polled once (the handler waits), counted, then dropped.
+        let mut call = handler(call("r-2"));
+        let pending = futures_util::poll!(call.as_mut());
+        assert!(pending.is_pending());
+        assert_eq!(in_flight().as_deref(), Some("1"));
+        drop(call);
+        assert_eq!(in_flight().as_deref(), Some("0"));
+    }
+
     /// Generated code's handlers (their future's type known, held in the layers' own
     /// allocation) and hand-written ones (boxed) get the same layers: the span current while
     /// the handler runs, a panic answered as an internal error.
