@@ -148,7 +148,7 @@ pub(crate) fn write_call(
 /// `event!` decides it: by the callsite's cached interest, asking the subscriber only when
 /// the interest is "sometimes" (`tracing::enabled!` asks it every time).
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
-#[inline]
+#[inline(always)]
 pub(crate) fn call_enabled(level: &tracing::Level) -> bool {
     use tracing::callsite::{Callsite as _, DefaultCallsite, Identifier};
     use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
