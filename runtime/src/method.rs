@@ -99,6 +99,29 @@ pub struct MethodInfo {
     pub response_content_type: Option<&'static str>,
 }
 
+#[cfg(test)]
+impl MethodInfo {
+    /// A JSON-RPC method without parameters, results or policies (the unit tests' fixture).
+    pub(crate) const fn bare(
+        service: &'static str,
+        name: &'static str,
+        jsonrpc: &'static str,
+    ) -> MethodInfo {
+        MethodInfo {
+            service,
+            name,
+            jsonrpc: Some(jsonrpc),
+            http: None,
+            params: &[],
+            results: &[],
+            policies: Policies::NONE,
+            deprecated: false,
+            request_content_type: None,
+            response_content_type: None,
+        }
+    }
+}
+
 impl MethodInfo {
     /// Whether some parameters come from headers or cookies.
     pub fn has_transport_params(&self) -> bool {

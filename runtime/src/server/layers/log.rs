@@ -464,18 +464,7 @@ mod direct_tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    static INFO: MethodInfo = MethodInfo {
-        service: "UserService",
-        name: "create",
-        jsonrpc: Some("user.create"),
-        http: None,
-        params: &[],
-        results: &[],
-        policies: crate::method::Policies::NONE,
-        deprecated: false,
-        request_content_type: None,
-        response_content_type: None,
-    };
+    static INFO: MethodInfo = MethodInfo::bare("UserService", "create", "user.create");
 
     #[derive(Clone, Default)]
     struct Lines(Arc<Mutex<Vec<u8>>>);

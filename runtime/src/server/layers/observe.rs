@@ -329,18 +329,7 @@ mod tests {
     use crate::context::Context;
     use crate::method::{MethodInfo, Params};
 
-    static INFO: MethodInfo = MethodInfo {
-        service: "Test",
-        name: "probe",
-        jsonrpc: Some("test.probe"),
-        http: None,
-        params: &[],
-        results: &[],
-        policies: crate::method::Policies::NONE,
-        deprecated: false,
-        request_content_type: None,
-        response_content_type: None,
-    };
+    static INFO: MethodInfo = MethodInfo::bare("Test", "probe", "test.probe");
 
     /// `@log` (so panics are caught) and `@trace` around a handler.
     fn parts() -> Arc<Parts> {
