@@ -2,10 +2,9 @@
 //! own writes whatever has gathered in one `write`. Call lines are made straight in that buffer
 //! when its lock is free ([`Lines::line_with`]), else in the thread's own buffer and copied in.
 //! A line that finds the buffer full (more than `SVCC_LOG_BUFFER_LINES` waiting) is dropped and
-//! counted, never waited for. The writer
-//! is woken only when it sleeps; woken, it lets lines gather for [`GATHER`] (unless 32 KiB
-//! already wait) and writes them together, so a line reaches stdout at most that much later
-//! and a busy server makes one `write` per many lines. Dropping the [`Guard`] writes what is
+//! counted, never waited for. The writer is woken only when it sleeps; woken, it lets lines
+//! gather for [`GATHER`] (unless 32 KiB already wait) and writes them together, so a line
+//! reaches stdout at most that much later and a busy server makes one `write` per many lines. Dropping the [`Guard`] writes what is
 //! still waiting, at once.
 //!
 //! In place of `tracing-appender`'s non-blocking writer, which copied every line into a `Vec`
@@ -14,7 +13,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 /// How long the writer lets lines gather before it writes them: one `write` per 2 ms at most
@@ -100,20 +99,10 @@ pub(crate) fn start<W: Write + Send + 'static>(out: W, limit: usize) -> (Lines, 
 impl Lines {
     /// Queues one line (all of `line`), or drops and counts it when the buffer is full.
     pub(crate) fn line(&self, line: &[u8]) {
-        let shared = &*self.0;
-        let mut w = shared.lock();
-        if w.lines >= shared.limit || w.stopped {
-            drop(w);
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        w.bytes.extend_from_slice(line);
-        w.lines += 1;
-        if w.idle {
-            w.idle = false;
-            drop(w);
-            shared.wake.notify_one();
-        }
+        self.append(self.0.lock(), |out| {
+            out.extend_from_slice(line);
+            true
+        });
     }
 
     /// Queues the line `make` appends to the buffer it is given (`false`: no line). Made in
@@ -124,15 +113,22 @@ impl Lines {
     /// whose making fails or panics leaves nothing behind.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn line_with(&self, make: impl FnOnce(&mut Vec<u8>) -> bool) {
-        let shared = &*self.0;
-        let Ok(w) = shared.waiting.try_lock() else {
-            // Held (or poisoned by a panic elsewhere: `lock` takes it all the same).
-            return super::json::with_line(|line| {
+        match self.0.waiting.try_lock() {
+            Ok(w) => self.append(w, make),
+            // Poisoned by a panic elsewhere: lines are whole all the same (see `Shared::lock`).
+            Err(TryLockError::Poisoned(e)) => self.append(e.into_inner(), make),
+            Err(TryLockError::WouldBlock) => super::json::with_line(|line| {
                 if make(line) {
                     self.line(line);
                 }
-            });
-        };
+            }),
+        }
+    }
+
+    /// Appends the line `make` writes to the waiting buffer `w` (locked), unless the buffer
+    /// is full (dropped and counted, `make` not called); wakes the writer if it sleeps.
+    fn append(&self, w: MutexGuard<'_, Waiting>, make: impl FnOnce(&mut Vec<u8>) -> bool) {
+        let shared = &*self.0;
         if w.lines >= shared.limit || w.stopped {
             drop(w);
             shared.dropped.fetch_add(1, Ordering::Relaxed);

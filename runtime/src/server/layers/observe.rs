@@ -62,7 +62,7 @@ pub(super) fn layer(inner: MethodService, parts: Arc<Parts>) -> MethodService {
 /// The parts around the bare handler, as a handler: what a method with no layer of the user's
 /// is called through — no per-call clone of a tower stack, no future boxed per layer.
 pub(super) fn direct(handler: Handler, parts: Arc<Parts>) -> Handler {
-    Arc::new(move |call| Box::pin(parts.run(call, |call| handler(call))))
+    Typed(handler).observed(parts)
 }
 
 /// A handler whose future's type is known (generated code's, through
@@ -73,12 +73,13 @@ pub(crate) trait TypedHandler: Send + Sync {
     fn observed(&self, parts: Arc<Parts>) -> Handler;
 }
 
-/// [`TypedHandler`] for a function returning its future.
-pub(crate) struct Typed<F>(pub(crate) Arc<F>);
+/// [`TypedHandler`] for a function returning its future (a boxed [`Handler`] too: its future
+/// is then the box).
+pub(crate) struct Typed<F: ?Sized>(pub(crate) Arc<F>);
 
 impl<F, Fut> TypedHandler for Typed<F>
 where
-    F: Fn(Call) -> Fut + Send + Sync + 'static,
+    F: Fn(Call) -> Fut + Send + Sync + ?Sized + 'static,
     Fut: std::future::Future<Output = Result<Output, Error>> + Send + 'static,
 {
     fn observed(&self, parts: Arc<Parts>) -> Handler {
