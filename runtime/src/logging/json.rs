@@ -90,12 +90,25 @@ pub(crate) fn format_with(
 ) -> fmt::Result {
     out.extend_from_slice(b"{\"timestamp\":\"");
     write_timestamp(out, stamp.unix_nanos);
-    out.extend_from_slice(b"\",\"level\":\"");
-    out.extend_from_slice(level.as_str().as_bytes());
     let call = target == CALL_TARGET;
     if call {
-        out.extend_from_slice(concat!("\",\"target\":\"", "svcc::call", "\"").as_bytes());
+        // The level and the call events' target as one piece of a known length per level
+        // (copied as such, rather than the level's name by its length, then the target).
+        macro_rules! piece {
+            ($level:literal) => {
+                concat!("\",\"level\":\"", $level, "\",\"target\":\"svcc::call\"").as_bytes()
+            };
+        }
+        match *level {
+            tracing::Level::INFO => out.extend_from_slice(piece!("INFO")),
+            tracing::Level::WARN => out.extend_from_slice(piece!("WARN")),
+            tracing::Level::ERROR => out.extend_from_slice(piece!("ERROR")),
+            tracing::Level::DEBUG => out.extend_from_slice(piece!("DEBUG")),
+            tracing::Level::TRACE => out.extend_from_slice(piece!("TRACE")),
+        }
     } else {
+        out.extend_from_slice(b"\",\"level\":\"");
+        out.extend_from_slice(level.as_str().as_bytes());
         out.extend_from_slice(b"\",\"target\":");
         write_string(out, target);
     }
@@ -107,19 +120,15 @@ pub(crate) fn format_with(
     body(&mut fields);
     fields.err?;
     if let Some((trace, span)) = stamp.ids {
-        // `,"trace_id":"…","span_id":"…"`: the ids' digits into their places in one piece.
-        const HEAD: &[u8] = b",\"trace_id\":\"";
-        const MID: &[u8] = b"\",\"span_id\":\"";
-        let mut ids = [0u8; HEAD.len() + 32 + MID.len() + 16 + 1];
-        ids[..HEAD.len()].copy_from_slice(HEAD);
-        let at = HEAD.len();
-        hex16(&mut ids[at..at + 32], trace.0);
-        let at = at + 32;
-        ids[at..at + MID.len()].copy_from_slice(MID);
-        let at = at + MID.len();
-        hex8(&mut ids[at..at + 16], span.0);
-        ids[at + 16] = b'"';
-        out.extend_from_slice(&ids);
+        // `,"trace_id":"…","span_id":"…"`: the piece copied whole, then the ids' digits
+        // written into their places in the line.
+        const IDS: &[u8; 75] =
+            b",\"trace_id\":\"00000000000000000000000000000000\",\"span_id\":\"0000000000000000\"";
+        out.extend_from_slice(IDS);
+        if let Some(piece) = out.last_chunk_mut::<75>() {
+            hex16(&mut piece[13..45], trace.0);
+            hex8(&mut piece[58..74], span.0);
+        }
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -628,6 +637,47 @@ mod tests {
                 std::str::from_utf8(&out).unwrap_or_default(),
                 expected(&trace)
             );
+        }
+    }
+
+    /// A line's level, target and ids as a reader parses them: every level, for call events
+    /// (whose level and target are one piece) and others; the ids' digits in their places.
+    #[test]
+    fn lines_carry_their_level_target_and_ids() {
+        use tracing::Level;
+        let trace = telemetry::TraceId(std::array::from_fn(|i| i as u8 * 17));
+        let span = telemetry::SpanId(std::array::from_fn(|i| 0xf0 - i as u8));
+        for level in [
+            Level::TRACE,
+            Level::DEBUG,
+            Level::INFO,
+            Level::WARN,
+            Level::ERROR,
+        ] {
+            for target in ["svcc::call", "svcc::calls", "app"] {
+                for ids in [None, Some((trace, span))] {
+                    let mut line = Vec::new();
+                    let stamp = Stamp {
+                        unix_nanos: 1_796_205_845_123_456_789,
+                        ids,
+                    };
+                    format_with(&mut line, stamp, &level, target, |f| f.chunk(",\"k\":1"))
+                        .unwrap_or_default();
+                    assert_eq!(line.last(), Some(&b'\n'));
+                    let v: serde_json::Value = serde_json::from_slice(&line).unwrap_or_default();
+                    assert_eq!(v["level"], level.as_str(), "{level} {target}");
+                    assert_eq!(v["target"], target);
+                    assert_eq!(v["k"], 1);
+                    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+                    match ids {
+                        Some((t, s)) => {
+                            assert_eq!(v["trace_id"], hex(&t.0));
+                            assert_eq!(v["span_id"], hex(&s.0));
+                        }
+                        None => assert!(v.get("trace_id").is_none() && v.get("span_id").is_none()),
+                    }
+                }
+            }
         }
     }
 

@@ -265,14 +265,15 @@ where
         if std::mem::replace(this.finished, true) {
             return Poll::Ready(outcome);
         }
-        Poll::Ready(this.done.finish(outcome))
+        this.done.finish(&outcome);
+        Poll::Ready(outcome)
     }
 }
 
 impl Done {
     /// The ends, innermost first: breaker, call event and histogram (one reading of the
     /// duration for both), in-flight gauge, span.
-    fn finish(&mut self, outcome: Result<Output, Error>) -> Result<Output, Error> {
+    fn finish(&mut self, outcome: &Result<Output, Error>) {
         let parts = &*self.parts;
         if let (Some(b), Some(t)) = (&parts.breaker, self.ticket.take()) {
             b.record(t, outcome.as_ref().map(|_| ()));
@@ -287,22 +288,21 @@ impl Done {
                 request_id: self.request_id(),
                 client: client.as_ref(),
             };
-            log.after(p, caller, &outcome, elapsed, at);
+            log.after(p, caller, outcome, elapsed, at);
         }
         if let Some(m) = &parts.meter {
-            m.record(self.transport, &outcome, elapsed.as_secs_f64());
+            m.record(self.transport, outcome, elapsed.as_secs_f64());
         }
         self.active = None;
         if let (Some(t), Some(s)) = (&parts.tracer, &self.span) {
             t.end(
                 s,
-                Some(&outcome),
+                Some(outcome),
                 elapsed,
                 self.request_id(),
                 client.as_ref(),
             );
         }
-        outcome
     }
 
     fn request_id(&self) -> &str {
