@@ -228,6 +228,23 @@ impl Fields<'_> {
         self.out.push(b'"');
     }
 
+    /// [`Fields::ascii_at`] for a value that is the first `len` bytes of `window`
+    /// ([`telemetry::extend_prefix`]: a copy of known size).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn ascii_window_at(&mut self, key: Key, window: &[u8; 32], len: usize) {
+        debug_assert!(
+            window[..len.min(32)]
+                .iter()
+                .all(|&b| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\')
+        );
+        self.out.reserve(key.0.len() + 34);
+        self.out.extend_from_slice(key.0.as_bytes());
+        self.out.push(b'"');
+        telemetry::extend_prefix(self.out, window, len);
+        self.out.push(b'"');
+    }
+
     /// A call's JSON text (`params`), embedded as it is: bytes known to be UTF-8 JSON.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     #[inline]

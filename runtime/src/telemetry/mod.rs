@@ -564,6 +564,20 @@ impl Address {
         std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
+    /// `ip:port` as the first bytes of a 32-byte window of the text, and their length, for
+    /// [`extend_prefix`]; `None` when it is longer (a long IPv6 address).
+    pub(crate) fn window(&self) -> Option<(&[u8; 32], usize)> {
+        Some((self.text.first_chunk::<32>()?, usize::from(self.len))).filter(|(_, n)| *n <= 32)
+    }
+
+    /// The IP as the first bytes of a 32-byte window of the text, and its length, for
+    /// [`extend_prefix`]; `None` when it is longer.
+    pub(crate) fn ip_window(&self) -> Option<(&[u8; 32], usize)> {
+        let (start, end) = (usize::from(self.ip.0), usize::from(self.ip.1));
+        let window = self.text.get(start..)?.first_chunk::<32>()?;
+        Some((window, end.checked_sub(start)?)).filter(|(_, n)| *n <= 32)
+    }
+
     /// The IP alone.
     pub(crate) fn ip(&self) -> &[u8] {
         self.text
@@ -574,6 +588,16 @@ impl Address {
     pub(crate) fn port(&self) -> u16 {
         self.port
     }
+}
+
+/// Appends the first `len` bytes of `window` (at most 32): the whole window is copied — a
+/// copy of known size, made with a few stores rather than a call to `memcpy` — and the rest cut
+/// off again. For the short pieces of a call's line and span: an address, an attribute's head.
+#[inline(always)]
+pub(crate) fn extend_prefix(out: &mut Vec<u8>, window: &[u8; 32], len: usize) {
+    let end = out.len() + len.min(32);
+    out.extend_from_slice(window);
+    out.truncate(end);
 }
 
 /// Writes `a.b.c.d` (and `:port`) into `buf` (21 bytes suffice); returns the length.
@@ -951,6 +975,26 @@ mod tests {
                 a.ip().to_string()
             );
             assert_eq!(text.port(), a.port());
+            // As windows of its text, when short enough: the same bytes once cut back.
+            let cut = |w: Option<(&[u8; 32], usize)>| {
+                w.map(|(window, n)| {
+                    let mut out = b"before".to_vec();
+                    super::extend_prefix(&mut out, window, n);
+                    String::from_utf8(out).unwrap_or_default()
+                })
+            };
+            let whole = a.to_string();
+            assert_eq!(
+                cut(text.window()),
+                (whole.len() <= 32).then(|| format!("before{whole}")),
+                "{addr}"
+            );
+            let ip = a.ip().to_string();
+            assert_eq!(
+                cut(text.ip_window()),
+                (ip.len() <= 32).then(|| format!("before{ip}")),
+                "{addr}"
+            );
         }
     }
 

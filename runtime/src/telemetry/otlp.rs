@@ -337,6 +337,12 @@ impl Fill<'_> {
         self.out.extend_from_slice(bytes);
     }
 
+    /// The first `len` bytes of `window` ([`super::extend_prefix`]).
+    #[inline(always)]
+    fn put_prefix(&mut self, window: &[u8; 32], len: usize) {
+        super::extend_prefix(self.out, window, len);
+    }
+
     #[inline(always)]
     fn byte(&mut self, b: u8) {
         self.out.push(b);
@@ -401,11 +407,24 @@ impl Fill<'_> {
             let mut head = [0u8; 32];
             let at = key.with_head(&mut head, kv);
             head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, value.len() as u8]);
-            self.put(&head[..at + 4]);
+            self.put_prefix(&head, at + 4);
             self.put(value);
         } else {
             self.str_attribute(SPAN_ATTRIBUTES, key.name, value);
         }
+    }
+
+    /// [`Fill::short_str_attribute`] for a value that is the first `n` bytes of `window` (at
+    /// most 32, so every length is one byte): two copies of known size.
+    #[inline(always)]
+    fn short_window_attribute(&mut self, key: &KeyField, window: &[u8; 32], n: usize) {
+        let n = n.min(32);
+        let any = 2 + n;
+        let mut head = [0u8; 32];
+        let at = key.with_head(&mut head, key.len + 2 + any);
+        head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, n as u8]);
+        self.put_prefix(&head, at + 4);
+        self.put_prefix(window, n);
     }
 
     /// An integer attribute (`int_value = 3`).
@@ -483,8 +502,8 @@ fn delimited_len(n: usize) -> usize {
 }
 
 impl CallSpanFields<'_> {
-    /// The span; `ip` is the client's address as text.
-    fn encode(&self, out: &mut Fill<'_>, ip: &[u8]) {
+    /// The span.
+    fn encode(&self, out: &mut Fill<'_>) {
         let c = self.context;
         let span = self.span;
         // The ids in one piece: trace_id 1, span_id 2.
@@ -507,7 +526,10 @@ impl CallSpanFields<'_> {
         out.put(&self.start.to_le_bytes());
         out.put(&span.attributes.0);
         if let Some(client) = span.client {
-            out.short_str_attribute(&CLIENT_ADDRESS, ip);
+            match client.ip_window() {
+                Some((window, n)) => out.short_window_attribute(&CLIENT_ADDRESS, window, n),
+                None => out.short_str_attribute(&CLIENT_ADDRESS, client.ip()),
+            }
             // `client.port`: an int of at most three varint bytes; the whole attribute in
             // one piece.
             let (port, n) = varint(u64::from(client.port()));
@@ -516,7 +538,7 @@ impl CallSpanFields<'_> {
             let at = CLIENT_PORT.with_head(&mut piece, CLIENT_PORT.len + 2 + any);
             piece[at..at + 3].copy_from_slice(&[0x12, any as u8, 3 << 3]);
             piece[at + 3..at + 3 + n].copy_from_slice(&port[..n]);
-            out.put(&piece[..at + 3 + n]);
+            out.put_prefix(&piece, at + 3 + n);
         }
         if !span.request_id.is_empty() {
             out.short_str_attribute(&REQUEST_ID, span.request_id.as_bytes());
@@ -530,38 +552,40 @@ impl CallSpanFields<'_> {
         if let Some((key, value)) = span.status {
             out.int_attribute(SPAN_ATTRIBUTES, key, value);
         }
-        // end 8 (fixed64), then — on failure — the status, then flags 16 (fixed32).
-        let mut end = [0u8; 9];
-        end[0] = 8 << 3 | 1;
-        end[1..].copy_from_slice(&self.end.to_le_bytes());
-        out.put(&end);
-        if let Some(message) = span.error {
-            // `Status { message = 2; code = 3 (ERROR = 2) }`.
-            let described = if message.is_empty() {
-                0
-            } else {
-                delimited_len(message.len())
-            };
-            out.byte(15 << 3 | 2);
-            out.varint(described as u64 + 2);
-            if !message.is_empty() {
-                out.delimited(0x12, message.as_bytes());
-            }
-            out.put(&[3 << 3, 2]);
+        // end 8 (fixed64), then — on failure — the status, then flags 16 (fixed32): without a
+        // status, one piece.
+        let mut tail = [0u8; 15];
+        tail[0] = 8 << 3 | 1;
+        tail[1..9].copy_from_slice(&self.end.to_le_bytes());
+        tail[9..11].copy_from_slice(&[0x85, 0x01]);
+        tail[11..].copy_from_slice(&u32::from(c.sampled).to_le_bytes());
+        let Some(message) = span.error else {
+            out.put(&tail);
+            return;
+        };
+        out.put(&tail[..9]);
+        // `Status { message = 2; code = 3 (ERROR = 2) }`.
+        let described = if message.is_empty() {
+            0
+        } else {
+            delimited_len(message.len())
+        };
+        out.byte(15 << 3 | 2);
+        out.varint(described as u64 + 2);
+        if !message.is_empty() {
+            out.delimited(0x12, message.as_bytes());
         }
-        let mut flags = [0x85, 0x01, 0, 0, 0, 0];
-        flags[2..].copy_from_slice(&u32::from(c.sampled).to_le_bytes());
-        out.put(&flags);
+        out.put(&[3 << 3, 2]);
+        out.put(&tail[9..]);
     }
 
     /// Appends the span to `out` as a `spans` field (number 2) of `ScopeSpans`, encoded in
     /// place: its length is kept two bytes (a span is 128 bytes to 16 KiB long, nearly always)
     /// and written once the span is; a span outside that range is moved to fit its length.
     pub(super) fn append_framed(&self, out: &mut Vec<u8>) {
-        let ip = self.span.client.map_or(&[][..], |c| c.ip());
         let at = out.len();
         out.extend_from_slice(&[2 << 3 | 2, 0, 0]);
-        self.encode(&mut Fill { out: &mut *out }, ip);
+        self.encode(&mut Fill { out: &mut *out });
         let len = out.len() - at - 3;
         if (0x80..0x4000).contains(&len) {
             out[at + 1] = len as u8 | 0x80;
@@ -763,11 +787,13 @@ mod tests {
         let long = "é".repeat(150);
         let fixed = Attributes::new(&[("rpc.system", "jsonrpc"), ("rpc.method", "create")]);
         // Ports of one, two and three varint bytes.
-        let clients: [Option<std::net::SocketAddr>; 4] = [
+        let clients: [Option<std::net::SocketAddr>; 5] = [
             None,
             "127.0.0.1:80".parse().ok(),
             "10.1.200.3:54321".parse().ok(),
             "[2001:db8::ffff:1.2.3.4]:8080".parse().ok(),
+            // An IP too long for a window of the address's text.
+            "[2001:db8:1234:5678:9abc:def0:1234:5678]:443".parse().ok(),
         ];
         let mut cases = 0;
         for (state, parent, sampled) in [
@@ -859,7 +885,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 3 * 4 * 3 * 4);
+        assert_eq!(cases, 3 * 5 * 3 * 4);
         // Shorter than 128 bytes, and 16 KiB or longer: the two-byte length moves.
         for message in [None, Some("x".repeat(20_000))] {
             let context = SpanContext {

@@ -341,7 +341,10 @@ impl Event<'_> {
         f.str_at(key!("request_id"), self.request_id);
         match self.client {
             // Digits, dots, colons and brackets: nothing to escape.
-            Some(c) => f.ascii_at(key!("client"), c.as_bytes()),
+            Some(c) => match c.window() {
+                Some((window, len)) => f.ascii_window_at(key!("client"), window, len),
+                None => f.ascii_at(key!("client"), c.as_bytes()),
+            },
             None => f.str_at(key!("client"), ""),
         }
         if let Some(subject) = self.subject {
@@ -530,7 +533,6 @@ mod direct_tests {
         // subscriber of the test's own — prove it stands aside for another subscriber.
         let _logging = crate::logging::init_with(crate::logging::Format::Json);
         assert!(crate::logging::writes_calls_directly());
-        let peer = crate::telemetry::Address::new("10.1.2.3:4567".parse().unwrap());
         let cases: Vec<(Option<&str>, &str, Result<Output, Error>)> = vec![
             (
                 None,
@@ -569,16 +571,26 @@ mod direct_tests {
             trace_state: None,
         };
         let in_span: At<'_> = (1_796_205_845_123_456_789, &span);
-        for (((subject, request_id, outcome), transport), at) in cases
+        // Addresses short enough to be copied as a window of their text and one that is not.
+        let peers = [
+            "10.1.2.3:4567",
+            "[2001:db8:1234:5678:9abc:def0:1234:5678]:443",
+            "[::1]:80",
+            "255.255.255.255:65535",
+        ]
+        .map(|a| crate::telemetry::Address::new(a.parse().unwrap()));
+        assert!(peers[0].window().is_some() && peers[1].window().is_none());
+        for ((((subject, request_id, outcome), transport), peer), at) in cases
             .iter()
             .zip(["jsonrpc", "rest", "grpc", "other"])
+            .zip(&peers)
             .flat_map(|case| [(case, None), (case, Some(in_span))])
         {
             let event = Event {
                 info: &INFO,
                 transport,
                 request_id,
-                client: Some(&peer),
+                client: Some(peer),
                 ok: "UserService.create ok",
                 chunks: &chunks,
                 micros: 1235,
