@@ -404,8 +404,7 @@ impl Fill<'_> {
         let kv = key.len + 2 + any;
         if kv < 0x80 {
             // The attribute's head, its key and its value's head in one piece.
-            let mut head = [0u8; 32];
-            let at = key.with_head(&mut head, kv);
+            let (mut head, at) = key.with_head(kv);
             head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, value.len() as u8]);
             self.put_prefix(&head, at + 4);
             self.put(value);
@@ -420,8 +419,7 @@ impl Fill<'_> {
     fn short_window_attribute(&mut self, key: &KeyField, window: &[u8; 32], n: usize) {
         let n = n.min(32);
         let any = 2 + n;
-        let mut head = [0u8; 32];
-        let at = key.with_head(&mut head, key.len + 2 + any);
+        let (mut head, at) = key.with_head(key.len + 2 + any);
         head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, n as u8]);
         self.put_prefix(&head, at + 4);
         self.put_prefix(window, n);
@@ -448,10 +446,13 @@ impl Fill<'_> {
 const SPAN_ATTRIBUTES: u8 = 9;
 
 /// An attribute's key as its `KeyValue.key` field (`0x0a`, length, name), made at compile
-/// time for the attributes every call's span has.
+/// time for the attributes every call's span has, after the attribute's own head
+/// (`Span.attributes`, its length to be set): a 32-byte piece the value's head and short values
+/// are written into.
 struct KeyField {
     name: &'static str,
-    field: [u8; 24],
+    piece: [u8; 32],
+    /// The key field's length (`0x0a`, length, name).
     len: usize,
 }
 
@@ -459,29 +460,29 @@ impl KeyField {
     const fn new(name: &'static str) -> KeyField {
         let b = name.as_bytes();
         assert!(b.len() <= 22);
-        let mut field = [0u8; 24];
-        field[0] = 0x0a;
-        field[1] = b.len() as u8;
+        let mut piece = [0u8; 32];
+        piece[0] = SPAN_ATTRIBUTES << 3 | 2;
+        piece[2] = 0x0a;
+        piece[3] = b.len() as u8;
         let mut i = 0;
         while i < b.len() {
-            field[2 + i] = b[i];
+            piece[4 + i] = b[i];
             i += 1;
         }
         KeyField {
             name,
-            field,
+            piece,
             len: b.len() + 2,
         }
     }
 
-    /// Writes an attribute's head (`Span.attributes`, length `kv`) and this key into the start
-    /// of `piece`; returns where the value's head goes.
+    /// The attribute's head (length `kv`) and this key, at the start of a 32-byte piece; and
+    /// where the value's head goes in it.
     #[inline(always)]
-    fn with_head(&self, piece: &mut [u8; 32], kv: usize) -> usize {
-        piece[0] = SPAN_ATTRIBUTES << 3 | 2;
+    fn with_head(&self, kv: usize) -> ([u8; 32], usize) {
+        let mut piece = self.piece;
         piece[1] = kv as u8;
-        piece[2..26].copy_from_slice(&self.field);
-        2 + self.len
+        (piece, 2 + self.len)
     }
 }
 
@@ -534,8 +535,7 @@ impl CallSpanFields<'_> {
             // one piece.
             let (port, n) = varint(u64::from(client.port()));
             let any = 1 + n;
-            let mut piece = [0u8; 32];
-            let at = CLIENT_PORT.with_head(&mut piece, CLIENT_PORT.len + 2 + any);
+            let (mut piece, at) = CLIENT_PORT.with_head(CLIENT_PORT.len + 2 + any);
             piece[at..at + 3].copy_from_slice(&[0x12, any as u8, 3 << 3]);
             piece[at + 3..at + 3 + n].copy_from_slice(&port[..n]);
             out.put_prefix(&piece, at + 3 + n);
