@@ -246,27 +246,31 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let outcome = if let Some(refusal) = this.refused.take() {
-            Err(*refusal)
+        // Made where it is returned from (not taken apart and put together again: the
+        // outcome is not copied on its way out).
+        let polled = if let Some(refusal) = this.refused.take() {
+            Poll::Ready(Err(*refusal))
         } else if let Some(fut) = this.fut.as_pin_mut() {
             // The span is current while the handler runs, and again as it was after (also when
             // the handler panics).
             let _current = this.done.span.as_mut().map(super::trace::Started::enter);
-            let polled = if *this.catch {
+            if *this.catch {
                 std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx)))
                     .unwrap_or_else(|_| Poll::Ready(Err(Error::internal("the handler panicked"))))
             } else {
                 fut.poll(cx)
-            };
-            std::task::ready!(polled)
+            }
         } else {
-            Err(Error::internal("a call was polled after it was answered"))
+            Poll::Ready(Err(Error::internal(
+                "a call was polled after it was answered",
+            )))
         };
-        if std::mem::replace(this.finished, true) {
-            return Poll::Ready(outcome);
+        if let Poll::Ready(outcome) = &polled
+            && !std::mem::replace(this.finished, true)
+        {
+            this.done.finish(outcome);
         }
-        this.done.finish(&outcome);
-        Poll::Ready(outcome)
+        polled
     }
 }
 
