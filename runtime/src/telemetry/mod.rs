@@ -566,6 +566,7 @@ impl Address {
 
     /// `ip:port` as the first bytes of a 32-byte window of the text, and their length, for
     /// [`extend_prefix`]; `None` when it is longer (a long IPv6 address).
+    #[cfg_attr(not(feature = "logging"), allow(dead_code))]
     pub(crate) fn window(&self) -> Option<(&[u8; 32], usize)> {
         Some((self.text.first_chunk::<32>()?, usize::from(self.len))).filter(|(_, n)| *n <= 32)
     }
