@@ -212,36 +212,25 @@ impl Fields<'_> {
         write_string(self.out, value);
     }
 
-    /// A text field whose value is ASCII that needs no escaping (an address's digits).
+    /// A peer's address (`ip:port`: digits, dots, colons and brackets, nothing to escape); a
+    /// short one copied as a window of its text ([`telemetry::extend_prefix`]: a copy of known
+    /// size), a long one by its length.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     #[inline]
-    pub(crate) fn ascii_at(&mut self, key: Key, value: &[u8]) {
+    pub(crate) fn address_at(&mut self, key: Key, address: &telemetry::Address) {
         debug_assert!(
-            value
+            address
+                .as_bytes()
                 .iter()
                 .all(|&b| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\')
         );
-        self.out.reserve(key.0.len() + value.len() + 2);
+        self.out.reserve(key.0.len() + 66);
         self.out.extend_from_slice(key.0.as_bytes());
         self.out.push(b'"');
-        self.out.extend_from_slice(value);
-        self.out.push(b'"');
-    }
-
-    /// [`Fields::ascii_at`] for a value that is the first `len` bytes of `window`
-    /// ([`telemetry::extend_prefix`]: a copy of known size).
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    #[inline]
-    pub(crate) fn ascii_window_at(&mut self, key: Key, window: &[u8; 32], len: usize) {
-        debug_assert!(
-            window[..len.min(32)]
-                .iter()
-                .all(|&b| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\')
-        );
-        self.out.reserve(key.0.len() + 34);
-        self.out.extend_from_slice(key.0.as_bytes());
-        self.out.push(b'"');
-        telemetry::extend_prefix(self.out, window, len);
+        match address.window() {
+            Some((window, len)) => telemetry::extend_prefix(self.out, window, len),
+            None => self.out.extend_from_slice(address.as_bytes()),
+        }
         self.out.push(b'"');
     }
 

@@ -397,16 +397,11 @@ impl Fill<'_> {
     }
 
     /// A span's text attribute whose key is a [`KeyField`]: when the value is short (every
-    /// length one byte), in four pieces.
+    /// length one byte), in two pieces.
     #[inline(always)]
     fn short_str_attribute(&mut self, key: &KeyField, value: &[u8]) {
-        let any = 2 + value.len();
-        let kv = key.len + 2 + any;
-        if kv < 0x80 {
-            // The attribute's head, its key and its value's head in one piece.
-            let (mut head, at) = key.with_head(kv);
-            head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, value.len() as u8]);
-            self.put_prefix(&head, at + 4);
+        if key.len + 4 + value.len() < 0x80 {
+            self.short_head(key, value.len());
             self.put(value);
         } else {
             self.str_attribute(SPAN_ATTRIBUTES, key.name, value);
@@ -418,11 +413,18 @@ impl Fill<'_> {
     #[inline(always)]
     fn short_window_attribute(&mut self, key: &KeyField, window: &[u8; 32], n: usize) {
         let n = n.min(32);
+        self.short_head(key, n);
+        self.put_prefix(window, n);
+    }
+
+    /// A short text attribute up to its value of `n` bytes: the attribute's head, its key and
+    /// its value's head in one piece.
+    #[inline(always)]
+    fn short_head(&mut self, key: &KeyField, n: usize) {
         let any = 2 + n;
         let (mut head, at) = key.with_head(key.len + 2 + any);
         head[at..at + 4].copy_from_slice(&[0x12, any as u8, 0x0a, n as u8]);
         self.put_prefix(&head, at + 4);
-        self.put_prefix(window, n);
     }
 
     /// An integer attribute (`int_value = 3`).

@@ -340,11 +340,7 @@ impl Event<'_> {
     fn common_fields(&self, f: &mut crate::logging::json::Fields<'_>) {
         f.str_at(key!("request_id"), self.request_id);
         match self.client {
-            // Digits, dots, colons and brackets: nothing to escape.
-            Some(c) => match c.window() {
-                Some((window, len)) => f.ascii_window_at(key!("client"), window, len),
-                None => f.ascii_at(key!("client"), c.as_bytes()),
-            },
+            Some(c) => f.address_at(key!("client"), c),
             None => f.str_at(key!("client"), ""),
         }
         if let Some(subject) = self.subject {
